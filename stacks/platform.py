@@ -16,6 +16,7 @@ class LoggingPlatformStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.settings = settings
         self.demo_function = self._demo_function(settings.get("demo", {}))
+        self.governor = self._governor(settings.get("governor", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
         """A small function whose logs travel the whole path (shipper, alerts)."""
@@ -26,4 +27,23 @@ class LoggingPlatformStack(cdk.Stack):
             description="Demo: writes structured order logs, some of them [CRITICAL]",
             service="orders-demo",
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_WEEK")),
+        )
+
+    def _governor(self, cfg: Mapping[str, Any]) -> "LogGroupGovernor":
+        """Retention for every log group of the account and region, shipped to the pipeline if there is one."""
+        from aws_cdk import aws_events as events
+
+        from log_constructs import LogGroupGovernor
+
+        return LogGroupGovernor(
+            self,
+            "Governor",
+            retention=logs.RetentionDays(cfg.get("retention", "ONE_MONTH")),
+            retention_mode=cfg.get("retention_mode", "missing"),
+            ship_to=getattr(self, "pipeline", None),
+            exclude=cfg.get("exclude"),
+            sweep_schedule=events.Schedule.rate(cdk.Duration.hours(cfg.get("sweep_every_hours", 24))),
+            subscription_mode=cfg.get("subscription_mode", "per-group"),
+            dry_run=cfg.get("dry_run", False),
+            rate_limits=cfg.get("rate_limits"),
         )

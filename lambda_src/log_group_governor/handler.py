@@ -114,7 +114,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
                                       reserve_ms=_reserve_ms())
     if next_cursor is not None:
         # Hand the rest to a fresh invocation; asynchronous, so this one ends now.
-        lambda_client.invoke(FunctionName=context.invoked_function_arn, InvocationType="Event",
+        # Unqualified name: the deploy-time trigger invokes a version, the IAM grant is on the function.
+        lambda_client.invoke(FunctionName=context.function_name, InvocationType="Event",
                              Payload=json.dumps(next_cursor.to_event()).encode())
         summary = emit(run, kind="sweep", config=config, started=started, complete=False,
                        total=next_cursor.counters, throttled=limiter.throttled,
