@@ -15,6 +15,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from log_constructs import LogGroupGovernor
+from log_constructs import governor as governor_module
 from log_constructs._private.functions import library_function
 from log_constructs._private.log_groups import LIBRARY_LOG_GROUP_PREFIX
 from log_constructs._private.subscriptions import GOVERNOR_FILTER_NAME, PIPELINE_FILTER_NAME
@@ -70,6 +71,10 @@ def role_statements(built: SimpleNamespace, governor: LogGroupGovernor) -> list[
 def test_the_runtime_excludes_the_same_library_prefix_as_the_constructs() -> None:
     # GIVEN / WHEN / THEN the Lambda code (which cannot import CDK) and the library agree on the prefix
     assert planning.LIBRARY_LOG_GROUP_PREFIX == LIBRARY_LOG_GROUP_PREFIX
+
+
+def test_the_construct_knows_the_metric_names_the_function_emits() -> None:
+    assert set(governor_module.METRIC_NAMES) == set(planning.METRIC_NAMES.values()) | {"ThrottledRetries"}
 
 
 def test_own_and_destination_log_groups_are_always_excluded(built: SimpleNamespace) -> None:
