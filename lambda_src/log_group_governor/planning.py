@@ -43,7 +43,8 @@ class Config:
     owned_filter_names: frozenset[str] = frozenset({"log-constructs-governor"})
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-    always_excluded: tuple[str, ...] = (LIBRARY_LOG_GROUP_PREFIX,)
+    always_excluded: tuple[str, ...] = (LIBRARY_LOG_GROUP_PREFIX,)  # prefixes/globs
+    always_excluded_names: frozenset[str] = frozenset()  # exact names: the governor's and the destination's
     dry_run: bool = False
 
     @property
@@ -74,7 +75,7 @@ class Config:
             owned_filter_names=frozenset(owned),
             include=split("INCLUDE"),
             exclude=split("EXCLUDE"),
-            always_excluded=(LIBRARY_LOG_GROUP_PREFIX, *split("ALWAYS_EXCLUDE")),
+            always_excluded_names=frozenset(split("ALWAYS_EXCLUDE")),
             dry_run=env.get("DRY_RUN", "false").lower() == "true",
         )
 
@@ -88,9 +89,11 @@ def matches(name: str, pattern: str) -> bool:
 
 def exclusion_reason(name: str, config: Config) -> Optional[str]:
     """Why ``name`` must not be touched, or ``None``. The loop-prone groups win over ``include``."""
+    if name in config.always_excluded_names:
+        return "always excluded: the governor's or its destination's own log group (subscribing it would loop)"
     for pattern in config.always_excluded:
         if matches(name, pattern):
-            return f"always excluded ({pattern}): subscribing it would loop or it belongs to log_constructs"
+            return f"always excluded ({pattern}): a log group of log_constructs itself"
     if config.include and not any(matches(name, p) for p in config.include):
         return "not matched by include"
     for pattern in config.exclude:

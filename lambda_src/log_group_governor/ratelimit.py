@@ -28,14 +28,21 @@ THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyReque
                               "RequestLimitExceeded", "ServiceUnavailableException"})
 
 
+# Calls are paced 10% slower than the configured rate: evenly spaced calls at exactly the rate put
+# ``rate + 1`` calls into a 1 s window as seen by the service as soon as one of them is delayed by a
+# millisecond. With 10%, ``rate`` consecutive gaps span 1.1 s: a call may arrive up to 0.1 s late.
+JITTER_GUARD = 0.10
+
+
 class TokenBucket:
     """At most ``rate`` calls per second, at most ``burst`` back to back (``burst=1``: evenly spaced)."""
 
     def __init__(self, rate: float, burst: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, guard: float = JITTER_GUARD) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
-        self.rate = rate
+        self.configured_rate = rate
+        self.rate = rate / (1.0 + guard)
         self.burst = max(burst, 1.0)
         self._clock = clock
         self._sleep = sleep

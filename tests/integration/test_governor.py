@@ -222,14 +222,16 @@ def test_a_group_still_throttled_after_every_retry_is_counted_failed_and_the_swe
 
 
 def test_sweep_cut_short_by_the_timeout_continues_in_a_fresh_invocation_without_doing_anything_twice(
-        aws: Any, env: Any) -> None:
-    # GIVEN 300 groups without retention, and a Lambda whose time runs short after 120 changes
+        aws: Any, env: Any, monkeypatch: Any) -> None:
+    # GIVEN 300 groups needing retention and a subscription, and a Lambda whose time runs short after 120 of them
+    ours = create_lambda_destination(aws, "shipper")
     population = seed(aws, {"no_retention": 300})
+    monkeypatch.setenv("DESTINATION_ARN", ours)
     aws.proxy.clear()
     invokes = capture_invokes(aws)
 
     def remaining() -> int:
-        return 60_000 if aws.proxy.calls["PutRetentionPolicy"] < 120 else 20_000  # below the 30 s reserve
+        return 60_000 if aws.proxy.calls["PutSubscriptionFilter"] < 120 else 20_000  # below the 30 s reserve
 
     # WHEN the first invocation runs out of time
     first = governor.handler({"action": "sweep"}, FakeContext(remaining))
@@ -241,12 +243,16 @@ def test_sweep_cut_short_by_the_timeout_continues_in_a_fresh_invocation_without_
     # WHEN that invocation runs (with plenty of time)
     second = governor.handler(invokes[0], FakeContext())
 
-    # THEN the sweep completes, every group got its retention, and no group was changed twice
+    # THEN the sweep completes, every group complies, and no group was looked at or changed twice:
+    # 300 calls of each kind for 300 groups that all needed both changes means one of each per group
     assert second["status"] == "done"
     assert len(invokes) == 1
-    after = snapshot(aws, with_filters=False)
-    assert all(after[n]["retention"] == TARGET_RETENTION for n in population.names)
-    assert aws.proxy.calls["PutRetentionPolicy"] == 300  # 300 calls for 300 groups that all changed: one each
+    after = snapshot(aws)
+    assert all(after[n] == {"retention": TARGET_RETENTION, "filters": {"log-constructs-governor": ours}}
+               for n in population.names)
+    assert aws.proxy.calls["PutRetentionPolicy"] == 300
+    assert aws.proxy.calls["PutSubscriptionFilter"] == 300
+    assert aws.proxy.calls["DescribeSubscriptionFilters"] == 300
     assert second["summary"]["sweep_total"]["retention_set"] == 300
     assert second["summary"]["sweep_total"]["scanned"] == 300
     assert second["summary"]["this_invocation"]["retention_set"] == 180
