@@ -58,8 +58,8 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - 1e-9:  # tolerance: float refills land a hair under 1.0
+                    self._tokens = max(self._tokens - 1.0, 0.0)
                     return waited
                 delay = (1.0 - self._tokens) / self.rate
             self._sleep(delay)
