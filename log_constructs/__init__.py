@@ -2,4 +2,8 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
-__all__: list[str] = []
+from .pipeline import LogPipeline
+
+__all__ = [
+    "LogPipeline",
+]

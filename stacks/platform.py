@@ -8,6 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from log_constructs import LogPipeline
 from log_constructs._private.functions import library_function
 
 
@@ -16,6 +17,7 @@ class LoggingPlatformStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.settings = settings
         self.demo_function = self._demo_function(settings.get("demo", {}))
+        self.pipeline = self._pipeline(settings.get("pipeline", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
         """A small function whose logs travel the whole path (shipper, alerts)."""
@@ -27,3 +29,25 @@ class LoggingPlatformStack(cdk.Stack):
             service="orders-demo",
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_WEEK")),
         )
+
+    def _pipeline(self, cfg: Mapping[str, Any]) -> LogPipeline:
+        """The EKK pipeline; the demo function's log group is shipped into it."""
+        pipeline = LogPipeline(
+            self,
+            "Logs",
+            index=cfg.get("index", "app-logs"),
+            index_rotation=cfg.get("index_rotation", "day"),
+            retry_seconds=cfg.get("retry_seconds", 300),
+            buffer_interval_seconds=cfg.get("buffer_interval_seconds", 60),
+            buffer_mib=cfg.get("buffer_mib", 5),
+            backup_mode=cfg.get("backup_mode", "all"),
+            data_node_instance_type=cfg.get("data_node_instance_type", "t3.small.search"),
+            data_nodes=cfg.get("data_nodes"),
+            volume_gib=cfg.get("volume_gib", 10),
+            zone_awareness_azs=cfg.get("zone_awareness_azs"),
+            master_nodes=cfg.get("master_nodes", 0),
+            backup_expiration_days=cfg.get("backup_expiration_days", 365),
+            log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_MONTH")),
+        )
+        pipeline.add_log_group(self.demo_function.log_group)
+        return pipeline
