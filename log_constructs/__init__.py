@@ -3,7 +3,9 @@
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
 from .pipeline import LogPipeline
+from .dashboard import LoggingDashboard  # operability (issue 7)
 
 __all__ = [
     "LogPipeline",
+    "LoggingDashboard",
 ]
