@@ -222,7 +222,7 @@ def test_bring_your_own_domain_and_bucket():
     template.resource_count_is("AWS::S3::Bucket", 0)
     template.resource_count_is("Custom::OpenSearchSetup", 0)
     stream = json.dumps(template.find_resources("AWS::KinesisFirehose::DeliveryStream"))
-    assert "domain/existing" in stream and "my-backups" in stream
+    assert "domain/search-existing" in stream and ":s3:::my-backups" in stream
     assert pipeline.domain is domain and pipeline.backup_bucket is bucket
 
 
