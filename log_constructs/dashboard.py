@@ -134,11 +134,13 @@ class LoggingDashboard(Construct):
             rows.append(keyed)
             used.add("metric_alerts")
 
-        functions = _members(source, FUNCTION_SIGNATURE, exclude=("setup",))
+        owner = getattr(getattr(source, "node", None), "id", "")
+        functions = [(f"{owner} {label}".strip(), fn) for label, fn in _members(source, FUNCTION_SIGNATURE,
+                                                                                 exclude=("setup",))]
         if functions:
             rows.append(("Functions", [w for label, fn in functions for w in self._function_widgets(label, fn)]))
             used.update(FUNCTION_METHODS)
-        queues = _members(source, QUEUE_SIGNATURE)
+        queues = [(f"{owner} {label}".strip(), queue) for label, queue in _members(source, QUEUE_SIGNATURE)]
         if queues:
             rows.append(("Queues", [self._queue_widget(label, queue) for label, queue in queues]))
             used.update(QUEUE_METHODS)

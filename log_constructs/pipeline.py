@@ -419,7 +419,8 @@ class LogPipeline(Construct):
         return self.domain.metric_jvm_memory_pressure(**props)  # type: ignore[arg-type]
 
     def metric_indexing_rate(self, **props: object) -> cloudwatch.Metric:
-        return self.domain.metric_indexing_rate(**props)  # type: ignore[arg-type]
+        # aws-cdk-lib's Domain has no metric_indexing_rate: the AWS/ES metric by name.
+        return self.domain.metric("IndexingRate", **{"statistic": "Average", **props})  # type: ignore[arg-type]
 
     def metric_indexing_latency(self, **props: object) -> cloudwatch.Metric:
         return self.domain.metric_indexing_latency(**props)  # type: ignore[arg-type]

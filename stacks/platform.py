@@ -9,6 +9,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from log_constructs import LogPipeline
+from log_constructs import LoggingDashboard  # operability (issue 7)
 from log_constructs._private.functions import library_function
 
 
@@ -18,6 +19,8 @@ class LoggingPlatformStack(cdk.Stack):
         self.settings = settings
         self.demo_function = self._demo_function(settings.get("demo", {}))
         self.pipeline = self._pipeline(settings.get("pipeline", {}))
+        # Keep last: the dashboard shows whatever the sections above built.
+        self.dashboard = self._dashboard(settings.get("dashboard", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
         """A small function whose logs travel the whole path (shipper, alerts)."""
@@ -48,6 +51,29 @@ class LoggingPlatformStack(cdk.Stack):
             master_nodes=cfg.get("master_nodes", 0),
             backup_expiration_days=cfg.get("backup_expiration_days", 365),
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_MONTH")),
+            **_index_setup(self.settings.get("opensearch", {})),
         )
         pipeline.add_log_group(self.demo_function.log_group)
         return pipeline
+
+    # --- operability (issue 7) ---------------------------------------------------------------------
+    def _dashboard(self, cfg: Mapping[str, Any]) -> LoggingDashboard:
+        """One CloudWatch dashboard over every construct this stack built (whichever exist)."""
+        return LoggingDashboard(
+            self,
+            "Dashboard",
+            pipeline=getattr(self, "pipeline", None),
+            alerts=getattr(self, "alerts", None),
+            governor=getattr(self, "governor", None),
+            audit=getattr(self, "audit", None),
+            dashboard_name=cfg.get("name", f"{self.stack_name}-logging"),
+            period=cdk.Duration.minutes(cfg.get("period_minutes", 5)),
+            start=cfg.get("start", "-PT12H"),
+        )
+
+
+def _index_setup(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """LogPipeline's index set-up props from the ``opensearch`` context block (issue 7)."""
+    keys = ("index_template", "index_shards", "index_replicas", "index_field_limit", "index_lifecycle",
+            "index_delete_after_days", "index_warm_after_days", "index_cold_after_days", "dashboards_saved_objects")
+    return {key: cfg[key] for key in keys if key in cfg}

@@ -263,3 +263,54 @@ def test_the_endpoint_override_is_refused_in_production(aws, stub, secret_arn, m
     with pytest.raises(SetupError, match="Endpoint is a test-only override"):
         run("Create", properties(stub, secret_arn))
     assert stub.requests == []
+
+
+def _as_cloudformation_passes_it(value, resolve):
+    """Resolve intrinsic functions with ``resolve`` and turn every scalar into a string, as CloudFormation does."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("Ref", "Fn::GetAtt"):
+        return resolve(value)
+    if isinstance(value, dict):
+        return {k: _as_cloudformation_passes_it(v, resolve) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_cloudformation_passes_it(v, resolve) for v in value]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub):
+    # GIVEN the custom resource properties of a synthesized LogPipeline (plain generated password secret)
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from log_constructs import LogPipeline
+
+    stack = cdk.Stack(cdk.App(), "Contract", env=cdk.Environment(account="123456789012", region=REGION))
+    LogPipeline(stack, "Logs", index="app-logs", index_delete_after_days=14)
+    (resource,) = Template.from_stack(stack).find_resources("Custom::OpenSearchSetup").values()
+    secret = aws.client("secretsmanager", direct=True).create_secret(Name="generated", SecretString=PASSWORD)["ARN"]
+
+    def resolve(intrinsic: dict) -> str:
+        (fn, arg), = intrinsic.items()
+        target = arg if fn == "Ref" else arg[0]
+        if target == "AWS::Region":
+            return REGION
+        if "Secret" in target:
+            return secret
+        if fn == "Fn::GetAtt" and arg[1] == "DomainEndpoint":
+            return ENDPOINT
+        return f"arn:aws:iam::123456789012:role/{target}"
+
+    props = _as_cloudformation_passes_it(
+        {k: v for k, v in resource["Properties"].items() if k != "ServiceToken"}, resolve)
+    props["Endpoint"] = stub.url
+    # WHEN CloudFormation creates it
+    result = run("Create", props)
+    # THEN every part was applied from those properties
+    assert set(result["Data"]["Changed"].split(",")) >= {
+        "index_template:app-logs", "ism_policy:app-logs-lifecycle", "internal_user:admin",
+        "role:log_constructs_firehose_writer", "role_mapping:log_constructs_firehose_writer"}
+    assert stub.state.passwords["admin"] == PASSWORD
+    assert stub.state.templates["app-logs"]["index_patterns"] == ["app-logs*"]
+    delete = stub.state.policies["app-logs-lifecycle"]["policy"]["states"][0]["transitions"][0]
+    assert delete["conditions"]["min_index_age"] == "14d"
+    assert stub.state.mappings["log_constructs_firehose_writer"]["backend_roles"][0].startswith(
+        "arn:aws:iam::123456789012:role/LogsDeliveryRole")

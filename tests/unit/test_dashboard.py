@@ -162,7 +162,8 @@ def test_pipeline_section_shows_firehose_opensearch_shipper_and_queue(full):
     assert {("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("AWS/SQS", "ApproximateAgeOfOldestMessage")} <= metrics
     titles = _titles(body)
     # The deploy-time set-up function is not an operational function; shipper errors are not shown twice.
-    assert "shipper: invocations, errors, throttles" in titles
+    assert "Logs shipper: invocations, errors, throttles" in titles
+    assert "Alerts dead letter queue: depth" in titles
     assert not any("setup" in t for t in titles)
     assert "Shipper errors" not in titles and "Dead letter messages" not in titles
 
