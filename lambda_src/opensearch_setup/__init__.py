@@ -57,6 +57,9 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
     (optional), "Priority" (optional, default 100)}``: hot → (warm) → (cold) → delete by index age,
     with an ``ism_template`` that attaches it to new indices of the patterns. Warm and cold need
     UltraWarm / cold storage on the domain. An update sends ``if_seq_no`` / ``if_primary_term``.
+    After a create, ``POST _plugins/_ism/add/<patterns>`` attaches the policy to indices that
+    already exist without one; after an update, ``POST _plugins/_ism/change_policy/<patterns>``
+    moves the managed indices to the new version (ISM keeps the old one otherwise).
 ``Dashboards`` (optional)
     ``{"IndexPattern", "TimeField" (default "@timestamp"), "Tenant" (optional, default "global")}``:
     saved objects written through ``/_dashboards/api/saved_objects/_bulk_create?overwrite=true``
@@ -64,7 +67,8 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
     pattern, the saved search "Errors and criticals", three visualizations (events over time by
     level, top log groups, latest errors) and the dashboard "Logs overview", with stable ids.
 
-Returned ``Data``: ``{"Changed": "<comma-separated parts written this run, or 'none'>"}``.
+Returned ``Data``: ``{"Changed": "<comma-separated parts written this run, or 'none'>"}`` (e.g.
+``index_template:logs,ism_policy:logs-lifecycle,ism_add:1,internal_user:admin``).
 
 Environment
 -----------

@@ -51,13 +51,26 @@ def ensure_ism_policy(client: SignedClient, ism: IsmSettings) -> list[str]:
     answer = client.get_json(path)
     if answer is not None and documents.policy_matches(answer.get("policy"), desired):
         return []
+    # Index patterns go into the path as they are (``*`` and ``,`` unescaped, as opensearch-py sends them).
+    indices = ",".join(ism.index_patterns)
     if answer is None:
         client.request("PUT", path, {"policy": desired})
+        # ism_template covers indices created from now on; attach the policy to those that exist already
+        # (indices that have a policy are reported as failures and left alone).
+        follow_up = ("add", client.request("POST", f"/_plugins/_ism/add/{indices}", {"policy_id": ism.policy_id}))
     else:
         # Optimistic concurrency: the update applies only to the version we compared against.
         client.request("PUT", f"{path}?if_seq_no={int(answer['_seq_no'])}&if_primary_term={int(answer['_primary_term'])}",
                        {"policy": desired})
-    return [f"ism_policy:{ism.policy_id}"]
+        # Managed indices keep the policy version they started with until told to change.
+        follow_up = ("change_policy", client.request("POST", f"/_plugins/_ism/change_policy/{indices}",
+                                                     {"policy_id": ism.policy_id}))
+    operation, response = follow_up
+    result = response.json()
+    changes = [f"ism_policy:{ism.policy_id}"]
+    if result.get("updated_indices"):
+        changes.append(f"ism_{operation}:{result['updated_indices']}")
+    return changes
 
 
 def ensure_dashboards(client: SignedClient, dashboards: DashboardsSettings) -> list[str]:

@@ -133,8 +133,9 @@ def test_a_second_run_that_changes_nothing_sends_no_changing_request(aws, stub, 
 
 
 def test_an_update_writes_only_what_differs_and_updates_the_policy_with_its_seq_no(aws, stub, secret_arn):
-    # GIVEN a domain set up with 30 days retention and 1 replica
+    # GIVEN a domain set up with 30 days retention and 1 replica, with one index under the policy
     props = properties(stub, secret_arn)
+    stub.state.indices["logs-2026-11-20"] = None
     run("Create", props)
     policy_before = stub.state.policies["logs-retention"]
     stub.clear_requests()
@@ -143,15 +144,31 @@ def test_an_update_writes_only_what_differs_and_updates_the_policy_with_its_seq_
                      IsmPolicy={**props["IsmPolicy"], "DeleteAfterDays": "90", "WarmAfterDays": "7"},
                      IndexTemplate={**props["IndexTemplate"], "Replicas": "2"})
     result = run("Update", new, old=props, physical_id=f"{ENDPOINT}/opensearch-setup")
-    # THEN exactly the template and the policy were written, the policy conditionally
-    assert writes(stub) == ["PUT /_index_template/logs", "PUT /_plugins/_ism/policies/logs-retention"]
+    # THEN exactly the template and the policy were written, the policy conditionally, and the
+    # index already managed was switched to the new version
+    assert writes(stub) == ["PUT /_index_template/logs", "PUT /_plugins/_ism/policies/logs-retention",
+                            "POST /_plugins/_ism/change_policy/logs*"]
+    assert stub.changing_requests()[-1].json() == {"policy_id": "logs-retention"}
     ism_put = next(r for r in stub.changing_requests() if "_ism" in r.route)
     assert ism_put.query == {"if_seq_no": [str(policy_before["_seq_no"])],
                              "if_primary_term": [str(policy_before["_primary_term"])]}
     states = stub.state.policies["logs-retention"]["policy"]["states"]
     assert [s["name"] for s in states] == ["hot", "warm", "delete"]
     assert stub.state.templates["logs"]["template"]["settings"]["index"]["number_of_replicas"] == 2
-    assert result["Data"]["Changed"] == "index_template:logs,ism_policy:logs-retention"
+    assert result["Data"]["Changed"] == "index_template:logs,ism_policy:logs-retention,ism_change_policy:1"
+
+
+def test_a_new_policy_is_attached_to_indices_that_exist_already(aws, stub, secret_arn):
+    # GIVEN an index Firehose created before the policy existed, and one managed by another policy
+    stub.state.policies["other"] = {"_version": 1, "_seq_no": 0, "_primary_term": 1, "policy": {}}
+    stub.state.indices.update({"logs-2026-11-21": None, "logs-archive": "other", "metrics-1": None})
+    # WHEN the resource is created
+    result = run("Create", properties(stub, secret_arn))
+    # THEN the unmanaged log index got the policy; the other one and non-matching indices are left alone
+    assert stub.state.indices == {"logs-2026-11-21": "logs-retention", "logs-archive": "other", "metrics-1": None}
+    add = next(r for r in stub.requests if r.route.startswith("/_plugins/_ism/add/"))
+    assert add.route == "/_plugins/_ism/add/logs*" and add.signature_ok
+    assert "ism_add:1" in result["Data"]["Changed"].split(",")
 
 
 def test_5xx_answers_are_retried_and_the_setup_completes(aws, stub, secret_arn):

@@ -12,6 +12,7 @@ request, with the secret key the stub was given); an unsigned or wrongly signed 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import hashlib
 import hmac
 import json
@@ -138,6 +139,7 @@ class DomainState:
     templates: dict[str, dict] = field(default_factory=dict)
     policies: dict[str, dict] = field(default_factory=dict)  # id -> {"policy", "_seq_no", "_primary_term", "_version"}
     saved_objects: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (tenant, type, id)
+    indices: dict[str, Optional[str]] = field(default_factory=dict)  # index -> ISM policy id (None: unmanaged)
     seq_no: int = 0
 
 
@@ -242,6 +244,9 @@ class OpenSearchStub:
         policy = re.fullmatch(r"/_plugins/_ism/policies/([^/]+)", path)
         if policy:
             return self._policy(r, unquote(policy.group(1)))
+        attach = re.fullmatch(r"/_plugins/_ism/(add|change_policy)/([^/]+)", path)
+        if attach:
+            return self._attach_policy(r, attach.group(1), unquote(attach.group(2)))
         saved = re.fullmatch(r"/_dashboards/api/saved_objects/(_bulk_get|_bulk_create)", path)
         if saved:
             return self._saved_objects(r, saved.group(1))
@@ -325,6 +330,28 @@ class OpenSearchStub:
             self.state.policies[policy_id] = stored
             return (200 if existing else 201), {"_id": policy_id, **copy.deepcopy(stored)}
         return 405, {"error": "method not allowed"}
+
+    def _attach_policy(self, r: Recorded, operation: str, patterns: str) -> tuple[int, Any]:
+        """``add`` attaches to indices without a policy; ``change_policy`` switches managed ones."""
+        if r.method != "POST":
+            return 405, {"error": "method not allowed"}
+        policy_id = r.json()["policy_id"]
+        if policy_id not in self.state.policies:
+            return 404, {"error": {"type": "resource_not_found_exception", "reason": "Policy not found"}}
+        matching = [name for name in self.state.indices
+                    if any(fnmatch.fnmatchcase(name, p) for p in patterns.split(","))]
+        updated, failed = 0, []
+        for name in matching:
+            managed = self.state.indices[name]
+            if operation == "add" and managed is not None:
+                failed.append({"index_name": name, "reason": "This index already has a policy, use the update policy API to update index policies"})
+                continue
+            if operation == "change_policy" and managed is None:
+                failed.append({"index_name": name, "reason": "This index does not have a policy"})
+                continue
+            self.state.indices[name] = policy_id
+            updated += 1
+        return 200, {"updated_indices": updated, "failures": bool(failed), "failed_indices": failed}
 
     # Dashboards saved objects
     def _saved_objects(self, r: Recorded, operation: str) -> tuple[int, Any]:
