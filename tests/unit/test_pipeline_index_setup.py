@@ -20,23 +20,16 @@ def _setup_properties(template: Template) -> dict:
 
 
 @pytest.fixture(scope="module")
-def templates() -> dict[str, Template]:
-    """Two pipelines in one stack (one synthesis): defaults, and every part tuned or off."""
+def defaults() -> Template:
+    """The one synthesis of this module: a pipeline with the default index set-up."""
     stack = _stack()
     LogPipeline(stack, "Defaults", index="app-logs")
-    tuned = cdk.Stack(stack.node.root, "Tuned", env=cdk.Environment(account="111122223333", region="eu-west-1"))
-    LogPipeline(tuned, "Logs", index="audit", data_nodes=3, zone_awareness_azs=3, index_shards=3,
-                index_replicas=2, index_field_limit=5000, index_delete_after_days=400, index_warm_after_days=30,
-                index_cold_after_days=90, dashboards_saved_objects=False)
-    off = cdk.Stack(stack.node.root, "Off", env=cdk.Environment(account="111122223333", region="eu-west-1"))
-    LogPipeline(off, "Logs", index_template=False, index_lifecycle=False, dashboards_saved_objects=False)
-    return {"defaults": Template.from_stack(stack), "tuned": Template.from_stack(tuned),
-            "off": Template.from_stack(off)}
+    return Template.from_stack(stack)
 
 
-def test_defaults_apply_template_lifecycle_and_dashboards_to_the_index_pattern(templates):
+def test_defaults_apply_template_lifecycle_and_dashboards_to_the_index_pattern(defaults):
     # GIVEN a single-node pipeline with defaults / WHEN synthesized
-    props = _setup_properties(templates["defaults"])
+    props = _setup_properties(defaults)
     # THEN the custom resource gets all three parts for app-logs*, with 0 replicas on one node
     assert props["IndexTemplate"] == {"Name": "app-logs", "IndexPatterns": ["app-logs*"], "Shards": 1,
                                       "Replicas": 0, "FieldLimit": 2000}
@@ -46,8 +39,13 @@ def test_defaults_apply_template_lifecycle_and_dashboards_to_the_index_pattern(t
     assert props["Security"]["IndexPatterns"] == ["app-logs*"]
 
 
-def test_numbers_and_tiers_are_passed_through(templates):
-    props = _setup_properties(templates["tuned"])
+def test_numbers_and_tiers_are_passed_through():
+    # GIVEN a three-node pipeline with every number set (the wiring into the resource is shown above)
+    pipeline = LogPipeline(_stack(), "Logs", index="audit", data_nodes=3, zone_awareness_azs=3, index_shards=3,
+                           index_replicas=2, index_field_limit=5000, index_delete_after_days=400,
+                           index_warm_after_days=30, index_cold_after_days=90, dashboards_saved_objects=False)
+    # WHEN its set-up properties are rendered THEN they carry those numbers and no Dashboards part
+    props = pipeline.index_setup.properties(pipeline.index)
     assert props["IndexTemplate"] == {"Name": "audit", "IndexPatterns": ["audit*"], "Shards": 3, "Replicas": 2,
                                       "FieldLimit": 5000}
     assert props["IsmPolicy"] == {"PolicyId": "audit-lifecycle", "IndexPatterns": ["audit*"],
@@ -55,10 +53,10 @@ def test_numbers_and_tiers_are_passed_through(templates):
     assert "Dashboards" not in props
 
 
-def test_each_part_can_be_turned_off(templates):
-    props = _setup_properties(templates["off"])
-    assert not {"IndexTemplate", "IsmPolicy", "Dashboards"} & set(props)
-    assert "Security" in props  # the Firehose role mapping always happens
+def test_each_part_can_be_turned_off():
+    pipeline = LogPipeline(_stack(), "Logs", index_template=False, index_lifecycle=False,
+                           dashboards_saved_objects=False)
+    assert pipeline.index_setup.properties(pipeline.index) == {}
 
 
 @pytest.mark.parametrize("props, message", [
