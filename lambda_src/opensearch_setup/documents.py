@@ -103,11 +103,11 @@ def user_is_current(existing: Optional[Mapping[str, Any]], secret_version: str) 
 def password_from_secret(secret_string: str) -> str:
     """The password of a JSON secret (``{"username": ..., "password": ...}``) or of a plain one."""
     try:
-        value = json.loads(secret_string)
+        parsed = json.loads(secret_string)
     except ValueError:
-        value = secret_string
-    if isinstance(value, Mapping):
-        value = value.get("password")
+        parsed = None
+    # Only a JSON object is structured; anything else (even "12345678") is the password itself.
+    value = parsed.get("password") if isinstance(parsed, Mapping) else secret_string
     if not isinstance(value, str) or not value:
         # Never echo the secret: say only what shape was expected.
         raise ValueError("the admin secret holds neither a JSON object with a non-empty 'password' "
