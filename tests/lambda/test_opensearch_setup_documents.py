@@ -112,6 +112,7 @@ def test_admin_user_is_current_only_for_the_same_secret_version():
 @pytest.mark.parametrize("secret_string, password", [
     ('{"username": "admin", "password": "Pa55-word!"}', "Pa55-word!"),
     ("Plain-Pa55-word!", "Plain-Pa55-word!"),
+    ("12345678", "12345678"),  # valid JSON, but not an object: a plain password
 ])
 def test_password_from_json_or_plain_secret(secret_string, password):
     assert documents.password_from_secret(secret_string) == password
