@@ -72,7 +72,9 @@ Returned ``Data``: ``{"Changed": "<comma-separated parts written this run, or 'n
 
 Environment
 -----------
-``OPENSEARCH_SETUP_MAX_ATTEMPTS`` (default 6) and ``OPENSEARCH_SETUP_BACKOFF_SECONDS`` (default
+``OPENSEARCH_SETUP_MAX_ATTEMPTS`` (default 8) and ``OPENSEARCH_SETUP_BACKOFF_SECONDS`` (default
 1.0, the base of the exponential backoff) tune the retries; ``OPENSEARCH_SETUP_TIMEOUT_SECONDS``
-(default 30) is the per-request socket timeout.
+(default 20) is the per-request socket timeout. With the defaults one request waits at most about
+70 s between attempts (a new domain's Dashboards or security index can answer 503 for a while) and
+gives up within 4 minutes even when every attempt times out, inside the function's 5 minutes.
 """

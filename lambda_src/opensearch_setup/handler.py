@@ -40,7 +40,7 @@ def physical_id(properties: Mapping[str, Any]) -> str:
 
 def _client(settings: props.SetupSettings, environ: Mapping[str, str]) -> SignedClient:
     retry = RetryPolicy(
-        max_attempts=int(environ.get("OPENSEARCH_SETUP_MAX_ATTEMPTS", "6")),
+        max_attempts=int(environ.get("OPENSEARCH_SETUP_MAX_ATTEMPTS", "8")),
         base_seconds=float(environ.get("OPENSEARCH_SETUP_BACKOFF_SECONDS", "1.0")),
     )
     return SignedClient(
@@ -48,7 +48,7 @@ def _client(settings: props.SetupSettings, environ: Mapping[str, str]) -> Signed
         settings.region,
         session.get_credentials,
         retry=retry,
-        timeout=float(environ.get("OPENSEARCH_SETUP_TIMEOUT_SECONDS", "30")),
+        timeout=float(environ.get("OPENSEARCH_SETUP_TIMEOUT_SECONDS", "20")),
         log=lambda message: logger.info(message),
     )
 

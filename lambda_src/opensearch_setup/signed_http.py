@@ -49,7 +49,7 @@ def _excerpt(body: bytes) -> str:
 
 @dataclass
 class RetryPolicy:
-    max_attempts: int = 6
+    max_attempts: int = 8
     base_seconds: float = 1.0
     max_seconds: float = 20.0
 
