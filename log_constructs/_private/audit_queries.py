@@ -20,7 +20,7 @@ PRINCIPAL = (
 
 _EVENT_COLUMNS = (
     "eventtime, eventsource, eventname, awsregion, sourceipaddress, useragent, "
-    f"{PRINCIPAL} AS principal, errorcode"
+    f"{PRINCIPAL} AS principal, errorcode, eventid"
 )
 
 IAM_CHANGE_EVENTS = (
@@ -118,7 +118,7 @@ QUERIES: tuple[AuditQuery, ...] = (
         "FailedConsoleLogins",
         "failed-console-logins",
         "Failed console sign-ins, with the user name tried and the source address.",
-        "SELECT eventtime, sourceipaddress, useragent, errormessage,\n"
+        "SELECT eventtime, sourceipaddress, useragent, errormessage, eventid,\n"
         "  coalesce(useridentity.username, useridentity.arn, useridentity.principalid) AS username\n"
         f"FROM {{database}}.{{table}}\nWHERE {RECENT}\n  AND eventname = 'ConsoleLogin'\n"
         "  AND (errormessage IS NOT NULL\n"
