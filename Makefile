@@ -1,0 +1,45 @@
+# Two commands on a fresh machine with Python 3.11+: `make synth` and `make test`.
+# Everything else (virtualenv, Python deps, Node 24 from PyPI, the pinned CDK CLI) is set up here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_CLI_NOTICES := false
+PYTEST_ARGS ?=
+
+.PHONY: setup synth test lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Synthesizes every stack of app.py into cdk.out/ with the cdk-nag packs as validation plugins;
+# any unacknowledged finding fails the synthesis.
+synth: setup
+	rm -rf cdk.out
+	npx cdk synth --quiet --no-notices --no-version-reporting
+	$(BIN)/python scripts/synth_summary.py cdk.out
+
+lint: synth
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+test: synth
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/cfn-lint cdk.out/*.template.json
+	@echo "cfn-lint: no errors in $$(ls cdk.out/*.template.json | wc -l) template(s)"
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf cdk.out .pytest_cache

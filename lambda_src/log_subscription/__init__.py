@@ -1,0 +1,123 @@
+"""Decoding of CloudWatch Logs subscription payloads, shared by every subscribed function.
+
+A payload is base64 → gzip → JSON (Powertools' data class does the decoding). What cannot be
+decoded raises :class:`PayloadError` naming the stage; events with missing or mistyped keys are
+returned apart from the valid ones, so one bad event never costs the rest of its batch.
+"""
+from __future__ import annotations
+
+import binascii
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
+
+CONTROL_MESSAGE = "CONTROL_MESSAGE"
+DATA_MESSAGE = "DATA_MESSAGE"
+
+
+class PayloadError(ValueError):
+    """The subscription payload as a whole cannot be decoded; ``stage`` says where it failed."""
+
+    def __init__(self, stage: str, detail: str) -> None:
+        super().__init__(f"subscription payload is {stage}: {detail}")
+        self.stage = stage
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    id: str
+    timestamp_ms: int
+    message: str
+
+
+@dataclass(frozen=True)
+class InvalidEvent:
+    """An entry of ``logEvents`` that is not a usable event, kept whole for the dead-letter path."""
+
+    raw: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    owner: str
+    log_group: str
+    log_stream: str
+    message_type: str
+    events: list[LogEvent] = field(default_factory=list)
+    invalid: list[InvalidEvent] = field(default_factory=list)
+
+    @property
+    def is_control(self) -> bool:
+        return self.message_type == CONTROL_MESSAGE
+
+
+def _event(raw: Any) -> LogEvent | InvalidEvent:
+    if not isinstance(raw, Mapping):
+        return InvalidEvent(raw, f"event is {type(raw).__name__}, not an object")
+    missing = [key for key in ("id", "timestamp", "message") if key not in raw]
+    if missing:
+        return InvalidEvent(raw, f"event lacks {', '.join(missing)}")
+    timestamp, message = raw["timestamp"], raw["message"]
+    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)):
+        return InvalidEvent(raw, f"timestamp is {type(timestamp).__name__}, not a number")
+    if not isinstance(message, str):
+        return InvalidEvent(raw, f"message is {type(message).__name__}, not a string")
+    return LogEvent(id=str(raw["id"]), timestamp_ms=int(timestamp), message=message)
+
+
+def decode_payload(event: Mapping[str, Any]) -> LogBatch:
+    """Decode a Lambda invocation from a CloudWatch Logs subscription filter."""
+    try:
+        envelope = CloudWatchLogsEvent(dict(event))
+        raw_data = envelope.raw_logs_data
+    except (KeyError, TypeError) as error:
+        raise PayloadError("missing awslogs.data", repr(error)) from None
+    if not isinstance(raw_data, str):
+        raise PayloadError("not base64", f"awslogs.data is {type(raw_data).__name__}")
+    try:
+        binascii.a2b_base64(raw_data.encode("ascii", errors="strict"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as error:
+        raise PayloadError("not base64", str(error)) from None
+    try:
+        text = envelope.decompress_logs_data
+    except zlib.error as error:
+        raise PayloadError("not gzip", str(error)) from None
+    try:
+        data = json.loads(text.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise PayloadError("not UTF-8", str(error)) from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise PayloadError("not JSON", str(error)) from None
+    if not isinstance(data, dict):
+        raise PayloadError("not a JSON object", type(data).__name__)
+    message_type = data.get("messageType")
+    if message_type == CONTROL_MESSAGE:
+        return LogBatch(str(data.get("owner", "")), str(data.get("logGroup", "")), str(data.get("logStream", "")),
+                        CONTROL_MESSAGE)
+    missing = [key for key in ("owner", "logGroup", "logStream", "logEvents") if key not in data]
+    if missing:
+        raise PayloadError("missing keys", ", ".join(missing))
+    if not isinstance(data["logEvents"], list):
+        raise PayloadError("malformed", "logEvents is not a list")
+    batch = LogBatch(str(data["owner"]), str(data["logGroup"]), str(data["logStream"]), str(message_type))
+    for raw in data["logEvents"]:
+        decoded = _event(raw)
+        (batch.events if isinstance(decoded, LogEvent) else batch.invalid).append(decoded)
+    return batch
+
+
+def encode_payload(log_group: str, log_stream: str, events: list[Mapping[str, Any]], *,
+                   owner: str = "123456789012", message_type: str = DATA_MESSAGE,
+                   filters: tuple[str, ...] = ("log-constructs",)) -> dict[str, Any]:
+    """The Lambda event CloudWatch Logs would send for ``events`` (for tests and benchmarks)."""
+    import base64
+    import gzip
+
+    body = {"messageType": message_type, "owner": owner, "logGroup": log_group, "logStream": log_stream,
+            "subscriptionFilters": list(filters), "logEvents": list(events)}
+    data = base64.b64encode(gzip.compress(json.dumps(body).encode("utf-8"))).decode("ascii")
+    return {"awslogs": {"data": data}}

@@ -1,0 +1,127 @@
+"""Firehose ``PutRecordBatch`` within the service limits, with retries of partial failures.
+
+Limits (Amazon Data Firehose quotas): at most 500 records and 4 MiB per call, and at most
+1,000 KiB per record (before base64). A document too large for one record is truncated and
+flagged, never dropped.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+MAX_BATCH_RECORDS = 500
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+MAX_RECORD_BYTES = 1000 * 1024
+TRUNCATION_MARK = "...[truncated]"
+RETRYABLE_ERROR_CODES = frozenset({"ServiceUnavailableException", "ThrottlingException", "InternalFailure"})
+
+
+def _dumps(document: Mapping[str, Any]) -> bytes:
+    # Newline-delimited so that the S3 backup holds one document per line.
+    # errors="replace": a lone surrogate from a malformed log line becomes "?" instead of raising.
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode(
+        "utf-8", errors="replace"
+    )
+
+
+def encode_document(document: Mapping[str, Any], *, text_field: str = "message",
+                    limit: int = MAX_RECORD_BYTES) -> bytes:
+    """One record's bytes; when too large, ``text_field`` is cut and ``truncated``/``original_bytes`` set."""
+    data = _dumps(document)
+    if len(data) <= limit:
+        return data
+    text = document.get(text_field)
+    if not isinstance(text, str):
+        # Structured documents carry their text elsewhere: keep the metadata, move the body into text.
+        text = json.dumps({k: v for k, v in document.items()}, ensure_ascii=False, default=str)
+    slim = {k: v for k, v in document.items() if k != text_field and not isinstance(v, (dict, list))}
+    slim.update(truncated=True, original_bytes=len(data))
+    overhead = len(_dumps({**slim, text_field: ""})) + len(TRUNCATION_MARK.encode()) + 8
+    room = max(limit - overhead, 0)
+    cut = text.encode("utf-8", errors="replace")[:room].decode("utf-8", errors="ignore")
+    while True:
+        slim[text_field] = cut + TRUNCATION_MARK
+        data = _dumps(slim)
+        if len(data) <= limit:
+            return data
+        if not cut:  # the metadata alone is too large: keep only what identifies the event
+            keep = {k: slim[k] for k in ("@timestamp", "id", "log_group") if k in slim}
+            return _dumps({**keep, "truncated": True, "original_bytes": len(data), text_field: TRUNCATION_MARK})
+        cut = cut[: max(len(cut) - (len(data) - limit) - 1, 0)]  # JSON escapes can grow the text
+
+
+def iter_batches(records: Iterable[bytes], *, max_records: int = MAX_BATCH_RECORDS,
+                 max_bytes: int = MAX_BATCH_BYTES) -> Iterator[list[bytes]]:
+    """Group records, in order, into batches that respect both per-call limits."""
+    batch: list[bytes] = []
+    size = 0
+    for record in records:
+        if batch and (len(batch) >= max_records or size + len(record) > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(record)
+        size += len(record)
+    if batch:
+        yield batch
+
+
+@dataclass
+class BatchResult:
+    """What happened to one logical batch across its attempts."""
+
+    calls: int = 0
+    delivered: int = 0
+    failed: list[bytes] = field(default_factory=list)
+    last_errors: list[str] = field(default_factory=list)
+
+
+def put_record_batch(
+    client: Any,
+    stream_name: str,
+    records: list[bytes],
+    *,
+    max_attempts: int = 5,
+    base_delay: float = 0.1,
+    max_delay: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchResult:
+    """Send one batch; re-send only the records Firehose reports as failed, with full-jitter backoff.
+
+    Throttling of the whole call (a ``ClientError`` with a retryable code) is retried the same way;
+    any other error propagates. Records still failing after ``max_attempts`` are returned in
+    ``failed``, for the caller to keep (fail the invocation, re-queue) — never dropped here.
+    """
+    result = BatchResult()
+    pending = records
+    for attempt in range(max_attempts):
+        if attempt:
+            sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
+        result.calls += 1
+        try:
+            response = client.put_record_batch(
+                DeliveryStreamName=stream_name, Records=[{"Data": data} for data in pending]
+            )
+        except Exception as error:  # botocore ClientError, without importing botocore here
+            code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+            if code not in RETRYABLE_ERROR_CODES:
+                raise
+            result.last_errors = [code]
+            continue
+        if not response.get("FailedPutCount"):
+            result.delivered += len(pending)
+            pending = []
+            break
+        retry = []
+        errors = []
+        for data, answer in zip(pending, response["RequestResponses"]):
+            if answer.get("ErrorCode"):
+                retry.append(data)
+                errors.append(answer["ErrorCode"])
+        result.delivered += len(pending) - len(retry)
+        result.last_errors = errors
+        pending = retry
+    result.failed = pending
+    return result

@@ -1,0 +1,1 @@
+"""Shared internals of the construct library. Not part of the public API."""

@@ -1,0 +1,127 @@
+"""The one way this library builds a Lambda function.
+
+Python 3.13 on arm64, code from the shared ``lambda_src`` asset (no bundling, no Docker), the
+Powertools layer, X-Ray tracing, JSON logs into a log group the construct owns.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Optional
+
+from aws_cdk import CfnMapping, Duration, Names, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from . import nag
+from .log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
+
+LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+# Powertools for AWS Lambda (Python) v3, the official public layer. Pinned here and only here;
+# the tests install the matching release from PyPI (requirements-dev.txt).
+POWERTOOLS_LAYER_VERSION = 27
+POWERTOOLS_LAYER_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083", "aws-us-gov": "165093116878"}
+METRICS_NAMESPACE = "LogConstructs"
+
+_ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", ".pytest_cache"]
+
+
+def powertools_layer_arn(scope: Construct, *, runtime: lambda_.Runtime = RUNTIME,
+                         architecture: lambda_.Architecture = ARCHITECTURE) -> str:
+    """The partition- and region-aware ARN of the Powertools layer for a runtime and architecture."""
+    stack = Stack.of(scope)
+    mapping = stack.node.try_find_child("PowertoolsLayerAccounts")
+    if mapping is None:
+        mapping = CfnMapping(
+            stack,
+            "PowertoolsLayerAccounts",
+            mapping={partition: {"account": account} for partition, account in POWERTOOLS_LAYER_ACCOUNTS.items()},
+        )
+    account = mapping.find_in_map(stack.partition, "account")  # type: ignore[union-attr]
+    python = runtime.name.replace(".", "")  # python3.13 -> python313
+    arch = "arm64" if architecture.name == "arm64" else "x86_64"
+    return (
+        f"arn:{stack.partition}:lambda:{stack.region}:{account}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{python}-{arch}:{POWERTOOLS_LAYER_VERSION}"
+    )
+
+
+def library_function(
+    scope: Construct,
+    id: str,
+    *,
+    handler: str,
+    description: str,
+    service: str,
+    environment: Optional[Mapping[str, str]] = None,
+    timeout: Duration = Duration.seconds(60),
+    memory_size: int = 256,
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+    reserved_concurrent_executions: Optional[int] = None,
+) -> lambda_.Function:
+    """A function of this library; its log group is ``/log-constructs/<unique id>``.
+
+    ``handler`` is the dotted path inside ``lambda_src`` (e.g. ``log_shipper.handler.handler``).
+    """
+    log_group = secure_log_group(
+        scope,
+        f"{id}LogGroup",
+        retention=log_retention,
+        log_group_name=f"{LIBRARY_LOG_GROUP_PREFIX}{Names.unique_id(scope)}-{id}",
+    )
+    # Our own role instead of AWSLambdaBasicExecutionRole: it may write only to its own log group.
+    role = iam.Role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                    description=f"Execution role of {description[:80]}")
+    log_group.grant_write(role)
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="XRayTracing",
+            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            resources=["*"],
+        )
+    )
+    nag.acknowledge(
+        role,
+        "IAM5",
+        "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; every other "
+        "statement of this role is scoped to a resource (asserted by the construct tests).",
+        findings=["Resource::*"],
+    )
+    fn = lambda_.Function(
+        scope,
+        id,
+        role=role,
+        description=description,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        handler=handler,
+        code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES),
+        timeout=timeout,
+        memory_size=memory_size,
+        tracing=lambda_.Tracing.ACTIVE,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        log_group=log_group,
+        reserved_concurrent_executions=reserved_concurrent_executions,
+        layers=[
+            lambda_.LayerVersion.from_layer_version_arn(scope, f"{id}Powertools", powertools_layer_arn(scope))
+        ],
+        environment={
+            "POWERTOOLS_SERVICE_NAME": service,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **(environment or {}),
+        },
+    )
+    nag.acknowledge(
+        fn,
+        "L1",
+        "Pinned to Python 3.13, the runtime the pinned Powertools layer and this library's tests cover; "
+        "moving to a newer runtime is a deliberate change of RUNTIME in log_constructs/_private/functions.py.",
+    )
+    return fn

@@ -1,0 +1,33 @@
+"""Log groups the library owns: KMS-encrypted, with retention, retained on delete."""
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .keys import log_groups_key
+
+# Every log group of this library's own functions starts with this prefix, so the log group
+# governor can always exclude them (subscribing a shipper to its own logs loops forever).
+LIBRARY_LOG_GROUP_PREFIX = "/log-constructs/"
+
+
+def secure_log_group(
+    scope: Construct,
+    id: str,
+    *,
+    retention: logs.RetentionDays,
+    log_group_name: Optional[str] = None,
+    encryption_key: Optional[kms.IKey] = None,
+) -> logs.LogGroup:
+    return logs.LogGroup(
+        scope,
+        id,
+        log_group_name=log_group_name,
+        retention=retention,
+        encryption_key=encryption_key or log_groups_key(scope),
+        removal_policy=RemovalPolicy.RETAIN,
+    )

@@ -1,0 +1,74 @@
+"""CloudWatch Logs subscription filters created by this library.
+
+A log group holds at most two subscription filters, and a filter whose name already exists on
+the group replaces it. Every construct therefore uses its own, project-wide filter name (below),
+and the library refuses at synth time a third filter on one log group and a subscription of a
+function to its own log group (an invocation loop).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import Token
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_logs_destinations as destinations
+from constructs import Construct
+
+from .validation import PropError
+
+PIPELINE_FILTER_NAME = "log-constructs-pipeline"
+ALERTS_FILTER_NAME = "log-constructs-alerts"
+GOVERNOR_FILTER_NAME = "log-constructs-governor"
+MAX_FILTERS_PER_LOG_GROUP = 2
+
+# Filter names used per log group, per app (keyed by the root construct's address).
+_USED_SLOTS: dict[str, dict[str, list[str]]] = {}
+
+
+def _log_group_key(log_group: logs.ILogGroup) -> str:
+    name = log_group.log_group_name
+    return log_group.node.path if Token.is_unresolved(name) else name
+
+
+def _own_log_group_key(function: lambda_.IFunction) -> Optional[str]:
+    try:
+        return _log_group_key(function.log_group)
+    except Exception:  # an imported function has no known log group
+        return None
+
+
+def subscribe_function(
+    scope: Construct,
+    id: str,
+    *,
+    construct_name: str,
+    log_group: logs.ILogGroup,
+    function: lambda_.IFunction,
+    filter_name: str,
+    filter_pattern: logs.IFilterPattern,
+) -> logs.SubscriptionFilter:
+    """Subscribe ``function`` to ``log_group``; the Lambda permission is scoped to that log group."""
+    key = _log_group_key(log_group)
+    if key == _own_log_group_key(function):
+        raise PropError(
+            f"{construct_name}: log_group {key!r} is the log group of the function it would be "
+            "subscribed to; every invocation would log into it and trigger itself forever"
+        )
+    filters = _USED_SLOTS.setdefault(scope.node.root.node.addr, {}).setdefault(key, [])
+    if filter_name in filters:
+        raise PropError(f"{construct_name}: log_group {key!r} is already subscribed by a {filter_name!r} filter")
+    if len(filters) >= MAX_FILTERS_PER_LOG_GROUP:
+        raise PropError(
+            f"{construct_name}: log_group {key!r} already has {len(filters)} subscription filters "
+            f"({', '.join(filters)}); CloudWatch Logs allows {MAX_FILTERS_PER_LOG_GROUP} per log group"
+        )
+    filters.append(filter_name)
+    return logs.SubscriptionFilter(
+        scope,
+        id,
+        log_group=log_group,
+        destination=destinations.LambdaDestination(function),
+        filter_pattern=filter_pattern,
+        filter_name=filter_name,
+    )

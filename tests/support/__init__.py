@@ -1,0 +1,1 @@
+"""Test support: the AWS emulator, a fault-injecting proxy in front of it, and local servers."""
