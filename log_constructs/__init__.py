@@ -2,4 +2,6 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
-__all__: list[str] = []
+from .audit import AuditTrail
+
+__all__: list[str] = ["AuditTrail"]
