@@ -3,5 +3,9 @@
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
 from .audit import AuditTrail
+from .pipeline import LogPipeline
 
-__all__: list[str] = ["AuditTrail"]
+__all__ = [
+    "AuditTrail",
+    "LogPipeline",
+]

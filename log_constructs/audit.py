@@ -294,7 +294,10 @@ class AuditTrail(Construct):
             "IAM5",
             "Object-level S3 actions need object ARNs: reading the trail's log files (AWSLogs/...) and writing "
             "Athena results (results/...) in the construct's own buckets; no other resource is wildcarded.",
-            findings=[_arn_finding(self.bucket, "/AWSLogs/*"), nag.arn_of(self.results_bucket, "/results/*")],
+            findings=[
+                nag.resource_finding(self, f"{self.bucket.bucket_arn}/AWSLogs/*"),
+                nag.resource_finding(self, f"{self.results_bucket.bucket_arn}/results/*"),
+            ],
         )
         return role
 
@@ -415,13 +418,6 @@ class AuditTrail(Construct):
             except ValueError as error:
                 problems = str(error).split("\n  - ")[1:]
                 raise PropError(f"{_NAME}: " + "; ".join(f"query_{p}" for p in problems)) from None
-
-
-def _arn_finding(bucket: s3.IBucket, suffix: str) -> str:
-    """The IAM5 finding id of ``<bucket ARN><suffix>``, for an owned or an imported bucket."""
-    if bucket.node.default_child is not None:
-        return nag.arn_of(bucket, suffix)
-    return f"Resource::{bucket.bucket_arn}{suffix}"
 
 
 def _default_database_name(scope: Construct) -> str:

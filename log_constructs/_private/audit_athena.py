@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from aws_cdk import Duration, Names, Stack
+from aws_cdk import Duration, Names, Stack, Token
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kms as kms
@@ -64,6 +64,7 @@ def build_query_layer(
             regions=regions,
             history_days=history_days,
             organization_id=organization_id,
+            is_unresolved=Token.is_unresolved,
         ),
     }
     table = glue.CfnTable(

@@ -155,6 +155,7 @@ def projection_parameters(
     history_days: int,
     key_prefix: Optional[str] = None,
     organization_id: Optional[str] = None,
+    is_unresolved: Callable[[object], bool] = lambda value: False,
 ) -> dict[str, str]:
     """Table parameters that turn on partition projection over ``account``, ``region``, ``date``.
 
@@ -165,6 +166,7 @@ def projection_parameters(
     :param history_days: how far back the ``date`` projection reaches (``NOW-<n>DAYS``).
     :param key_prefix: the trail's S3 key prefix, if any.
     :param organization_id: the organization ID (``o-...``) for an organization trail.
+    :param is_unresolved: tells deploy-time values (CDK tokens) apart; they are not checked.
     """
     validate_projection_inputs(
         accounts=accounts,
@@ -172,6 +174,7 @@ def projection_parameters(
         history_days=history_days,
         key_prefix=key_prefix,
         organization_id=organization_id,
+        is_unresolved=is_unresolved,
     )
     return {
         "projection.enabled": "true",

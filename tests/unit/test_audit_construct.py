@@ -153,6 +153,18 @@ def test_organization_trail_writes_and_is_queried_under_the_organization_prefix(
     )
 
 
+def test_an_environment_agnostic_stack_projects_its_deploy_time_account():
+    # GIVEN an audit trail in a stack without account or region
+    app = cdk.App(context=CONTEXT)
+    stack = cdk.Stack(app, "Agnostic")
+    AuditTrail(stack, "Trail")
+    # WHEN it is synthesized
+    params = only(Template.from_stack(stack), "AWS::Glue::Table")["Properties"]["TableInput"]["Parameters"]
+    # THEN the account projection is the deploy-time account and the regions the commercial ones
+    assert params["projection.account.values"] == {"Ref": "AWS::AccountId"}
+    assert "us-east-1" in params["projection.region.values"].split(",")
+
+
 # -- locked bucket -------------------------------------------------------------------------------
 
 
