@@ -2,10 +2,12 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
+from .audit import AuditTrail
 from .pipeline import LogPipeline
 from .dashboard import LoggingDashboard  # operability (issue 7)
 
 __all__ = [
+    "AuditTrail",
     "LogPipeline",
     "LoggingDashboard",
 ]
