@@ -66,12 +66,15 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         return {"PhysicalResourceId": resource_id, "Data": {"Changed": "none"}}
     if request_type not in ("Create", "Update"):
         raise SetupError(f"unknown RequestType {request_type!r} (expected Create, Update or Delete)")
-    settings = props.parse(properties, os.environ)
     try:
+        settings = props.parse(properties, os.environ)
         changes = reconcile.apply(_client(settings, os.environ), settings, read_secret)
     except SetupError as error:
         logger.error("opensearch set-up failed", extra={"reason": str(error)})
         raise
+    except Exception as error:  # e.g. an answer of a shape this code does not expect
+        logger.exception("opensearch set-up failed unexpectedly")
+        raise SetupError(f"opensearch set-up failed unexpectedly: {type(error).__name__}: {error}") from error
     logger.info("opensearch set-up done", extra={"changed": changes})
     return {"PhysicalResourceId": physical_id(properties), "Data": {"Changed": ",".join(changes) or "none"}}
 

@@ -331,3 +331,14 @@ def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub):
     assert delete["conditions"]["min_index_age"] == "14d"
     assert stub.state.mappings["log_constructs_firehose_writer"]["backend_roles"][0].startswith(
         "arn:aws:iam::123456789012:role/LogsDeliveryRole")
+
+
+def test_an_answer_of_an_unexpected_shape_fails_with_a_named_reason(aws, stub, secret_arn):
+    # GIVEN an ISM policy whose GET answer lacks _seq_no (a domain answering in another shape)
+    props = properties(stub, secret_arn)
+    run("Create", props)
+    del stub.state.policies["logs-retention"]["_seq_no"]
+    changed = properties(stub, secret_arn, IsmPolicy={**props["IsmPolicy"], "DeleteAfterDays": "60"})
+    # WHEN the policy is updated THEN the deployment fails with the error's type and message
+    with pytest.raises(SetupError, match="opensearch set-up failed unexpectedly: KeyError: '_seq_no'"):
+        run("Update", changed, old=props)
