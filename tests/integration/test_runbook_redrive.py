@@ -102,3 +102,10 @@ def test_a_refused_invocation_leaves_the_message_in_the_queue(aws, queue, tmp_pa
     counts = aws.client("sqs", direct=True).get_queue_attributes(
         QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     assert int(counts["ApproximateNumberOfMessages"]) + int(counts["ApproximateNumberOfMessagesNotVisible"]) == 3
+
+
+def test_a_failing_receive_stops_the_redrive_with_an_error(aws, tmp_path):
+    # GIVEN a queue URL that does not exist WHEN the redrive runs THEN it fails instead of ending quietly
+    result = run_redrive(aws, f"{aws.direct_url}/{ACCOUNT}/no-such-queue", tmp_path)
+    assert result.returncode == 1
+    assert "NonExistentQueue" in result.stderr or "does not exist" in result.stderr
