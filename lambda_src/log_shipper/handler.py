@@ -67,9 +67,9 @@ tracer = Tracer()
 
 # put_record_batch owns the retries of PutRecordBatch (it re-sends only the failed records);
 # botocore's own retries would multiply its attempts. SQS keeps botocore's standard retries.
-firehose = boto3.client("firehose", config=Config(retries={"mode": "standard", "max_attempts": 1},
+firehose = boto3.client("firehose", config=Config(retries={"mode": "standard", "total_max_attempts": 1},
                                                   connect_timeout=5, read_timeout=30))
-sqs = boto3.client("sqs", config=Config(retries={"mode": "standard", "max_attempts": 3},
+sqs = boto3.client("sqs", config=Config(retries={"mode": "standard", "total_max_attempts": 3},
                                         connect_timeout=5, read_timeout=30))
 
 PUT_MAX_ATTEMPTS = 5
@@ -187,6 +187,7 @@ def ship(event: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
         return {"status": "control-message"}
     if not batch.events and not batch.invalid:
         logger.info("Subscription payload with empty logEvents: nothing to ship")
+        _count("EmptyPayloads", 1)
         return {"status": "empty", "events": 0}
 
     key = _payload_key(event)

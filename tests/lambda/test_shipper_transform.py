@@ -75,6 +75,13 @@ def test_timestamp_is_iso8601_utc_with_milliseconds(timestamp_ms, expected):
     assert document(LogEvent("1", timestamp_ms, "x"), batch_of())["@timestamp"] == expected
 
 
+def test_timestamp_matches_the_one_lambda_wrote_in_the_text():
+    # GIVEN Node.js text logs, whose first column is the time the runtime wrote
+    # WHEN transformed / THEN @timestamp (from the event's ms timestamp) is that same instant
+    assert [d["@timestamp"] for d in sample_docs("lambda_node_text")] == [
+        e["message"].split("\t")[0] for e in sample("lambda_node_text")["logEvents"]]
+
+
 def test_an_event_whose_timestamp_is_out_of_range_is_refused_not_crashing_the_batch():
     # GIVEN a batch whose second event has a timestamp past year 9999
     batch = LogBatch("1", "/g", "s", "DATA_MESSAGE",
