@@ -30,6 +30,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Iterable
 
 from log_subscription import InvalidEvent, LogBatch, LogEvent
@@ -63,10 +64,15 @@ class Records:
     invalid_utf8: int = 0
 
 
+@lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    return f"{_EPOCH + timedelta(seconds=seconds):%Y-%m-%dT%H:%M:%S}"
+
+
 def iso_timestamp(timestamp_ms: int) -> str:
     """``2026-11-22T01:43:58.123Z``; raises ``OverflowError`` outside years 1–9999."""
-    moment = _EPOCH + timedelta(milliseconds=timestamp_ms)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    seconds, millis = divmod(timestamp_ms, 1000)  # events of a batch share their seconds: cached
+    return f"{_second(seconds)}.{millis:03d}Z"
 
 
 def _normalize(level: Any) -> str | None:
