@@ -200,6 +200,22 @@ def test_deeply_nested_json_does_not_crash():
     assert "json" not in doc and doc["message"] == message
 
 
+@pytest.mark.parametrize("depth", [900, 990, 1200])
+def test_json_nested_close_to_the_parser_limit_on_a_deep_stack_gives_one_record(depth):
+    # GIVEN a JSON message nested about as deep as the parser allows (or deeper)
+    message = '{"a":' * depth + "1" + "}" * depth
+
+    def deep(frames: int):
+        return deep(frames - 1) if frames else to_records(batch_of(message))
+
+    # WHEN transformed 100 frames down (as inside the handler's decorators)
+    result = deep(100)
+    # THEN the event becomes one valid record, structured or as text, never an exception
+    (_, data), = result.records
+    doc = json.loads(data)
+    assert doc["message"] == message or "json" in doc
+
+
 # --- sizes: truncation, 1 MiB messages, batching ----------------------------------------------
 
 def test_a_1_mib_message_is_truncated_and_flagged_never_dropped():
