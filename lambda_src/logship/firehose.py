@@ -131,9 +131,13 @@ def put_record_batch(
             result.delivered += len(pending)
             pending = []
             break
+        answers = response.get("RequestResponses") or []
+        if len(answers) != len(pending):  # cannot tell which failed: re-send them all (at least once)
+            result.last_errors = [f"{len(answers)} responses for {len(pending)} records"]
+            continue
         retry = []
         errors = []
-        for data, answer in zip(pending, response["RequestResponses"]):
+        for data, answer in zip(pending, answers):
             if answer.get("ErrorCode"):
                 retry.append(data)
                 errors.append(answer["ErrorCode"])

@@ -361,6 +361,21 @@ def test_partial_failures_are_retried_until_delivered_without_duplicates(env):
     assert Counter(d["id"] for d in env.documents()) == Counter(e["id"] for e in batch)
 
 
+def test_a_failure_response_that_does_not_say_which_records_failed_resends_them_all(env):
+    # GIVEN a first PutRecordBatch answer with FailedPutCount > 0 but one response for five records
+    def respond(request: Request, forward) -> Response:
+        body = json.dumps({"FailedPutCount": 1, "Encrypted": False,
+                           "RequestResponses": [{"ErrorCode": "InternalFailure", "ErrorMessage": "?"}]})
+        return Response(200, {"Content-Type": "application/x-amz-json-1.1"}, body.encode())
+
+    env.aws.proxy.add("PutRecordBatch", respond, times=1)
+    batch = events(5)
+    # WHEN shipped / THEN all five are re-sent (none assumed delivered) and each arrives once
+    result = env.invoke(encode_payload("/g", "s", batch))
+    assert result["delivered"] == 5 and env.calls() == 2
+    assert Counter(d["id"] for d in env.documents()) == Counter(e["id"] for e in batch)
+
+
 def test_records_that_keep_failing_fail_the_invocation_and_the_retry_sends_only_them(env, log_lines):
     # GIVEN Firehose keeps refusing 3 of 10 records
     batch = events(10)
