@@ -2,4 +2,10 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
-__all__: list[str] = []
+from .audit import AuditTrail
+from .pipeline import LogPipeline
+
+__all__ = [
+    "AuditTrail",
+    "LogPipeline",
+]
