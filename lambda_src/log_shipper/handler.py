@@ -67,10 +67,11 @@ tracer = Tracer()
 
 # put_record_batch owns the retries of PutRecordBatch (it re-sends only the failed records);
 # botocore's own retries would multiply its attempts. SQS keeps botocore's standard retries.
+# Worst case per batch: 5 attempts × 15 s read timeout + backoff, within LogPipeline's 2 min timeout.
 firehose = boto3.client("firehose", config=Config(retries={"mode": "standard", "total_max_attempts": 1},
-                                                  connect_timeout=5, read_timeout=30))
+                                                  connect_timeout=5, read_timeout=15))
 sqs = boto3.client("sqs", config=Config(retries={"mode": "standard", "total_max_attempts": 3},
-                                        connect_timeout=5, read_timeout=30))
+                                        connect_timeout=5, read_timeout=15))
 
 PUT_MAX_ATTEMPTS = 5
 _REMEMBERED_PAYLOADS = 64
