@@ -182,10 +182,18 @@ def _publish_sns(todo: list[Alert], config: Config, services: Services, outcome:
     return [alert.with_flags(sns_sent=True) if alert.log_id in published else alert for alert in todo]
 
 
+def unwrap_destination_record(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The original payload of an on-failure destination record, so a redrive can send the queue's
+    message bodies back to the function as they are; any other event is returned unchanged."""
+    payload = event.get("requestPayload") if isinstance(event, Mapping) and "awslogs" not in event else None
+    return payload if isinstance(payload, Mapping) else event
+
+
 def process(event: Mapping[str, Any], config: Config, services: Services, *, redactor: Optional[Redactor],
             log: logging.Logger, deadline: Optional[float] = None, now_s: Optional[float] = None) -> Outcome:
     """Handle one invocation; raise :class:`DeliveryFailed` (after storing) when a delivery failed."""
     outcome = Outcome()
+    event = unwrap_destination_record(event)
     try:
         batch = decode_payload(event)
     except PayloadError as error:

@@ -6,12 +6,13 @@ It records every request (attempts included) and answers ``200 ok`` unless told 
         hook.rate_limit(retry_after=1, times=1)   # next request: 429 with Retry-After: 1
         hook.fail(500, times=2)                   # then two 500s
         hook.hang(3.0, times=1)                   # then one request that gets no answer for 3 s
-        hook.fail(503)                            # every request from now on: 503 (an outage)
+        hook.fail(503, path="/oncall")            # every request to /oncall from now on: 503 (an outage)
+        hook.recover()                            # back to 200 for everything
         ...
         hook.delivered("/oncall")                 # JSON bodies answered with 2xx on that path
 
 Rules apply in the order they were added, each to its next ``times`` requests (``None``: until
-:meth:`reset`). Reusable by any test or benchmark that needs an HTTP endpoint.
+:meth:`recover` or :meth:`reset`), to one ``path`` or to all. Reusable by any test or benchmark that needs an HTTP endpoint.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class _Rule:
     headers: dict[str, str]
     body: bytes
     hang_s: float = 0.0
+    path: Optional[str] = None  # None: any path
 
 
 class WebhookServer:
@@ -61,7 +63,7 @@ class WebhookServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                rule = server._next_rule()
+                rule = server._next_rule(self.path)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 if rule is not None and rule.hang_s:
                     server._record(Recorded(self.path, headers, body, "hang", time.monotonic()))
@@ -104,19 +106,24 @@ class WebhookServer:
 
     # --- behaviour ---------------------------------------------------------------------------
     def respond(self, status: int, *, times: Optional[int] = 1, headers: Optional[dict[str, str]] = None,
-                body: bytes = b"") -> None:
+                body: bytes = b"", path: Optional[str] = None) -> None:
         with self._lock:
-            self._rules.append(_Rule(status, times, dict(headers or {}), body))
+            self._rules.append(_Rule(status, times, dict(headers or {}), body, path=path))
 
-    def rate_limit(self, *, retry_after: float = 1, times: Optional[int] = 1) -> None:
-        self.respond(429, times=times, headers={"Retry-After": f"{retry_after:g}"}, body=b"rate_limited")
+    def rate_limit(self, *, retry_after: float = 1, times: Optional[int] = 1, path: Optional[str] = None) -> None:
+        self.respond(429, times=times, headers={"Retry-After": f"{retry_after:g}"}, body=b"rate_limited", path=path)
 
-    def fail(self, status: int = 500, *, times: Optional[int] = None) -> None:
-        self.respond(status, times=times, body=b"server_error")
+    def fail(self, status: int = 500, *, times: Optional[int] = None, path: Optional[str] = None) -> None:
+        self.respond(status, times=times, body=b"server_error", path=path)
 
-    def hang(self, seconds: float, *, times: Optional[int] = 1) -> None:
+    def hang(self, seconds: float, *, times: Optional[int] = 1, path: Optional[str] = None) -> None:
         with self._lock:
-            self._rules.append(_Rule(0, times, {}, b"", hang_s=seconds))
+            self._rules.append(_Rule(0, times, {}, b"", hang_s=seconds, path=path))
+
+    def recover(self) -> None:
+        """Drop every rule (answer 200 again), keeping the record of past requests."""
+        with self._lock:
+            self._rules.clear()
 
     def reset(self) -> None:
         with self._lock:
@@ -135,9 +142,11 @@ class WebhookServer:
             return [r for r in self.requests if path is None or r.path == path]
 
     # --- internals ---------------------------------------------------------------------------
-    def _next_rule(self) -> Optional[_Rule]:
+    def _next_rule(self, path: str) -> Optional[_Rule]:
         with self._lock:
             for rule in self._rules:
+                if rule.path not in (None, path):
+                    continue
                 if rule.times is None or rule.times > 0:
                     if rule.times is not None:
                         rule.times -= 1
