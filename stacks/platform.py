@@ -16,6 +16,7 @@ class LoggingPlatformStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.settings = settings
         self.demo_function = self._demo_function(settings.get("demo", {}))
+        self.alerts = self._alerts(settings.get("alerts", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
         """A small function whose logs travel the whole path (shipper, alerts)."""
@@ -26,4 +27,21 @@ class LoggingPlatformStack(cdk.Stack):
             description="Demo: writes structured order logs, some of them [CRITICAL]",
             service="orders-demo",
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_WEEK")),
+        )
+
+    # --- LogAlerts (issue 3) -------------------------------------------------------------------
+    def _alerts(self, cfg: Mapping[str, Any]) -> "LogAlerts":
+        """Marker events of the demo function → Slack (#oncall / #ops), the audit table, alarms."""
+        from log_constructs import AlertRoute, LogAlerts
+
+        return LogAlerts(
+            self,
+            "Alerts",
+            log_groups=[self.demo_function.log_group],
+            markers=cfg.get("markers"),
+            channel=cfg.get("channel"),
+            routes=[AlertRoute(**route) for route in cfg.get("routes", [])],
+            retention_days=cfg.get("retention_days"),
+            max_messages=cfg.get("max_messages"),
+            data_protection=cfg.get("data_protection"),
         )
