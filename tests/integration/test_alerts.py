@@ -261,3 +261,40 @@ def test_the_webhook_url_is_never_logged(aws, hook, handler, caplog):
         invoke(handler, encode_payload(GROUP, STREAM, [log_event(1, "[CRITICAL] x")]))
     output = "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records if r.name != "werkzeug")
     assert "oncall" in output and hook.url("/oncall") not in output and "127.0.0.1" not in output
+
+
+def test_sns_outage_is_retried_later_without_a_second_slack_message(aws, hook, handler):
+    from log_alerts.process import DeliveryFailed
+
+    # GIVEN SNS rejects every PublishBatch while Slack works
+    aws.proxy.server_error("PublishBatch", status=503, code="ServiceUnavailable")
+    batch = encode_payload(GROUP, STREAM, [log_event(1, "[CRITICAL] x"), log_event(2, "[ALERT] y")])
+    # WHEN the batch is handled
+    with pytest.raises(DeliveryFailed, match="sns: 2 alert"):
+        invoke(handler, batch)
+    # THEN Slack got its messages, the items remember that, and they are not notified yet
+    items = scan(aws).values()
+    assert all(i["slack_sent"] and not i["sns_sent"] and not i["notified"] for i in items)
+    assert len(hook.delivered()) == 2
+    # WHEN SNS is back and Lambda retries the batch
+    aws.proxy.clear()
+    summary = invoke(handler, batch)
+    # THEN only SNS is sent now: no second Slack message
+    assert summary["sns_published"] == 2 and summary["slack_messages"] == {}
+    assert len(hook.delivered()) == 2
+    assert len(drain(aws, handler.env["PAGER_QUEUE_URL"])) == 2
+    assert all(i["notified"] for i in scan(aws).values())
+
+
+def test_alert_count_per_marker_is_emitted_as_emf(aws, hook, handler, capsys):
+    # WHEN a batch with 2 CRITICAL and 1 ALERT is handled, then replayed
+    invoke(handler, sample_batch())
+    invoke(handler, sample_batch())
+    # THEN one EMF document per marker carries the count of new alerts (the replay adds none)
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+                 if line.startswith("{") and '"_aws"' in line]
+    alerts = [d for d in documents if "Alerts" in d]
+    assert sorted((d["marker"], d["Alerts"]) for d in alerts) == [("ALERT", [1.0]), ("CRITICAL", [2.0])]
+    for document in alerts:
+        assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["marker", "service"]]
+        assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "LogConstructsTest"
