@@ -2,9 +2,13 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
-__all__: list[str] = []
+from .alerts import AlertRoute, LogAlerts
+from .audit import AuditTrail
+from .pipeline import LogPipeline
 
-# --- LogAlerts (issue 3) ---
-from .alerts import AlertRoute, LogAlerts  # noqa: E402
-
-__all__ += ["AlertRoute", "LogAlerts"]
+__all__ = [
+    "AlertRoute",
+    "AuditTrail",
+    "LogAlerts",
+    "LogPipeline",
+]
