@@ -76,6 +76,8 @@ def extract(batch: LogBatch, config: Config, redactor: Optional[Redactor], outco
     """The alerts of a batch (redacted, routed, one per event id)."""
     alerts: dict[str, Alert] = {}
     for event in batch.events:
+        if event.id in alerts:  # the same event twice in one payload: one alert
+            continue
         found = classify(event.message, config.markers)
         if found is None:
             continue
