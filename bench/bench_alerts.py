@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import time
 from typing import Any
@@ -99,6 +100,7 @@ def run() -> list[Row]:
     from tests.support.alerts import FakeContext, scan
     from tests.support.webhook import WebhookServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
     aws = emulator()
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
     rows: list[Row] = []
