@@ -1,7 +1,6 @@
 """Alert items (log_alerts.items), batching helpers (log_alerts.store) and classification into alerts."""
 from __future__ import annotations
 
-import logging
 
 from log_alerts.config import Config
 from log_alerts.items import Alert, cut, flags_of, to_item
