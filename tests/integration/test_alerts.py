@@ -298,3 +298,33 @@ def test_alert_count_per_marker_is_emitted_as_emf(aws, hook, handler, capsys):
     for document in alerts:
         assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["marker", "service"]]
         assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "LogConstructsTest"
+
+
+def test_real_shaped_payloads_filter_and_function_agree(aws, hook, handler, events_dir):
+    """The project's real-shaped CloudWatch Logs samples (Lambda text and JSON formats, Powertools,
+    Node): the default subscription filter passes exactly the events the function turns into alerts."""
+    import re
+
+    from log_alerts.markers import classify
+    from log_constructs.alerts import marker_filter_pattern
+
+    regex = re.compile(marker_filter_pattern(("CRITICAL", "ALERT")).log_pattern_string.strip("%"))
+    alerts = []
+    for path in sorted((events_dir / "cloudwatch_logs").glob("*.json")):
+        sample = json.loads(path.read_text())
+        if "awslogs" in sample:
+            continue  # an already-encoded invocation; its decoded twin is among the samples
+        # GIVEN each sample as CloudWatch Logs would send it
+        event = encode_payload(sample["logGroup"], sample["logStream"], sample["logEvents"],
+                               owner=sample["owner"], message_type=sample["messageType"])
+        for log_event_ in sample["logEvents"]:
+            # THEN the filter and the function's exact check agree on every event
+            assert bool(regex.search(log_event_["message"])) == bool(classify(log_event_["message"], ("CRITICAL", "ALERT"))), log_event_
+        # WHEN the function handles it
+        summary = invoke(handler, event)
+        alerts += [path.name] * summary["alerts"]
+    # THEN the one CRITICAL among them (Powertools JSON) became an alert, posted to #oncall
+    assert alerts == ["powertools_json.json"]
+    stored = list(scan(aws).values())
+    assert [(i["marker"], i["app_name"]) for i in stored] == [("CRITICAL", "payments")]
+    assert "payment provider unreachable for order o-1011" in json.dumps(hook.delivered("/oncall"))
