@@ -3,3 +3,8 @@
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
 __all__: list[str] = []
+
+# --- ApplicationLogging (issue 6) ---
+from .app_logging import ApplicationLogging  # noqa: E402
+
+__all__ += ["ApplicationLogging"]
