@@ -43,6 +43,11 @@ class Encoded:
         self.payload = payload
 
 
+def _created(item: Any) -> float:
+    """When a queued item was logged: a record's attributes (dict) or an :class:`Encoded`."""
+    return item["created"] if isinstance(item, dict) else item.created
+
+
 class DestinationError(Exception):
     """Raised by ``_deliver``: the destination failed; ``undelivered`` are kept for a later attempt."""
 
@@ -52,25 +57,32 @@ class DestinationError(Exception):
         self.undelivered = undelivered
 
 
-def _copy_record(record: logging.LogRecord) -> logging.LogRecord:
-    """A shallow copy (cheaper than copy.copy) with the message and exception rendered now.
+def _copy_record(record: logging.LogRecord) -> dict[str, Any]:
+    """The record's attributes (a C-level dict copy), with the message and exception rendered now.
 
     Rendering in the calling thread (as ``logging.handlers.QueueHandler`` does) freezes the
-    arguments and the traceback as they are at the logging call; the JSON is built later.
+    arguments and the traceback as they are at the logging call; the JSON is built later, by the
+    sender thread, from a record rebuilt with :func:`_rebuild_record`.
     """
-    copy = logging.LogRecord.__new__(logging.LogRecord)
-    copy.__dict__.update(record.__dict__)
-    if isinstance(record.msg, dict) and not record.args:
-        copy.msg = dict(record.msg)
+    attributes = record.__dict__.copy()
+    msg = record.msg
+    if isinstance(msg, dict) and not record.args:
+        attributes["msg"] = dict(msg)
     else:
-        copy.msg = record.getMessage()
-        copy.args = None
+        attributes["msg"] = record.getMessage()
+        attributes["args"] = None
     if record.exc_info:
         if not record.exc_text:
             record.exc_text = _EXCEPTION_FORMATTER.formatException(record.exc_info)
-        copy.exc_text = record.exc_text
-        copy.exc_info = None
-    return copy
+        attributes["exc_text"] = record.exc_text
+        attributes["exc_info"] = None
+    return attributes
+
+
+def _rebuild_record(attributes: dict[str, Any]) -> logging.LogRecord:
+    record = logging.LogRecord.__new__(logging.LogRecord)
+    record.__dict__ = attributes
+    return record
 
 
 _EXCEPTION_FORMATTER = logging.Formatter()
@@ -152,6 +164,13 @@ class BackgroundHandler(logging.Handler):
         return len(self._queue)
 
     # --- the calling thread --------------------------------------------------------------------
+    def handle(self, record: logging.LogRecord) -> Any:
+        """``logging.Handler.handle`` without the handler-wide lock: ``emit`` is thread-safe on its own."""
+        result = self.filter(record)
+        if result:
+            self.emit(result if isinstance(result, logging.LogRecord) else record)
+        return result
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             if record.levelno < logging.WARNING and record.name.startswith(self.quiet_loggers):
@@ -208,7 +227,7 @@ class BackgroundHandler(logging.Handler):
     def _due(self) -> bool:
         queue = self._queue
         return bool(queue) and (len(queue) >= self.batch_records
-                                or time.time() - queue[0].created >= self.flush_seconds)
+                                or time.time() - _created(queue[0]) >= self.flush_seconds)
 
     def _take(self, limit: int) -> list[Any]:
         with self._queue_lock:
@@ -232,10 +251,10 @@ class BackgroundHandler(logging.Handler):
                 encoded.append(item)
                 continue
             try:
-                encoded.append(self._encode(item))
+                encoded.append(self._encode(_rebuild_record(item)))
             except Exception as error:  # an unformattable record must not block the others
                 self.rejected_records += 1
-                self._notice(f"record of logger {item.name!r} could not be formatted: {error!r}")
+                self._notice(f"record of logger {item.get('name')!r} could not be formatted: {error!r}")
         reason: Any = None
         try:
             undelivered = self._deliver(encoded) if encoded else []
@@ -292,7 +311,7 @@ class BackgroundHandler(logging.Handler):
         if not queue:
             return None
         try:
-            wait = self.flush_seconds - (time.time() - queue[0].created)
+            wait = self.flush_seconds - (time.time() - _created(queue[0]))
         except IndexError:  # emptied meanwhile
             return None
         if len(queue) >= self.batch_records:
