@@ -136,8 +136,9 @@ class BackgroundHandler(logging.Handler):
         self.rejected_records = 0
         self._start()
         _LIVE_HANDLERS.add(self)
-        ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (h := ref()) is not None and h._after_fork())
+        if hasattr(os, "register_at_fork"):  # POSIX
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (h := ref()) is not None and h._after_fork())
 
     # --- state ---------------------------------------------------------------------------------
     def _start(self) -> None:
