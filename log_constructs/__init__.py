@@ -2,7 +2,13 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
-__all__: list[str] = []
+from .audit import AuditTrail
+from .pipeline import LogPipeline
+
+__all__ = [
+    "AuditTrail",
+    "LogPipeline",
+]
 
 # --- ApplicationLogging (issue 6) ---
 from .app_logging import ApplicationLogging  # noqa: E402
