@@ -330,8 +330,16 @@ class BackgroundHandler(logging.Handler):
 
 @atexit.register
 def _close_all() -> None:
-    """At interpreter exit: flush and close every live handler (``logging.shutdown`` runs later)."""
-    for handler in list(_LIVE_HANDLERS):
+    """At interpreter exit: flush and close every live handler (``logging.shutdown`` runs later).
+
+    Every sender is told first, so that handlers drain in parallel and exit waits at most about
+    one ``flush_timeout_seconds``, not one per handler.
+    """
+    handlers = list(_LIVE_HANDLERS)
+    for handler in handlers:
+        handler._closing = True
+        handler._wake.set()
+    for handler in handlers:
         try:
             handler.close()
         except Exception:

@@ -52,6 +52,11 @@ class Built:
                                   removal_policy=cdk.RemovalPolicy.DESTROY)
         self.reports = make_function(services, "Reports", log_group=own_group)
         self.node_fn = make_function(services, "Frontend", runtime=lambda_.Runtime.NODEJS_22_X)
+        audit_group = logs.LogGroup(services, "AuditLogGroup", retention=logs.RetentionDays.ONE_DAY,
+                                    removal_policy=cdk.RemovalPolicy.DESTROY)
+        self.audited = make_function(services, "Audited", log_group=audit_group)
+        cdk.Annotations.of(self.audited).acknowledge_warning(
+            "log-constructs:own-log-group", "Audit events stay in their own group by design")
         self.explicit = make_function(stack, "Payments")  # outside the scope, passed explicitly
         self.outside = make_function(stack, "Unrelated")  # neither in the scope nor passed
         self.pipeline = FakeDestination()
@@ -194,7 +199,12 @@ def test_function_with_its_own_log_group_is_warned_not_overridden(built: Built) 
         f"/{built.reports.node.path}",
         Match.string_like_regexp(r"already sets its own log group.*\[ack: log-constructs:own-log-group\]"),
     )
-    assert len(built.annotations.find_warning("*", Match.string_like_regexp("own-log-group"))) == 1
+    # AND the warning can be acknowledged by its id: the acknowledged function is not reported
+    warned = built.annotations.find_warning("*", Match.string_like_regexp("own-log-group"))
+    assert [w.id for w in warned] == [f"/{built.reports.node.path}"]
+    assert "LoggingConfig" in function_props(built, built.audited)  # its own, untouched
+    assert function_props(built, built.audited)["LoggingConfig"]["LogGroup"] != function_props(
+        built, built.checkout)["LoggingConfig"]["LogGroup"]
 
 
 def test_subscribed_to_pipeline_and_alerts(built: Built) -> None:
