@@ -38,28 +38,26 @@ STEADY_INTERVAL_S = 0.0005
 BASELINE_RECORDS = 300
 
 
-class PerRecordFirehose(logging.Handler):
-    """Baseline: one ``PutRecord`` per record, in the calling thread."""
+class _PerRecord(logging.Handler):
+    """Baseline: one API call per record, in the calling thread."""
 
     def __init__(self, client: Any, formatter: logging.Formatter) -> None:
         super().__init__()
         self.client = client
         self.setFormatter(formatter)
         self.delivered_records = 0
+
+
+class PerRecordFirehose(_PerRecord):
+    """One ``PutRecord`` per record."""
 
     def emit(self, record: logging.LogRecord) -> None:
         self.client.put_record(DeliveryStreamName=STREAM, Record={"Data": (self.format(record) + "\n").encode()})
         self.delivered_records += 1
 
 
-class PerRecordCloudWatch(logging.Handler):
-    """Baseline: one ``PutLogEvents`` per record, in the calling thread."""
-
-    def __init__(self, client: Any, formatter: logging.Formatter) -> None:
-        super().__init__()
-        self.client = client
-        self.setFormatter(formatter)
-        self.delivered_records = 0
+class PerRecordCloudWatch(_PerRecord):
+    """One ``PutLogEvents`` per record."""
 
     def emit(self, record: logging.LogRecord) -> None:
         self.client.put_log_events(logGroupName=GROUP, logStreamName="baseline",
