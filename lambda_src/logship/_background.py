@@ -36,16 +36,24 @@ _LIVE_HANDLERS: "weakref.WeakSet[BackgroundHandler]" = weakref.WeakSet()
 class Encoded:
     """A record already formatted for the destination (kept when a delivery has to be retried)."""
 
-    __slots__ = ("created", "payload")
+    __slots__ = ("created", "payload", "queued")
 
     def __init__(self, created: float, payload: Any) -> None:
         self.created = created
         self.payload = payload
+        self.queued = time.monotonic()
 
 
-def _created(item: Any) -> float:
-    """When a queued item was logged: a record's attributes (dict) or an :class:`Encoded`."""
-    return item["created"] if isinstance(item, dict) else item.created
+QUEUED_KEY = "_logship_queued"  # leading "_": JSON formatters leave it out
+
+
+def _queued(item: Any) -> float:
+    """When (monotonic clock) an item was queued: a record's attributes (dict) or an :class:`Encoded`.
+
+    The age of a queued record is measured on the monotonic clock, not from ``record.created``,
+    so a record stamped in the past or the future (clock changes, late hand-over) keeps the pace.
+    """
+    return item[QUEUED_KEY] if isinstance(item, dict) else item.queued
 
 
 class DestinationError(Exception):
@@ -65,6 +73,7 @@ def _copy_record(record: logging.LogRecord) -> dict[str, Any]:
     sender thread, from a record rebuilt with :func:`_rebuild_record`.
     """
     attributes = record.__dict__.copy()
+    attributes[QUEUED_KEY] = time.monotonic()
     msg = record.msg
     if isinstance(msg, dict) and not record.args:
         attributes["msg"] = dict(msg)
@@ -228,7 +237,7 @@ class BackgroundHandler(logging.Handler):
     def _due(self) -> bool:
         queue = self._queue
         return bool(queue) and (len(queue) >= self.batch_records
-                                or time.time() - _created(queue[0]) >= self.flush_seconds)
+                                or time.monotonic() - _queued(queue[0]) >= self.flush_seconds)
 
     def _take(self, limit: int) -> list[Any]:
         with self._queue_lock:
@@ -276,6 +285,15 @@ class BackgroundHandler(logging.Handler):
 
     def _run(self) -> None:
         self._sender_ident = threading.get_ident()
+        while True:
+            try:
+                self._loop()
+                return
+            except Exception as error:  # a bug must not silently stop the shipping
+                self._notice(f"sender thread error {error!r}; restarting it in 1 s")
+                time.sleep(1.0)
+
+    def _loop(self) -> None:
         failures = 0
         retry_at = 0.0
         while True:
@@ -312,7 +330,7 @@ class BackgroundHandler(logging.Handler):
         if not queue:
             return None
         try:
-            wait = self.flush_seconds - (time.time() - _created(queue[0]))
+            wait = self.flush_seconds - (time.monotonic() - _queued(queue[0]))
         except IndexError:  # emptied meanwhile
             return None
         if len(queue) >= self.batch_records:
