@@ -22,7 +22,7 @@ from constructs import Construct, IConstruct
 
 from ._private import nag
 from ._private.functions import powertools_layer_arn, powertools_layer_supports
-from ._private.log_groups import secure_log_group
+from ._private.log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
 from ._private.validation import PropError, check, check_choice
 
 NAME = "ApplicationLogging"
@@ -62,6 +62,16 @@ def _own_log_group(function: lambda_.Function) -> bool:
     return bool(getattr(config, "log_group", None))
 
 
+def _library_function(function: lambda_.Function) -> bool:
+    """Whether ``function`` is one of this library's own functions (``library_function``): its log
+    group, a sibling named ``<id>LogGroup``, lives under ``/log-constructs/``."""
+    scope = function.node.scope
+    sibling = scope.node.try_find_child(f"{function.node.id}LogGroup") if scope is not None else None
+    cfn = sibling.node.default_child if sibling is not None else None
+    name = getattr(cfn, "log_group_name", None)
+    return isinstance(name, str) and name.startswith(LIBRARY_LOG_GROUP_PREFIX)
+
+
 @jsii.implements(IAspect)
 class _ApplyToFunctions:
     """Applies an :class:`ApplicationLogging` to every ``lambda_.Function`` of a scope."""
@@ -88,7 +98,9 @@ class ApplicationLogging(Construct):
 
     A function that already sets its own log group keeps it and is reported with the warning
     ``log-constructs:own-log-group`` (acknowledge it with
-    ``Annotations.of(fn).acknowledge_warning("log-constructs:own-log-group", reason)``).
+    ``Annotations.of(fn).acknowledge_warning("log-constructs:own-log-group", reason)``). The
+    library's own functions (shipper, alerts, ..., logging under ``/log-constructs/``) are skipped
+    without a warning, so a whole stack can be given as a scope.
 
     Note: ``fn.log_group`` of a function this construct redirects still names the default
     ``/aws/lambda/<name>`` group (the L2 cannot be changed after creation); use ``log_group`` here.
@@ -196,6 +208,8 @@ class ApplicationLogging(Construct):
                 "(imported or a different kind); its logging cannot be configured and is left as it is.",
             )
             return False
+        if _library_function(function):
+            return False  # the library's own functions keep their own groups (no warning: not the app's)
         if _own_log_group(function):
             Annotations.of(function).add_warning_v2(
                 OWN_LOG_GROUP_WARNING,

@@ -14,7 +14,7 @@ from constructs import Construct
 
 from log_constructs import ApplicationLogging
 from log_constructs._private import nag
-from log_constructs._private.functions import POWERTOOLS_LAYER_VERSION
+from log_constructs._private.functions import POWERTOOLS_LAYER_VERSION, library_function
 from log_constructs._private.validation import PropError
 
 
@@ -57,6 +57,8 @@ class Built:
         self.audited = make_function(services, "Audited", log_group=audit_group)
         cdk.Annotations.of(self.audited).acknowledge_warning(
             "log-constructs:own-log-group", "Audit events stay in their own group by design")
+        self.library_fn = library_function(services, "Shipper", handler="demo_app.handler.handler",
+                                           description="a library function", service="shipper")
         self.explicit = make_function(stack, "Payments")  # outside the scope, passed explicitly
         self.outside = make_function(stack, "Unrelated")  # neither in the scope nor passed
         self.pipeline = FakeDestination()
@@ -205,6 +207,15 @@ def test_function_with_its_own_log_group_is_warned_not_overridden(built: Built) 
     assert "LoggingConfig" in function_props(built, built.audited)  # its own, untouched
     assert function_props(built, built.audited)["LoggingConfig"]["LogGroup"] != function_props(
         built, built.checkout)["LoggingConfig"]["LogGroup"]
+
+
+def test_library_functions_in_the_scope_are_skipped_silently(built: Built) -> None:
+    # GIVEN one of the library's own functions (its group under /log-constructs/) inside the scope
+    # THEN it keeps its group and gets no warning
+    props = function_props(built, built.library_fn)
+    assert props["LoggingConfig"]["LogGroup"]["Ref"].startswith("ServicesShipperLogGroup")
+    assert not built.annotations.find_warning(f"/{built.library_fn.node.path}", Match.any_value())
+    assert built.library_fn not in built.logging.functions
 
 
 def test_subscribed_to_pipeline_and_alerts(built: Built) -> None:
