@@ -163,8 +163,17 @@ class BackgroundHandler(logging.Handler):
         self._thread.start()
 
     def _after_fork(self) -> None:
-        """In a forked child: the parent's thread is gone and its queue is the parent's to send."""
+        """In a forked child: the parent's thread is gone and its queue is the parent's to send.
+
+        A client this handler built is rebuilt too: the parent's pooled connections must not be
+        shared (a client passed in is the caller's to manage).
+        """
         closed = self._closed
+        options = getattr(self, "_client_options", None)
+        if options:
+            from .handlers import _client
+
+            self.client = _client(*options)
         self._start()
         if closed:
             self._closed = self._closing = True

@@ -71,6 +71,7 @@ class FirehoseHandler(BackgroundHandler):
                  client: Any = None, region_name: Optional[str] = None, endpoint_url: Optional[str] = None,
                  **options: Any) -> None:
         self.stream_name = _required(stream_name, "LOGSHIP_FIREHOSE_STREAM", "FirehoseHandler: stream_name")
+        self._client_options = None if client else ("firehose", region_name, endpoint_url)
         self.client = client or _client("firehose", region_name, endpoint_url)
         super().__init__(level, **options)
 
@@ -130,6 +131,7 @@ class CloudWatchLogsHandler(BackgroundHandler):
         self.log_group_name = _required(log_group_name, "LOGSHIP_LOG_GROUP", "CloudWatchLogsHandler: log_group_name")
         self._default_stream = log_stream_name is None
         self.log_stream_name = log_stream_name or self._process_stream()
+        self._client_options = None if client else ("logs", region_name, endpoint_url)
         self.client = client or _client("logs", region_name, endpoint_url)
         super().__init__(level, **options)
 

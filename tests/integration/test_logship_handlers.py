@@ -504,3 +504,44 @@ def test_unreachable_destination_is_reported_once_and_never_blocks(
     assert capsys.readouterr().err.count("cannot deliver") == 1
     handler.close()
     assert "closed with 50 record(s) not delivered" in capsys.readouterr().err
+
+
+def test_forked_child_writes_its_own_stream_with_its_own_records(aws: Emulator) -> None:
+    # GIVEN a CloudWatch Logs handler with the default per-process stream, 5 records queued
+    dest = CloudWatch(aws)
+    logger = logging.getLogger("test.fork")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = CloudWatchLogsHandler(GROUP, flush_seconds=60)
+    logger.addHandler(handler)
+    for seq in range(5):
+        logger.info("parent %s", seq, extra={"seq": seq})
+    parent_stream = handler.log_stream_name
+
+    # WHEN the process forks; the child logs 10 records and closes, the parent 5 more
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            for seq in range(100, 110):
+                logger.info("child %s", seq, extra={"seq": seq})
+            handler.close()
+            os.write(write, handler.log_stream_name.encode())
+            code = 0 if handler.delivered_records == 10 else 2
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    child_stream = os.read(read, 1000).decode()
+    os.close(read)
+    for seq in range(5, 10):
+        logger.info("parent %s", seq, extra={"seq": seq})
+    logger.removeHandler(handler)
+    handler.close()
+
+    # THEN each process wrote its own stream: the parent's records once, the child's only its own
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert child_stream == f"{parent_stream.rsplit('/', 1)[0]}/{pid}" != parent_stream
+    assert seqs(dest.documents(parent_stream)) == list(range(10))
+    assert seqs(dest.documents(child_stream)) == list(range(100, 110))
