@@ -11,7 +11,7 @@ import random
 import time
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from .firehose import RETRYABLE_ERROR_CODES, BatchResult
+from .firehose import RETRYABLE_ERROR_CODES, BatchResult, _retryable
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
@@ -101,7 +101,8 @@ def put_log_events(
 ) -> BatchResult:
     """Send one batch (already within the limits); create the group/stream on ResourceNotFound.
 
-    Throttling and 5xx answers are retried with full-jitter backoff; other errors propagate. The
+    Throttling, 5xx answers and broken connections are retried with full-jitter backoff (the same
+    rules as ``put_record_batch``); other errors propagate. The
     events the service rejects for their age are counted in ``BatchResult.last_errors`` and
     returned in ``failed`` only when every attempt failed (rejected events are never retried:
     they can never succeed). ``delivered`` counts accepted events.
@@ -123,9 +124,10 @@ def put_log_events(
                 ensure_stream(client, log_group_name, log_stream_name)
                 created = True
                 continue  # not an attempt: the stream did not exist yet
-            if code not in RETRYABLE_LOGS_CODES:
+            reason = _retryable(error) or (code if code in RETRYABLE_LOGS_CODES else None)
+            if reason is None:
                 raise
-            result.last_errors = [code]
+            result.last_errors = [reason]
             attempt += 1
             continue
         rejected = rejected_indexes(response, len(events))
