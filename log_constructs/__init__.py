@@ -12,3 +12,8 @@ __all__ = [
     "LogAlerts",
     "LogPipeline",
 ]
+
+# --- ApplicationLogging (issue 6) ---
+from .app_logging import ApplicationLogging  # noqa: E402
+
+__all__ += ["ApplicationLogging"]
