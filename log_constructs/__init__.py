@@ -2,12 +2,20 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
+from .alerts import AlertRoute, LogAlerts
 from .audit import AuditTrail
 from .pipeline import LogPipeline
 from .dashboard import LoggingDashboard  # operability (issue 7)
 
 __all__ = [
+    "AlertRoute",
     "AuditTrail",
+    "LogAlerts",
     "LogPipeline",
     "LoggingDashboard",
 ]
+
+# --- ApplicationLogging (issue 6) ---
+from .app_logging import ApplicationLogging  # noqa: E402
+
+__all__ += ["ApplicationLogging"]
