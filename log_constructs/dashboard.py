@@ -42,6 +42,12 @@ ALERTS_LAYOUT: Layout = (
         ("Redactions / invalid events", ("metric_redactions", "metric_invalid_events")),
     )),
 )
+GOVERNOR_LAYOUT: Layout = (
+    ("Sweeps", (
+        ("Sweep results (log groups)", ("metric_groups_scanned", "metric_retention_set", "metric_subscribed",
+                                        "metric_skipped_no_slot", "metric_failed")),
+    )),
+)
 # Methods that only repeat what the function and queue rows show.
 FUNCTION_METHODS = {"metric_invocations", "metric_errors", "metric_throttles", "metric_duration",
                     "metric_shipper_errors"}
@@ -107,7 +113,7 @@ class LoggingDashboard(Construct):
         layouts: dict[str, tuple[str, Layout]] = {
             "pipeline": ("Log pipeline", PIPELINE_LAYOUT),
             "alerts": ("Log alerts", ALERTS_LAYOUT),
-            "governor": ("Log group governor", ()),
+            "governor": ("Log group governor", GOVERNOR_LAYOUT),
             "audit": ("Audit trail", ()),
         }
         for key, source in sources.items():

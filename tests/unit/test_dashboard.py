@@ -61,9 +61,23 @@ class FakeGovernor(Construct):
         super().__init__(scope, id)
         self.function = _function(self)
 
-    def metric_sweep_results(self, **options: Any) -> cloudwatch.Metric:
-        return cloudwatch.Metric(namespace="LogConstructs", metric_name="LogGroupsFixed",
+    def metric(self, name: str, **options: Any) -> cloudwatch.Metric:
+        return cloudwatch.Metric(namespace="LogConstructs", metric_name=name,
                                  dimensions_map={"service": "governor"}, **options)
+
+    # The names LogGroupGovernor uses for its sweep results ...
+    def metric_groups_scanned(self, **options: Any) -> cloudwatch.Metric:
+        return self.metric("GroupsScanned", **options)
+
+    def metric_retention_set(self, **options: Any) -> cloudwatch.Metric:
+        return self.metric("RetentionSet", **options)
+
+    def metric_failed(self, **options: Any) -> cloudwatch.Metric:
+        return self.metric("Failed", **options)
+
+    # ... and one the dashboard knows nothing about.
+    def metric_log_groups_fixed(self, **options: Any) -> cloudwatch.Metric:
+        return self.metric("LogGroupsFixed", **options)
 
 
 class FakeAudit(Construct):
@@ -145,7 +159,7 @@ def test_every_construct_gets_a_titled_section_in_order(full):
     assert headers == ["## Log pipeline (Test/Logs)", "## Log alerts (Test/Alerts)",
                        "## Log group governor (Test/Governor)", "## Audit trail (Test/Audit)"]
     assert dashboard.sections == [h[3:] for h in headers]
-    assert {"**Firehose**", "**OpenSearch**", "**Functions**", "**Queues**", "**Alarms**",
+    assert {"**Firehose**", "**OpenSearch**", "**Functions**", "**Queues**", "**Alarms**", "**Sweeps**",
             "**Alerts per marker**", "**Slack**", "**Metrics**", "**Events per audit filter**"} <= set(_texts(body))
 
 
@@ -173,7 +187,9 @@ def test_alerts_per_marker_governor_sweeps_and_audit_alarm_states(full):
     marker_graph = next(w for w in body["widgets"] if w["properties"].get("title") == "Alerts per marker")
     labels = {m[-1]["label"] for m in marker_graph["properties"]["metrics"]}
     assert labels == {"CRITICAL", "PAYMENT_FAILED"}
-    assert "Sweep results" in _titles(body)
+    sweeps = next(w for w in body["widgets"] if w["properties"].get("title") == "Sweep results (log groups)")
+    assert [m[1] for m in sweeps["properties"]["metrics"]] == ["GroupsScanned", "RetentionSet", "Failed"]
+    assert "Log groups fixed" in _titles(body)  # an unknown metric method still gets its graph
     assert ("CloudTrailMetrics", "RootUsage") in _metrics(body)
     alarm_widgets = [w for w in body["widgets"] if w["type"] == "alarm"]
     alarm_arns = [arn for w in alarm_widgets for arn in w["properties"]["alarms"]]
