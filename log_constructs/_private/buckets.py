@@ -27,7 +27,7 @@ def access_logs_bucket(scope: Construct) -> s3.Bucket:
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        # No object_ownership: aws-cdk-lib picks a bucket policy or the log-delivery ACL by feature flag.
         removal_policy=RemovalPolicy.RETAIN,
         lifecycle_rules=[
             s3.LifecycleRule(

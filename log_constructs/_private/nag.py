@@ -44,6 +44,27 @@ def acknowledge_all(construct: IConstruct, rules: dict[str, str], *, reason: str
         acknowledge(construct, rule, reason, pack=pack)
 
 
+def _render(value: object) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in finding ids (``<Ref>``, ``<Id.Attr>``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref":
+            return f"<{arg}>"
+        if fn == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::Join":
+            separator, parts = arg
+            return separator.join(_render(part) for part in parts)
+    raise ValueError(f"cannot render {value!r} as a cdk-nag finding id")
+
+
+def resource_finding(scope: IConstruct, arn: str) -> str:
+    """The IAM5 finding id for a wildcard resource ``arn`` (a string that may hold tokens)."""
+    return f"Resource::{_render(Stack.of(scope).resolve(arn))}"
+
+
 def arn_of(resource: IResource | IConstruct, suffix: str = "") -> str:
     """The IAM5 finding id cdk-nag gives ``<LogicalId.Arn>suffix`` for a resource's ARN."""
     cfn = resource.node.default_child if resource.node.default_child is not None else resource

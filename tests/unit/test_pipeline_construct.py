@@ -1,0 +1,293 @@
+"""LogPipeline: secure defaults, overrides, bring-your-own resources, scoped IAM, prop validation."""
+from __future__ import annotations
+
+import json
+import re
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_opensearchservice as opensearch
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+
+from log_constructs import LogPipeline
+from log_constructs._private.subscriptions import PIPELINE_FILTER_NAME
+from log_constructs._private.validation import PropError
+
+
+def _stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "Test", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+
+
+@pytest.fixture(scope="module")
+def default() -> tuple[LogPipeline, Template]:
+    stack = _stack()
+    pipeline = LogPipeline(stack, "Logs")
+    app_logs = logs.LogGroup(stack, "AppLogs")
+    pipeline.add_log_group(app_logs, filter_pattern='{ $.level = "ERROR" }')
+    return pipeline, Template.from_stack(stack)
+
+
+def _statements(template: Template, role_logical_prefix: str) -> list[dict]:
+    policies = template.find_resources("AWS::IAM::Policy")
+    return [
+        statement
+        for logical_id, policy in policies.items()
+        if any(role["Ref"].startswith(role_logical_prefix) for role in policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_domain_is_encrypted_tls_only_with_fine_grained_access(default):
+    # GIVEN a pipeline with defaults / WHEN synthesized / THEN the domain has every secure default
+    _, template = default
+    template.has_resource("AWS::OpenSearchService::Domain", {
+        "DeletionPolicy": "Retain",
+        "Properties": Match.object_like({
+            "EngineVersion": "OpenSearch_2.19",
+            "EncryptionAtRestOptions": {"Enabled": True, "KmsKeyId": Match.any_value()},
+            "NodeToNodeEncryptionOptions": {"Enabled": True},
+            "DomainEndpointOptions": {"EnforceHTTPS": True, "TLSSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10"},
+            "AdvancedSecurityOptions": Match.object_like({
+                "Enabled": True,
+                "InternalUserDatabaseEnabled": True,
+                "MasterUserOptions": {"MasterUserARN": {"Fn::GetAtt": [Match.string_like_regexp("LogsDomainSetupFunctionRole"), "Arn"]}},
+            }),
+            "EBSOptions": Match.object_like({"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 10}),
+            "ClusterConfig": Match.object_like({"InstanceType": "t3.small.search", "InstanceCount": 1,
+                                                "ZoneAwarenessEnabled": False}),
+        }),
+    })
+    domain = next(iter(template.find_resources("AWS::OpenSearchService::Domain").values()))
+    assert set(domain["Properties"]["LogPublishingOptions"]) == {
+        "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS"}
+
+
+def test_domain_log_groups_are_encrypted_with_retention(default):
+    _, template = default
+    groups = {k: v for k, v in template.find_resources("AWS::Logs::LogGroup").items() if k.startswith("Logs")}
+    assert len(groups) >= 7 and all(g["Properties"].get("KmsKeyId") and g["Properties"].get("RetentionInDays") for g in groups.values())
+    assert all(g["DeletionPolicy"] == "Retain" for g in groups.values())
+
+
+def test_delivery_stream_defaults(default):
+    _, template = default
+    template.has_resource_properties("AWS::KinesisFirehose::DeliveryStream", {
+        "DeliveryStreamType": "DirectPut",
+        "DeliveryStreamEncryptionConfigurationInput": {"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": Match.any_value()},
+        "AmazonopensearchserviceDestinationConfiguration": Match.object_like({
+            "IndexName": "logs",
+            "IndexRotationPeriod": "OneDay",
+            "RetryOptions": {"DurationInSeconds": 300},
+            "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 5},
+            "S3BackupMode": "AllDocuments",
+            "CloudWatchLoggingOptions": Match.object_like({"Enabled": True}),
+            "S3Configuration": Match.object_like({
+                "CompressionFormat": "GZIP",
+                "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": Match.any_value()}},
+            }),
+        }),
+    })
+
+
+def test_backup_bucket_is_locked_down(default):
+    _, template = default
+    template.has_resource("AWS::S3::Bucket", {
+        "DeletionPolicy": "Retain",
+        "Properties": Match.object_like({
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [Match.object_like({
+                "BucketKeyEnabled": True,
+                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": Match.any_value()}})]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": Match.object_like({"DestinationBucketName": Match.any_value()}),
+            "LifecycleConfiguration": {"Rules": [Match.object_like({
+                "ExpirationInDays": 365,
+                "Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
+                                {"StorageClass": "GLACIER", "TransitionInDays": 90}],
+            })]},
+        }),
+    })
+    # TLS only
+    policies = template.find_resources("AWS::S3::BucketPolicy")
+    denies = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
+    assert any("s3:TlsVersion" in json.dumps(s["Condition"]) for s in denies)
+
+
+def test_keys_rotate_and_are_retained(default):
+    _, template = default
+    keys = template.find_resources("AWS::KMS::Key")
+    assert keys and all(k["Properties"]["EnableKeyRotation"] and k["DeletionPolicy"] == "Retain" for k in keys.values())
+
+
+def test_delivery_role_is_scoped_to_the_domain_index_and_bucket(default):
+    _, template = default
+    statements = _statements(template, "LogsDeliveryRole")
+    resources = json.dumps([s["Resource"] for s in statements])
+    assert '"*"' not in resources
+    write = next(s for s in statements if "es:ESHttpPut" in s["Action"])
+    assert "/logs*" in json.dumps(write["Resource"])
+    assert all(a.startswith(("es:", "s3:", "kms:", "logs:")) for s in statements for a in _list(s["Action"]))
+
+
+def test_shipper_may_only_put_to_its_stream_and_queue(default):
+    _, template = default
+    statements = _statements(template, "LogsShipperRole")
+    put = next(s for s in statements if "firehose:PutRecordBatch" in _list(s["Action"]))
+    assert put["Resource"] == {"Fn::GetAtt": [Match.any_value(), "Arn"]} or "DeliveryStream" in json.dumps(put["Resource"])
+    wildcard = [s for s in statements if s["Resource"] == "*"]
+    assert all(set(_list(s["Action"])) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} for s in wildcard)
+
+
+def test_shipper_function_and_its_failure_path(default):
+    _, template = default
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "Handler": "log_shipper.handler.handler",
+        "Runtime": "python3.13",
+        "Architectures": ["arm64"],
+        "TracingConfig": {"Mode": "Active"},
+        "LoggingConfig": Match.object_like({"LogFormat": "JSON", "LogGroup": Match.any_value()}),
+        "Environment": {"Variables": Match.object_like({
+            "DELIVERY_STREAM_NAME": Match.any_value(), "DEAD_LETTER_QUEUE_URL": Match.any_value()})},
+    })
+    template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
+        "MaximumRetryAttempts": 2,
+        "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [Match.string_like_regexp("ShipperDeadLetterQueue"), "Arn"]}}},
+    })
+    template.has_resource_properties("AWS::SQS::Queue", {"KmsMasterKeyId": Match.any_value()})
+
+
+def test_subscription_uses_the_project_filter_name_and_a_scoped_permission(default):
+    _, template = default
+    template.has_resource_properties("AWS::Logs::SubscriptionFilter", {
+        "FilterName": PIPELINE_FILTER_NAME, "FilterPattern": '{ $.level = "ERROR" }'})
+    template.has_resource_properties("AWS::Lambda::Permission", {
+        "Principal": "logs.amazonaws.com",
+        "SourceArn": {"Fn::GetAtt": [Match.string_like_regexp("AppLogs"), "Arn"]},
+    })
+
+
+def test_setup_custom_resource_maps_the_firehose_role(default):
+    _, template = default
+    resource = next(iter(template.find_resources("Custom::OpenSearchSetup").values()))
+    security = resource["Properties"]["Security"]
+    assert security["WriterBackendRoles"] == [{"Fn::GetAtt": [Match.any_value(), "Arn"]}] or \
+        "LogsDeliveryRole" in json.dumps(security["WriterBackendRoles"])
+    assert security["IndexPatterns"] == ["logs*"]
+    assert "AdminSecretArn" in security and "Password" not in json.dumps(resource)
+
+
+def test_alarms_cover_delivery_cluster_shipper_and_queue(default):
+    _, template = default
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    metrics = {a["Properties"]["MetricName"] for a in alarms.values()}
+    assert {"DeliveryToAmazonOpenSearchService.Success", "DeliveryToAmazonOpenSearchService.DataFreshness",
+            "ClusterStatus.red", "ClusterStatus.yellow", "FreeStorageSpace", "JVMMemoryPressure", "Errors",
+            "ApproximateNumberOfMessagesVisible"} <= metrics
+    free = next(a for a in alarms.values() if a["Properties"]["MetricName"] == "FreeStorageSpace")
+    assert free["Properties"]["Threshold"] == 2560  # 25% of 10 GiB, in MiB
+
+
+def test_overrides_and_alarm_topic():
+    stack = _stack()
+    topic = sns.Topic(stack, "Topic")
+    LogPipeline(stack, "Logs", index="app-logs", index_rotation="hour", retry_seconds=60, buffer_interval_seconds=10,
+                buffer_mib=1, backup_mode="failed", zone_awareness_azs=2, volume_gib=20, master_nodes=3,
+                alarm_topic=topic)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::KinesisFirehose::DeliveryStream", {
+        "AmazonopensearchserviceDestinationConfiguration": Match.object_like({
+            "IndexName": "app-logs", "IndexRotationPeriod": "OneHour", "RetryOptions": {"DurationInSeconds": 60},
+            "BufferingHints": {"IntervalInSeconds": 10, "SizeInMBs": 1}, "S3BackupMode": "FailedDocumentsOnly"})})
+    template.has_resource_properties("AWS::OpenSearchService::Domain", {"ClusterConfig": Match.object_like({
+        "ZoneAwarenessEnabled": True, "InstanceCount": 2, "DedicatedMasterEnabled": True, "DedicatedMasterCount": 3,
+        "ZoneAwarenessConfig": {"AvailabilityZoneCount": 2}})})
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": Match.any_value()}] or a["Properties"]["AlarmActions"]
+               for a in alarms.values())
+
+
+def test_bring_your_own_domain_and_bucket():
+    # GIVEN an existing domain and bucket / WHEN the pipeline uses them / THEN it creates neither nor the setup
+    stack = _stack()
+    domain = opensearch.Domain.from_domain_endpoint(stack, "Existing", "https://search-existing-abc.eu-west-1.es.amazonaws.com")
+    bucket = s3.Bucket.from_bucket_name(stack, "Backups", "my-backups")
+    pipeline = LogPipeline(stack, "Logs", domain=domain, backup_bucket=bucket)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::OpenSearchService::Domain", 0)
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    template.resource_count_is("Custom::OpenSearchSetup", 0)
+    stream = json.dumps(template.find_resources("AWS::KinesisFirehose::DeliveryStream"))
+    assert "domain/search-existing" in stream and ":s3:::my-backups" in stream
+    assert pipeline.domain is domain and pipeline.backup_bucket is bucket
+
+
+def test_grant_put_records_scopes_to_the_stream():
+    stack = _stack()
+    pipeline = LogPipeline(stack, "Logs")
+    from aws_cdk import aws_iam as iam
+    role = iam.Role(stack, "Producer", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+    pipeline.grant_put_records(role)
+    statements = _statements(Template.from_stack(stack), "Producer")
+    assert statements == [{"Action": ["firehose:PutRecord", "firehose:PutRecordBatch"], "Effect": "Allow",
+                           "Resource": {"Fn::GetAtt": [Match.any_value(), "Arn"]}}] or \
+        (statements[0]["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
+         and "DeliveryStream" in json.dumps(statements[0]["Resource"]))
+
+
+def test_subscribing_the_shippers_own_log_group_is_refused():
+    stack = _stack()
+    pipeline = LogPipeline(stack, "Logs")
+    with pytest.raises(PropError, match=r"LogPipeline: log_group .* is the log group of the function .* forever"):
+        pipeline.add_log_group(pipeline.shipper.log_group)
+
+
+def test_a_third_subscription_filter_on_one_log_group_is_refused():
+    stack = _stack()
+    group = logs.LogGroup(stack, "Busy")
+    first, second = LogPipeline(stack, "First"), LogPipeline(stack, "Second")
+    first.add_log_group(group)
+    with pytest.raises(PropError, match="already subscribed by a 'log-constructs-pipeline' filter"):
+        second.add_log_group(group)
+
+
+@pytest.mark.parametrize("props, message", [
+    ({"index": "Logs!"}, "LogPipeline: index must be a lowercase OpenSearch index name"),
+    ({"index_rotation": "daily"}, "LogPipeline: index_rotation must be one of 'none', 'hour', 'day', 'week', 'month', got 'daily'"),
+    ({"retry_seconds": 7201}, "LogPipeline: retry_seconds must be between 0 and 7200 s, got 7201 s"),
+    ({"buffer_interval_seconds": 901}, "LogPipeline: buffer_interval_seconds must be between 0 and 900 s, got 901 s"),
+    ({"buffer_mib": 0}, "LogPipeline: buffer_mib must be between 1 and 100 MiB, got 0 MiB"),
+    ({"backup_mode": "some"}, "LogPipeline: backup_mode must be one of 'all', 'failed', got 'some'"),
+    ({"backup_infrequent_access_days": 10}, "LogPipeline: backup_infrequent_access_days must be between 30 and 36500 days"),
+    ({"backup_glacier_days": 20}, "LogPipeline: backup_glacier_days must be later than backup_infrequent_access_days (30), got 20"),
+    ({"backup_expiration_days": 60}, "LogPipeline: backup_expiration_days must be later than backup_glacier_days (90), got 60"),
+    ({"zone_awareness_azs": 4}, "LogPipeline: zone_awareness_azs must be one of 2, 3, got 4"),
+    ({"zone_awareness_azs": 2, "data_nodes": 3}, "LogPipeline: data_nodes must be a multiple of zone_awareness_azs (2)"),
+    ({"volume_gib": 5}, "LogPipeline: volume_gib must be between 10 and 16384 GiB, got 5 GiB"),
+    ({"master_nodes": 2}, "LogPipeline: master_nodes must be one of 0, 3, 5, got 2"),
+])
+def test_invalid_props_name_the_prop(props, message):
+    with pytest.raises(PropError, match=re.escape(message)):
+        LogPipeline(_stack(), "Logs", **props)
+
+
+def test_own_domain_with_sizing_is_refused():
+    stack = _stack()
+    domain = opensearch.Domain.from_domain_endpoint(stack, "Existing", "https://search-x-abc.eu-west-1.es.amazonaws.com")
+    with pytest.raises(PropError, match="LogPipeline: domain is your own, so engine_version, sizing"):
+        LogPipeline(stack, "Logs", domain=domain, volume_gib=100)
+
+
+def test_tokens_are_not_validated():
+    # An unresolved token (e.g. a CfnParameter) cannot be checked at synth time and must pass through.
+    stack = _stack()
+    retry = cdk.CfnParameter(stack, "Retry", type="Number").value_as_number
+    LogPipeline(stack, "Logs", retry_seconds=retry)
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else [value]
