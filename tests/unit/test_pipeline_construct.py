@@ -291,3 +291,37 @@ def test_tokens_are_not_validated():
 
 def _list(value) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def test_vpc_placement_puts_the_domain_and_firehose_enis_in_private_subnets():
+    # GIVEN a VPC / WHEN the pipeline is placed in it / THEN domain and Firehose share one HTTPS-only group
+    from aws_cdk import aws_ec2 as ec2
+
+    stack = _stack()
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+    LogPipeline(stack, "Logs", vpc=vpc, zone_awareness_azs=2)
+    template = Template.from_stack(stack)
+    domain = next(iter(template.find_resources("AWS::OpenSearchService::Domain").values()))["Properties"]
+    stream = next(iter(template.find_resources("AWS::KinesisFirehose::DeliveryStream").values()))["Properties"]
+    vpc_config = stream["AmazonopensearchserviceDestinationConfiguration"]["VpcConfiguration"]
+    assert len(domain["VPCOptions"]["SubnetIds"]) == 2
+    assert vpc_config["SubnetIds"] == domain["VPCOptions"]["SubnetIds"]
+    assert vpc_config["SecurityGroupIds"] == domain["VPCOptions"]["SecurityGroupIds"]
+    assert all("PrivateSubnet" in json.dumps(s) for s in vpc_config["SubnetIds"])
+    groups = {k: v for k, v in template.find_resources("AWS::EC2::SecurityGroup").items() if k.startswith("Logs")}
+    assert len(groups) == 1 and "SecurityGroupEgress" not in next(iter(groups.values()))["Properties"]  # no open egress
+    rules = [*template.find_resources("AWS::EC2::SecurityGroupIngress").values(),
+             *template.find_resources("AWS::EC2::SecurityGroupEgress").values()]
+    assert [(r["Properties"]["IpProtocol"], r["Properties"]["FromPort"], r["Properties"]["ToPort"]) for r in rules] \
+        == [("tcp", 443, 443)] * 2
+    eni = [s for s in _statements(template, "LogsDeliveryRole") if "ec2:CreateNetworkInterface" in s["Action"]]
+    assert eni and eni[0]["Resource"] == "*"
+
+
+def test_vpc_domain_without_zone_awareness_takes_one_subnet():
+    from aws_cdk import aws_ec2 as ec2
+
+    stack = _stack()
+    LogPipeline(stack, "Logs", vpc=ec2.Vpc(stack, "Vpc", max_azs=3))
+    domain = next(iter(Template.from_stack(stack).find_resources("AWS::OpenSearchService::Domain").values()))
+    assert len(domain["Properties"]["VPCOptions"]["SubnetIds"]) == 1
