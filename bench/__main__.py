@@ -1,14 +1,21 @@
-"""Run every benchmark and write bench/README.md (`make bench`; `python -m bench NAME` for one)."""
+"""Run the benchmarks and write bench/README.md.
+
+`make bench` runs every `bench/bench_*.py`; `python -m bench NAME...` re-runs only those whose name
+contains NAME. Each benchmark's rows are kept in `bench/results/<name>.json` with the machine and
+time they were measured on, and the README table is rebuilt from all of them.
+"""
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
 import sys
 import time
-from pathlib import Path
 
 from bench.common import ROOT, Row, machine
 
 BENCH_DIR = ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
 
 
 def _fmt(value: float | None) -> str:
@@ -17,32 +24,51 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
-def main(selected: list[str]) -> int:
-    names = sorted(p.stem for p in BENCH_DIR.glob("bench_*.py"))
-    if selected:
-        names = [n for n in names if any(s in n for s in selected)]
-    rows: list[Row] = []
-    for name in names:
-        started = time.perf_counter()
-        module = importlib.import_module(f"bench.{name}")
-        result = module.run()
-        rows.extend(result)
-        print(f"{name}: {len(result)} result(s) in {time.perf_counter() - started:.1f} s", flush=True)
+def run(name: str) -> None:
+    started = time.perf_counter()
+    rows = importlib.import_module(f"bench.{name}").run()
+    elapsed = time.perf_counter() - started
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps({
+        "benchmark": name, "machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "seconds": round(elapsed, 1), "rows": [dataclasses.asdict(r) for r in rows],
+    }, indent=2) + "\n")
+    print(f"{name}: {len(rows)} result(s) in {elapsed:.1f} s", flush=True)
+
+
+def write_readme() -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Measured by `make bench` on {machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        "Each result is next to its baseline measured in the same run; the ratio is how many times better ours is.",
+        "Written by `make bench` (`python -m bench NAME` re-runs one). Each result stands next to its baseline",
+        "measured in the same run against the same emulator; the ratio is how many times better ours is.",
+        "Raw results, with the machine and time of each run, are in `results/`.",
         "",
         "| benchmark | metric | ours | baseline | ratio | unit | note |",
         "| --- | --- | ---: | ---: | ---: | --- | --- |",
     ]
-    for r in rows:
-        ratio = f"{r.ratio:,.1f}×" if r.ratio is not None else "—"
-        lines.append(f"| {r.benchmark} | {r.metric} | {_fmt(r.ours)} | {_fmt(r.baseline)} | {ratio} | {r.unit} | {r.note} |")
-    if not selected:
-        (BENCH_DIR / "README.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    runs = []
+    for path in sorted(RESULTS_DIR.glob("*.json")):
+        result = json.loads(path.read_text())
+        runs.append(result)
+        for fields in result["rows"]:
+            r = Row(**fields)
+            ratio = f"{r.ratio:,.1f}×" if r.ratio is not None else "—"
+            lines.append(f"| {r.benchmark} | {r.metric} | {_fmt(r.ours)} | {_fmt(r.baseline)} | {ratio} | {r.unit} | {r.note} |")
+    lines += ["", "## Runs", ""]
+    lines += [f"- `{r['benchmark']}`: {r['measured']}, {r['seconds']} s, on {r['machine']}" for r in runs]
+    text = "\n".join(lines) + "\n"
+    (BENCH_DIR / "README.md").write_text(text)
+    return text
+
+
+def main(selected: list[str]) -> int:
+    names = sorted(p.stem for p in BENCH_DIR.glob("bench_*.py"))
+    if selected:
+        names = [n for n in names if any(s in n for s in selected)]
+    for name in names:
+        run(name)
+    print(write_readme())
     return 0
 
 
