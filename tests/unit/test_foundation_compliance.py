@@ -88,10 +88,10 @@ def test_foundation_resources_pass_the_compliance_packs(built, pack):
 
 
 def test_the_gate_reports_an_unacknowledged_finding(built):
-    # GIVEN the user queue "Other" without KMS encryption / WHEN validated
+    # GIVEN the user queue "Other" without a redrive policy / WHEN validated
     report, _ = built
-    (nist,) = [p for p in report["pluginReports"] if p["pluginName"] == "NIST.800.53.R5"]
-    # THEN NIST reports it (so the app's synthesis would fail on it), and the report failed
-    flagged = {c["constructPath"] for v in nist["violations"] for c in v["violatingConstructs"]}
+    (serverless,) = [p for p in report["pluginReports"] if p["pluginName"] == "Serverless"]
+    # THEN the Serverless pack reports it (so the app's synthesis would fail on it), and the report failed
+    flagged = {c["constructPath"] for v in serverless["violations"] for c in v["violatingConstructs"]}
     assert "Test/Other/Resource" in flagged
-    assert nist["conclusion"] == "failure"
+    assert serverless["conclusion"] == "failure"
