@@ -107,14 +107,7 @@ def library_function(
     # Our own role instead of AWSLambdaBasicExecutionRole: it may write only to its own log group.
     role = library_role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"Execution role of {description[:80]}")
-    log_group.grant_write(role)
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="XRayTracing",
-            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-            resources=["*"],
-        )
-    )
+    log_group.grant_write(role)  # X-Ray permissions are added by aws-cdk-lib for active tracing
     nag.acknowledge(
         role,
         "IAM5",
