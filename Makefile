@@ -50,3 +50,8 @@ clean:
 .PHONY: compliance
 compliance: synth
 	$(BIN)/python scripts/compliance_report.py cdk.out docs/compliance.md
+
+# docs/architecture.png from the synthesized app (needs Graphviz's `dot`; not part of `make test`).
+.PHONY: diagram
+diagram: synth
+	$(BIN)/python scripts/architecture_diagram.py cdk.out docs/architecture.png
