@@ -4,11 +4,14 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from log_constructs import LogPipeline
+from log_constructs import AuditTrail, LogPipeline
 from log_constructs._private.functions import invoked_synchronously, library_function
 from log_constructs._private.topics import alarm_topic
 
@@ -21,6 +24,7 @@ class LoggingPlatformStack(cdk.Stack):
         self.alarm_topic = alarm_topic(self, "AlarmTopic", display_name="Logging platform alarms")
         self.demo_function = self._demo_function(settings.get("demo", {}))
         self.pipeline = self._pipeline(settings.get("pipeline", {}))
+        self.audit = self._audit_trail(settings.get("audit", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
         """A small function whose logs travel the whole path (shipper, alerts); run it with `aws lambda invoke`."""
@@ -58,3 +62,32 @@ class LoggingPlatformStack(cdk.Stack):
         )
         pipeline.add_log_group(self.demo_function.log_group)
         return pipeline
+
+    def _audit_trail(self, cfg: Mapping[str, Any]) -> AuditTrail:
+        """The account's audit trail; its log group is also shipped into the pipeline."""
+        break_glass = cfg.get("break_glass_role_arn")
+        mode = cfg.get("object_lock_mode", "GOVERNANCE")
+        if mode not in ("GOVERNANCE", "COMPLIANCE"):
+            raise ValueError(f"log-platform.audit.object_lock_mode must be GOVERNANCE or COMPLIANCE, got {mode!r}")
+        audit = AuditTrail(
+            self,
+            "Audit",
+            object_lock_mode=s3.ObjectLockMode[mode],
+            object_lock_days=cfg.get("object_lock_days", 365),
+            glacier_after_days=cfg.get("glacier_after_days", 90),
+            log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_YEAR")),
+            query_history_days=cfg.get("query_history_days", 365),
+            query_window_days=cfg.get("query_window_days", 7),
+            query_scan_limit_gib=cfg.get("query_scan_limit_gib", 10),
+            query_results_expire_days=cfg.get("query_results_expire_days", 30),
+            # IAM in this account decides who may assume the auditor role.
+            auditor_principal=iam.AccountRootPrincipal() if cfg.get("auditor", True) else None,
+            break_glass_role=iam.Role.from_role_arn(self, "AuditBreakGlass", break_glass, mutable=False)
+            if break_glass
+            else None,
+        )
+        if cfg.get("alarm_email"):
+            audit.alarm_topic.add_subscription(subscriptions.EmailSubscription(cfg["alarm_email"]))
+        if cfg.get("ship_to_pipeline", True):
+            self.pipeline.add_log_group(audit.log_group)
+        return audit

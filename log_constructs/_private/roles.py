@@ -13,7 +13,7 @@ library needs far less (the ``@aws-cdk/aws-iam:minimizePolicies`` flag merges st
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -25,8 +25,9 @@ class LibraryRole(iam.Role):
     """An ``iam.Role`` whose statements go into one customer-managed policy (child ``Policy``)."""
 
     def __init__(self, scope: Construct, id: str, *, assumed_by: iam.IPrincipal,
-                 description: Optional[str] = None) -> None:
-        super().__init__(scope, id, assumed_by=assumed_by, description=description)
+                 description: Optional[str] = None, **role_props: Any) -> None:
+        """``role_props``: any other ``iam.Role`` prop (``max_session_duration``, ...)."""
+        super().__init__(scope, id, assumed_by=assumed_by, description=description, **role_props)
         self._managed_policy: Optional[iam.ManagedPolicy] = None
 
     @property
@@ -47,6 +48,7 @@ class LibraryRole(iam.Role):
         return self.add_to_principal_policy(statement).statement_added
 
 
-def library_role(scope: Construct, id: str, *, assumed_by: iam.IPrincipal, description: str) -> LibraryRole:
+def library_role(scope: Construct, id: str, *, assumed_by: iam.IPrincipal, description: str,
+                 **role_props: Any) -> LibraryRole:
     """A role for ``assumed_by`` with its permissions in a customer-managed policy."""
-    return LibraryRole(scope, id, assumed_by=assumed_by, description=description)
+    return LibraryRole(scope, id, assumed_by=assumed_by, description=description, **role_props)

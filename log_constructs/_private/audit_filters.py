@@ -1,0 +1,166 @@
+"""CloudWatch Logs metric filter patterns for the CIS AWS Foundations monitoring controls.
+
+The patterns are the ones AWS Security Hub checks for controls CloudWatch.1 to CloudWatch.14
+(CIS AWS Foundations Benchmark v1.2.0 section 3 / v1.4.0 section 4). Security Hub passes a
+control only if the trail's log group carries the exact pattern, so they are kept verbatim,
+quirks included: CloudWatch.4 also counts Auto Scaling's ``DeletePolicy``, CloudWatch.14 still
+lists the retired EC2-Classic ``ClassicLink`` calls, and a console sign-in without MFA is
+counted for IAM users only (the root user's sign-ins count under root usage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _any_event(*names: str) -> str:
+    return " || ".join(f"($.eventName={name})" for name in names)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """One monitored condition: a metric filter on the trail's log group and an alarm on it."""
+
+    key: str
+    """Stable identifier, used in construct IDs and as the metric name."""
+    control: str
+    """The Security Hub control (and through it the CIS recommendation) it implements."""
+    description: str
+    pattern: str
+    """CloudWatch Logs JSON filter pattern."""
+
+
+FILTERS: tuple[AuditFilter, ...] = (
+    AuditFilter(
+        "RootUsage",
+        "CloudWatch.1",
+        "The root user made a call (not an AWS service acting for it).",
+        '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
+    ),
+    AuditFilter(
+        "UnauthorizedApiCalls",
+        "CloudWatch.2",
+        "A call was refused as unauthorized (AccessDenied*, *UnauthorizedOperation).",
+        '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
+    ),
+    AuditFilter(
+        "ConsoleSignInWithoutMfa",
+        "CloudWatch.3",
+        "An IAM user signed in to the console without MFA.",
+        '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
+        '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+    ),
+    AuditFilter(
+        "IamPolicyChanges",
+        "CloudWatch.4",
+        "An IAM policy was created, changed, attached, detached or deleted.",
+        "{"
+        + _any_event(
+            "DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy",
+            "PutGroupPolicy", "PutRolePolicy", "PutUserPolicy",
+            "CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
+            "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy",
+            "AttachGroupPolicy", "DetachGroupPolicy",
+        )  # fmt: skip
+        + "}",
+    ),
+    AuditFilter(
+        "CloudTrailChanges",
+        "CloudWatch.5",
+        "A trail was created, updated, deleted, started or stopped.",
+        "{" + _any_event("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging") + "}",
+    ),
+    AuditFilter(
+        "ConsoleAuthFailures",
+        "CloudWatch.6",
+        "A console sign-in failed authentication.",
+        '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
+    ),
+    AuditFilter(
+        "KmsKeyDisableOrDeletion",
+        "CloudWatch.7",
+        "A customer managed KMS key was disabled or scheduled for deletion.",
+        "{($.eventSource=kms.amazonaws.com) && (" + _any_event("DisableKey", "ScheduleKeyDeletion") + ")}",
+    ),
+    AuditFilter(
+        "S3BucketPolicyChanges",
+        "CloudWatch.8",
+        "A bucket policy, ACL, CORS, lifecycle or replication configuration changed.",
+        "{($.eventSource=s3.amazonaws.com) && ("
+        + _any_event(
+            "PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle", "PutBucketReplication",
+            "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketReplication",
+        )  # fmt: skip
+        + ")}",
+    ),
+    AuditFilter(
+        "ConfigChanges",
+        "CloudWatch.9",
+        "AWS Config recording or delivery was stopped or changed.",
+        "{($.eventSource=config.amazonaws.com) && ("
+        + _any_event(
+            "StopConfigurationRecorder", "DeleteDeliveryChannel", "PutDeliveryChannel", "PutConfigurationRecorder"
+        )
+        + ")}",
+    ),
+    AuditFilter(
+        "SecurityGroupChanges",
+        "CloudWatch.10",
+        "A security group or one of its rules changed.",
+        "{"
+        + _any_event(
+            "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+            "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+            "CreateSecurityGroup", "DeleteSecurityGroup",
+        )  # fmt: skip
+        + "}",
+    ),
+    AuditFilter(
+        "NaclChanges",
+        "CloudWatch.11",
+        "A network ACL or one of its entries or associations changed.",
+        "{"
+        + _any_event(
+            "CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry",
+            "ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation",
+        )  # fmt: skip
+        + "}",
+    ),
+    AuditFilter(
+        "NetworkGatewayChanges",
+        "CloudWatch.12",
+        "A customer or internet gateway was created, attached, detached or deleted.",
+        "{"
+        + _any_event(
+            "CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway",
+            "CreateInternetGateway", "DeleteInternetGateway", "DetachInternetGateway",
+        )  # fmt: skip
+        + "}",
+    ),
+    AuditFilter(
+        "RouteTableChanges",
+        "CloudWatch.13",
+        "A route table, route or route table association changed.",
+        "{"
+        + _any_event(
+            "CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation",
+            "DeleteRouteTable", "DeleteRoute", "DisassociateRouteTable",
+        )  # fmt: skip
+        + "}",
+    ),
+    AuditFilter(
+        "VpcChanges",
+        "CloudWatch.14",
+        "A VPC, its attributes or a peering connection changed.",
+        "{"
+        + _any_event(
+            "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection",
+            "CreateVpcPeeringConnection", "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection",
+            "AttachClassicLinkVpc", "DetachClassicLinkVpc", "DisableVpcClassicLink", "EnableVpcClassicLink",
+        )  # fmt: skip
+        + "}",
+    ),
+)
+
+METRIC_NAMESPACE = "CISBenchmark"
+"""Namespace of the filters' metrics (one metric per filter, named after its ``key``)."""

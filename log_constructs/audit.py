@@ -1,0 +1,441 @@
+"""AuditTrail: CloudTrail into a locked bucket, Athena over it, alarms on what matters."""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping, Optional, Sequence
+
+from aws_cdk import Annotations, Duration, Names, Stack, Token
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.region_info import RegionInfo
+from constructs import Construct
+
+from ._private import audit_filters, audit_policies, cloudtrail_schema, nag
+from ._private.audit_athena import TABLE_NAME, build_query_layer
+from ._private.buckets import secure_bucket
+from ._private.keys import new_key
+from ._private.log_groups import secure_log_group
+from ._private.roles import LibraryRole, library_role
+from ._private.validation import PropError, check, check_range
+
+_NAME = "AuditTrail"
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
+_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
+_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+_GIB = 1024**3
+
+
+class AuditTrail(Construct):
+    """A multi-region CloudTrail trail whose log files are locked, queryable and watched.
+
+    Log files go to a bucket with S3 Object Lock (or the user's bucket), encrypted with a
+    customer-managed key that CloudTrail may use for this trail only; the trail is also
+    delivered to an encrypted log group carrying the CIS AWS Foundations metric filters, whose
+    alarms notify an encrypted SNS topic. A Glue table with partition projection and an Athena
+    workgroup with saved queries make the trail queryable without crawlers.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket: Optional[s3.IBucket] = None,
+        object_lock_mode: Optional[s3.ObjectLockMode] = None,
+        object_lock_days: Optional[int] = None,
+        glacier_after_days: Optional[int] = None,
+        trail_name: Optional[str] = None,
+        is_organization_trail: Optional[bool] = None,
+        organization_id: Optional[str] = None,
+        data_event_buckets: Optional[Sequence[s3.IBucket]] = None,
+        data_event_functions: Optional[Sequence[lambda_.IFunction]] = None,
+        log_retention: Optional[logs.RetentionDays] = None,
+        database_name: Optional[str] = None,
+        query_accounts: Optional[Sequence[str]] = None,
+        query_regions: Optional[Sequence[str]] = None,
+        query_history_days: Optional[int] = None,
+        query_window_days: Optional[int] = None,
+        query_scan_limit_gib: Optional[int] = None,
+        query_results_expire_days: Optional[int] = None,
+        alarm_topic: Optional[sns.ITopic] = None,
+        auditor_principal: Optional[iam.IPrincipal] = None,
+        break_glass_role: Optional[iam.IRole] = None,
+    ) -> None:
+        """
+        :param bucket: Bucket for the log files. Default: - a new bucket with S3 Object Lock, versioning,
+            SSE-KMS, block public access, TLS only, access logs, lifecycle to Glacier, retained.
+        :param object_lock_mode: Default retention mode of the new bucket. Default: GOVERNANCE.
+        :param object_lock_days: Default retention of the new bucket, in days (1-36500). Default: 365.
+        :param glacier_after_days: Days after which log files move to S3 Glacier Flexible Retrieval
+            (1-36500). Default: 90.
+        :param trail_name: Name of the trail (3-128 letters, digits, ``.``, ``_``, ``-``).
+            Default: - a name unique to this construct.
+        :param is_organization_trail: Log every account of the organization (deploy in the management
+            account or a delegated administrator account). Default: False.
+        :param organization_id: The organization ID (``o-...``); required for an organization trail,
+            whose log files are written under ``AWSLogs/<org-id>/``. Default: - none.
+        :param data_event_buckets: Buckets whose object-level (data) events the trail records.
+            Default: - no S3 data events.
+        :param data_event_functions: Functions whose invocations (data events) the trail records.
+            Default: - no Lambda data events.
+        :param log_retention: Retention of the trail's CloudWatch log group. Default: ONE_YEAR.
+        :param database_name: Glue database of the table (lower case, digits, ``_``).
+            Default: - a name unique to this construct.
+        :param query_accounts: Account IDs the table projects. Default: - this stack's account.
+        :param query_regions: Regions the table projects. Default: - every region of the stack's
+            partition known to this aws-cdk-lib version.
+        :param query_history_days: Days back the table's date projection reaches (1-36500). Default: 365.
+        :param query_window_days: Days the saved queries look back (1-3650). Default: 7.
+        :param query_scan_limit_gib: Per-query scanned-data limit of the workgroup, in GiB (1-10240).
+            Default: 10.
+        :param query_results_expire_days: Days query results are kept (1-3650). Default: 30.
+        :param alarm_topic: Topic the alarms notify; it must let CloudWatch publish (and use its key).
+            Default: - a new KMS-encrypted topic that only this account's alarms may publish to.
+        :param auditor_principal: Who may assume the auditor role (read the logs, decrypt them,
+            query in the workgroup). Default: - no auditor role.
+        :param break_glass_role: The one role exempt from the bucket policy's deny of deleting log
+            files and changing the bucket policy. Default: - nobody is exempt.
+        """
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self._validate(
+            bucket=bucket,
+            object_lock_mode=object_lock_mode,
+            object_lock_days=object_lock_days,
+            glacier_after_days=glacier_after_days,
+            trail_name=trail_name,
+            is_organization_trail=is_organization_trail,
+            organization_id=organization_id,
+            data_event_buckets=data_event_buckets or (),
+            database_name=database_name,
+            query_accounts=query_accounts,
+            query_regions=query_regions,
+            query_history_days=query_history_days,
+            query_window_days=query_window_days,
+            query_scan_limit_gib=query_scan_limit_gib,
+            query_results_expire_days=query_results_expire_days,
+        )
+        self.trail_name = trail_name or Names.unique_resource_name(self, max_length=128, separator="-")
+        self.database_name = database_name or _default_database_name(self)
+        self.table_name = TABLE_NAME
+        exempt = [break_glass_role.role_arn] if break_glass_role else []
+
+        self.encryption_key: kms.Key = new_key(
+            self, "Key", description=f"Encrypts the log files of CloudTrail trail {self.trail_name}"
+        )
+        for statement in audit_policies.trail_key_statements(self, trail_name=self.trail_name):
+            self.encryption_key.add_to_resource_policy(statement)
+
+        self.bucket: s3.IBucket = bucket or self._locked_bucket(
+            mode=object_lock_mode or s3.ObjectLockMode.GOVERNANCE,
+            days=object_lock_days or 365,
+            glacier_after_days=glacier_after_days or 90,
+        )
+        write_prefixes = [f"AWSLogs/{stack.account}/"] + ([f"AWSLogs/{organization_id}/"] if is_organization_trail else [])
+        for statement in audit_policies.bucket_statements(
+            bucket_arn=self.bucket.bucket_arn,
+            trail_arn=audit_policies.trail_arn(self, self.trail_name),
+            write_prefixes=write_prefixes,
+            exempt_role_arns=exempt,
+        ):
+            if not self.bucket.add_to_resource_policy(statement).statement_added:
+                Annotations.of(self).add_warning_v2(
+                    "log-constructs:audit-bucket-policy",
+                    f"AuditTrail: the bucket policy of {self.bucket.bucket_name} cannot be changed from here; "
+                    f"add statement {statement.sid} yourself, or CloudTrail cannot deliver",
+                )
+
+        self.log_group: logs.LogGroup = secure_log_group(
+            self, "LogGroup", retention=log_retention or logs.RetentionDays.ONE_YEAR
+        )
+        self.trail = cloudtrail.Trail(
+            self,
+            "Trail",
+            trail_name=self.trail_name,
+            # A reference, so the L2 adds no statements of its own (without aws:SourceArn) to the policy.
+            bucket=s3.Bucket.from_bucket_attributes(
+                self, "TrailBucket", bucket_arn=self.bucket.bucket_arn, bucket_name=self.bucket.bucket_name
+            ),
+            encryption_key=self.encryption_key,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_file_validation=True,
+            management_events=cloudtrail.ReadWriteType.ALL,
+            is_organization_trail=bool(is_organization_trail),
+            send_to_cloud_watch_logs=True,
+            cloud_watch_log_group=self.log_group,
+        )
+        if self.bucket.policy is not None:
+            self.trail.node.add_dependency(self.bucket.policy)
+        # aws-cdk-lib's Trail creates the role CloudTrail uses to deliver to the log group and takes no role
+        # of ours, so its (one-statement) policy stays inline.
+        nag.acknowledge_all(
+            self.trail.node.find_child("LogsRole"),
+            {pack: "IAMNoInlinePolicy" for pack in (nag.NIST_800_53_R5, nag.HIPAA_SECURITY, nag.PCI_DSS_321)},
+            reason="aws-cdk-lib's Trail creates this role for CloudTrail's delivery to the log group and accepts no "
+            "role of ours; its policy allows only logs:CreateLogStream and logs:PutLogEvents on the trail's log group.",
+        )
+        if data_event_buckets:
+            self.trail.add_s3_event_selector(
+                [cloudtrail.S3EventSelector(bucket=b) for b in data_event_buckets], include_management_events=False
+            )
+        if data_event_functions:
+            self.trail.add_lambda_event_selector(list(data_event_functions), include_management_events=False)
+
+        queries = build_query_layer(
+            self,
+            trail_bucket=self.bucket,
+            database_name=self.database_name,
+            workgroup_name=Names.unique_resource_name(self, max_length=128, separator="-"),
+            accounts=list(query_accounts or [stack.account]),
+            regions=list(query_regions or _partition_regions(stack)),
+            history_days=query_history_days or 365,
+            organization_id=organization_id if is_organization_trail else None,
+            results_expire_days=query_results_expire_days or 30,
+            scan_limit_bytes=(query_scan_limit_gib or 10) * _GIB,
+            query_window_days=query_window_days or 7,
+        )
+        self.database: glue.CfnDatabase = queries.database
+        self.table: glue.CfnTable = queries.table
+        self.workgroup: athena.CfnWorkGroup = queries.workgroup
+        self.named_queries: Mapping[str, athena.CfnNamedQuery] = queries.named_queries
+        self.results_bucket: s3.Bucket = queries.results_bucket
+        self._results_key = queries.results_key
+
+        self.alarm_topic: sns.ITopic = alarm_topic or self._alarm_topic()
+        self.metric_filters: dict[str, logs.MetricFilter] = {}
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for audit_filter in audit_filters.FILTERS:
+            self._watch(audit_filter)
+
+        self.auditor_role: Optional[iam.Role] = None
+        if auditor_principal is not None:
+            self.auditor_role = self._auditor_role(auditor_principal)
+
+    # -- building blocks -------------------------------------------------------------------------
+
+    def _locked_bucket(self, *, mode: s3.ObjectLockMode, days: int, glacier_after_days: int) -> s3.Bucket:
+        retention = (
+            s3.ObjectLockRetention.compliance(Duration.days(days))
+            if mode == s3.ObjectLockMode.COMPLIANCE
+            else s3.ObjectLockRetention.governance(Duration.days(days))
+        )
+        return secure_bucket(
+            self,
+            "Bucket",
+            encryption_key=self.encryption_key,
+            access_logs_prefix=f"audit-trail/{Names.unique_id(self)}/trail/",
+            object_lock_enabled=True,
+            object_lock_default_retention=retention,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ArchiveToGlacier",
+                    transitions=[
+                        s3.Transition(storage_class=s3.StorageClass.GLACIER, transition_after=Duration.days(glacier_after_days))
+                    ],
+                    noncurrent_version_transitions=[
+                        s3.NoncurrentVersionTransition(
+                            storage_class=s3.StorageClass.GLACIER, transition_after=Duration.days(glacier_after_days)
+                        )
+                    ],
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+        )
+
+    def _alarm_topic(self) -> sns.Topic:
+        key = new_key(self, "AlarmTopicKey", description="Encrypts the audit trail's alarm topic")
+        key.add_to_resource_policy(audit_policies.alarm_topic_key_statement(self))
+        topic = sns.Topic(
+            self, "AlarmTopic", display_name="Audit trail alarms (CIS monitoring)", master_key=key, enforce_ssl=True
+        )
+        topic.add_to_resource_policy(audit_policies.alarm_topic_statement(self, topic.topic_arn))
+        return topic
+
+    def _watch(self, audit_filter: audit_filters.AuditFilter) -> None:
+        metric_filter = logs.MetricFilter(
+            self,
+            f"{audit_filter.key}Filter",
+            log_group=self.log_group,
+            filter_pattern=logs.FilterPattern.literal(audit_filter.pattern),
+            metric_namespace=audit_filters.METRIC_NAMESPACE,
+            metric_name=audit_filter.key,
+            metric_value="1",
+        )
+        alarm = cloudwatch.Alarm(
+            self,
+            f"{audit_filter.key}Alarm",
+            alarm_description=f"{audit_filter.description} (Security Hub {audit_filter.control}, CIS monitoring)",
+            metric=metric_filter.metric(statistic="Sum", period=Duration.minutes(5)),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        self.metric_filters[audit_filter.key] = metric_filter
+        self.alarms[audit_filter.key] = alarm
+
+    def _auditor_role(self, principal: iam.IPrincipal) -> LibraryRole:
+        role = library_role(
+            self,
+            "AuditorRole",
+            assumed_by=principal,
+            description=f"Reads and queries the audit trail {self.trail_name}",
+            max_session_duration=Duration.hours(4),
+        )
+        self.encryption_key.add_to_resource_policy(
+            audit_policies.auditor_key_statement(self, trail_name=self.trail_name, role_arn=role.role_arn)
+        )
+        self.grant_query(role)
+        nag.acknowledge(
+            role,
+            "IAM5",
+            "Object-level S3 actions need object ARNs: reading the trail's log files (AWSLogs/...) and writing "
+            "Athena results (results/...) in the construct's own buckets; no other resource is wildcarded.",
+            findings=[
+                nag.resource_finding(self, f"{self.bucket.bucket_arn}/AWSLogs/*"),
+                nag.resource_finding(self, f"{self.results_bucket.bucket_arn}/results/*"),
+            ],
+        )
+        return role
+
+    # -- grants and metrics ----------------------------------------------------------------------
+
+    def grant_query(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read and decrypt the log files and run queries in the workgroup."""
+        stack = Stack.of(self)
+        table = f"{self.database_name}/{TABLE_NAME}"
+        grants = [
+            (["s3:GetObject"], [f"{self.bucket.bucket_arn}/AWSLogs/*"], None),
+            (["s3:ListBucket", "s3:GetBucketLocation"], [self.bucket.bucket_arn, self.results_bucket.bucket_arn], None),
+            (["kms:Decrypt"], [self.encryption_key.key_arn], audit_policies.decrypt_conditions(self, self.trail_name)),
+            (
+                ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                [f"{self.results_bucket.bucket_arn}/results/*"],
+                None,
+            ),
+            (["kms:GenerateDataKey", "kms:Decrypt"], [self._results_key.key_arn], None),
+            (
+                ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"],
+                [
+                    stack.format_arn(service="glue", resource="catalog"),
+                    stack.format_arn(service="glue", resource="database", resource_name=self.database_name),
+                    stack.format_arn(service="glue", resource="table", resource_name=table),
+                ],
+                None,
+            ),
+            (
+                [
+                    "athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
+                    "athena:GetQueryResults", "athena:GetQueryResultsStream", "athena:ListQueryExecutions",
+                    "athena:BatchGetQueryExecution", "athena:GetWorkGroup", "athena:GetNamedQuery",
+                    "athena:ListNamedQueries", "athena:BatchGetNamedQuery",
+                ],  # fmt: skip
+                [stack.format_arn(service="athena", resource="workgroup", resource_name=self.workgroup.ref)],
+                None,
+            ),
+        ]
+        combined: Optional[iam.Grant] = None
+        for actions, resources, conditions in grants:
+            grant = iam.Grant.add_to_principal(
+                grantee=grantee, actions=actions, resource_arns=resources, conditions=conditions
+            )
+            combined = grant if combined is None else combined.combine(grant)
+        return combined
+
+    def metric(self, key: str, *, period: Optional[Duration] = None) -> cloudwatch.Metric:
+        """The count of trail events matching the CIS filter ``key`` (e.g. ``"RootUsage"``)."""
+        if key not in self.metric_filters:
+            raise PropError(f"{_NAME}: metric key must be one of {', '.join(sorted(self.metric_filters))}, got {key!r}")
+        return self.metric_filters[key].metric(statistic="Sum", period=period or Duration.minutes(5))
+
+    # -- validation ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _validate(
+        *,
+        bucket,
+        object_lock_mode,
+        object_lock_days,
+        glacier_after_days,
+        trail_name,
+        is_organization_trail,
+        organization_id,
+        data_event_buckets,
+        database_name,
+        query_accounts,
+        query_regions,
+        query_history_days,
+        query_window_days,
+        query_scan_limit_gib,
+        query_results_expire_days,
+    ) -> None:
+        for prop, value, low, high, unit in (
+            ("object_lock_days", object_lock_days, 1, 36500, " days"),
+            ("glacier_after_days", glacier_after_days, 1, 36500, " days"),
+            ("query_history_days", query_history_days, 1, 36500, " days"),
+            ("query_window_days", query_window_days, 1, 3650, " days"),
+            ("query_scan_limit_gib", query_scan_limit_gib, 1, 10240, " GiB"),
+            ("query_results_expire_days", query_results_expire_days, 1, 3650, " days"),
+        ):
+            if value is not None and not Token.is_unresolved(value):
+                check(_NAME, prop, isinstance(value, int) and not isinstance(value, bool), f"must be a whole number, got {value!r}")
+            check_range(_NAME, prop, value, low, high, unit)
+        if bucket is not None:
+            for prop, value in (("object_lock_mode", object_lock_mode), ("object_lock_days", object_lock_days),
+                                ("glacier_after_days", glacier_after_days)):  # fmt: skip
+                check(_NAME, prop, value is None, "applies only to the bucket the construct creates; "
+                      "configure your own bucket yourself (or leave out bucket)")
+            check(_NAME, "data_event_buckets", all(b is not bucket for b in data_event_buckets),
+                  "must not contain the trail's own bucket: recording its writes would log CloudTrail's deliveries")
+        if object_lock_mode is not None:
+            check(_NAME, "object_lock_mode", isinstance(object_lock_mode, s3.ObjectLockMode),
+                  f"must be s3.ObjectLockMode.GOVERNANCE or COMPLIANCE, got {object_lock_mode!r}")
+        if trail_name is not None and not Token.is_unresolved(trail_name):
+            check(_NAME, "trail_name", bool(_TRAIL_NAME.match(trail_name)),
+                  f"must be 3-128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, got {trail_name!r}")
+        if is_organization_trail:
+            check(_NAME, "organization_id", organization_id is not None,
+                  "is required when is_organization_trail is True (log files go under AWSLogs/<org-id>/)")
+        elif organization_id is not None:
+            check(_NAME, "organization_id", False, "is only used with is_organization_trail=True")
+        if organization_id is not None and not Token.is_unresolved(organization_id):
+            check(_NAME, "organization_id", bool(_ORG_ID.match(organization_id)),
+                  f"must be an organization ID such as 'o-a1b2c3d4e5', got {organization_id!r}")
+        if database_name is not None and not Token.is_unresolved(database_name):
+            check(_NAME, "database_name", bool(_DATABASE_NAME.match(database_name)),
+                  f"must be lower-case letters, digits and '_', not starting with a digit, got {database_name!r}")
+        if query_accounts is not None or query_regions is not None:
+            try:
+                cloudtrail_schema.validate_projection_inputs(
+                    accounts=list(query_accounts if query_accounts is not None else ["000000000000"]),
+                    regions=list(query_regions if query_regions is not None else ["us-east-1"]),
+                    history_days=1,
+                    is_unresolved=Token.is_unresolved,
+                )
+            except ValueError as error:
+                problems = str(error).split("\n  - ")[1:]
+                raise PropError(f"{_NAME}: " + "; ".join(f"query_{p}" for p in problems)) from None
+
+
+def _default_database_name(scope: Construct) -> str:
+    name = re.sub(r"[^a-z0-9_]", "_", Names.unique_resource_name(scope, max_length=64, separator="_").lower())
+    return name if re.match(r"^[a-z_]", name) else f"audit_{name}"[:64]
+
+
+def _partition_regions(stack: Stack) -> list[str]:
+    partition = "aws"
+    if not Token.is_unresolved(stack.region):
+        partition = RegionInfo.get(stack.region).partition or "aws"
+    return sorted(r.name for r in RegionInfo.regions if r.partition == partition)
