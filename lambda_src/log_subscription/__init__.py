@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -64,17 +65,24 @@ def _event(raw: Any) -> LogEvent | InvalidEvent:
     timestamp, message = raw["timestamp"], raw["message"]
     if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)):
         return InvalidEvent(raw, f"timestamp is {type(timestamp).__name__}, not a number")
+    if isinstance(timestamp, float) and not math.isfinite(timestamp):
+        return InvalidEvent(raw, f"timestamp is {timestamp}, not a finite number")
     if not isinstance(message, str):
         return InvalidEvent(raw, f"message is {type(message).__name__}, not a string")
     return LogEvent(id=str(raw["id"]), timestamp_ms=int(timestamp), message=message)
 
 
-def decode_payload(event: Mapping[str, Any]) -> LogBatch:
-    """Decode a Lambda invocation from a CloudWatch Logs subscription filter."""
+def decode_payload(event: Mapping[str, Any], *, strict_utf8: bool = True) -> LogBatch:
+    """Decode a Lambda invocation from a CloudWatch Logs subscription filter.
+
+    With ``strict_utf8=False`` bytes that are not UTF-8 do not fail the whole payload: they are
+    decoded with ``surrogateescape`` (each bad byte becomes a lone surrogate ``U+DC80..U+DCFF`` in
+    the event's message, from which ``str.encode("utf-8", "surrogateescape")`` gives the bytes back).
+    """
     try:
         envelope = CloudWatchLogsEvent(dict(event))
         raw_data = envelope.raw_logs_data
-    except (KeyError, TypeError) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise PayloadError("missing awslogs.data", repr(error)) from None
     if not isinstance(raw_data, str):
         raise PayloadError("not base64", f"awslogs.data is {type(raw_data).__name__}")
@@ -87,7 +95,7 @@ def decode_payload(event: Mapping[str, Any]) -> LogBatch:
     except zlib.error as error:
         raise PayloadError("not gzip", str(error)) from None
     try:
-        data = json.loads(text.decode("utf-8"))
+        data = json.loads(text.decode("utf-8", errors="strict" if strict_utf8 else "surrogateescape"))
     except UnicodeDecodeError as error:
         raise PayloadError("not UTF-8", str(error)) from None
     except (json.JSONDecodeError, RecursionError) as error:

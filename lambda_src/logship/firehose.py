@@ -19,6 +19,22 @@ TRUNCATION_MARK = "...[truncated]"
 RETRYABLE_ERROR_CODES = frozenset({"ServiceUnavailableException", "ThrottlingException", "InternalFailure"})
 
 
+def _retryable(error: Exception) -> str | None:
+    """The reason to retry a failed call (throttling, a 5xx, a broken connection), or None."""
+    response = getattr(error, "response", None)
+    if isinstance(response, Mapping):  # botocore ClientError, without importing botocore here
+        code = response.get("Error", {}).get("Code", "")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if code in RETRYABLE_ERROR_CODES or status >= 500:
+            return code or f"HTTP {status}"
+        return None
+    # botocore's ConnectionError / HTTPClientError (connect or read timeout, connection reset).
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if names & {"ConnectionError", "HTTPClientError"} and type(error).__module__.startswith("botocore"):
+        return type(error).__name__
+    return None
+
+
 def _dumps(document: Mapping[str, Any]) -> bytes:
     # Newline-delimited so that the S3 backup holds one document per line.
     # errors="replace": a lone surrogate from a malformed log line becomes "?" instead of raising.
@@ -90,7 +106,8 @@ def put_record_batch(
 ) -> BatchResult:
     """Send one batch; re-send only the records Firehose reports as failed, with full-jitter backoff.
 
-    Throttling of the whole call (a ``ClientError`` with a retryable code) is retried the same way;
+    Throttling of the whole call (a ``ClientError`` with a retryable code or a 5xx status) and a
+    broken connection (botocore's ``ConnectionError``/``HTTPClientError``) are retried the same way;
     any other error propagates. Records still failing after ``max_attempts`` are returned in
     ``failed``, for the caller to keep (fail the invocation, re-queue) — never dropped here.
     """
@@ -104,19 +121,23 @@ def put_record_batch(
             response = client.put_record_batch(
                 DeliveryStreamName=stream_name, Records=[{"Data": data} for data in pending]
             )
-        except Exception as error:  # botocore ClientError, without importing botocore here
-            code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-            if code not in RETRYABLE_ERROR_CODES:
+        except Exception as error:
+            reason = _retryable(error)
+            if reason is None:
                 raise
-            result.last_errors = [code]
+            result.last_errors = [reason]
             continue
         if not response.get("FailedPutCount"):
             result.delivered += len(pending)
             pending = []
             break
+        answers = response.get("RequestResponses") or []
+        if len(answers) != len(pending):  # cannot tell which failed: re-send them all (at least once)
+            result.last_errors = [f"{len(answers)} responses for {len(pending)} records"]
+            continue
         retry = []
         errors = []
-        for data, answer in zip(pending, response["RequestResponses"]):
+        for data, answer in zip(pending, answers):
             if answer.get("ErrorCode"):
                 retry.append(data)
                 errors.append(answer["ErrorCode"])

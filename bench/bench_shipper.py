@@ -1,0 +1,167 @@
+"""Log shipper throughput: decode → transform → batched PutRecordBatch, next to a naive shipper.
+
+Both run in the same process against the same emulator (moto's server behind the fault proxy, the
+proxy counting the API calls), on the same 10,000 real-shaped log events in 10 subscription
+payloads of 1,000 events (Lambda text format, Python runtime text, Powertools JSON).
+
+* ours: the shipper's handler (``log_shipper.handler.handler``) invoked once per payload.
+* naive: the same decoding and the same documents, but one ``PutRecord`` call per event (on the
+  first payload only: see ``NAIVE_PAYLOADS``).
+* decode+transform only: ``decode_payload`` + ``to_records``, no network.
+
+Each stream delivers into its own S3 bucket; the run checks that both delivered every event.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+from bench.common import Row, emulator
+
+N_EVENTS = 10_000
+EVENTS_PER_PAYLOAD = 1_000
+# The naive shipper makes one call per event (~15 ms each through the proxy to moto on a shared
+# 2-core machine): it ships the first NAIVE_PAYLOADS payloads only, to keep the run short; its rate
+# is per event, and its calls per 10,000 events are measured calls scaled (one PutRecord per event).
+NAIVE_PAYLOADS = 2
+OURS_RUNS = 3
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Context:
+    function_name: str = "log-shipper"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:log-shipper"
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+
+
+def _message(i: int) -> str:
+    request = f"7d5c8a4e-1f2b-4c3d-9e8f-{i:012d}"
+    kind = i % 3
+    if kind == 0:
+        level = ("INFO", "WARN", "ERROR")[i % 7 % 3]
+        return f"2026-11-22T01:45:00.{i % 1000:03d}Z\t{request}\t{level}\tcart loaded items={i % 9} user=u-{i}\n"
+    if kind == 1:
+        return json.dumps({"level": "INFO", "location": "handler:18", "message": "order accepted",
+                           "timestamp": "2026-11-22 01:46:40,100+0000", "service": "payments",
+                           "cold_start": False, "function_request_id": request, "order_id": f"o-{i}",
+                           "items": i % 5, "xray_trace_id": f"1-673fe1a0-{i:024x}"}) + "\n"
+    return f"[ERROR]\t2026-11-22T01:43:58.460Z\t{request}\tpayment provider timed out after {i % 30} s\n"
+
+
+def payloads(encode_payload) -> list[dict]:
+    out = []
+    for start in range(0, N_EVENTS, EVENTS_PER_PAYLOAD):
+        events = [{"id": f"{36000000000000000000000000000000000000000000000000000000 + i}",
+                   "timestamp": 1795311838000 + i, "message": _message(i)}
+                  for i in range(start, min(start + EVENTS_PER_PAYLOAD, N_EVENTS))]
+        out.append(encode_payload(f"/aws/lambda/bench-{start // EVENTS_PER_PAYLOAD}",
+                                  "2026/11/22/[$LATEST]0a1b2c3d", events, owner=ACCOUNT))
+    return out
+
+
+def _stream(emu, name: str) -> str:
+    bucket = f"{name}-delivered"
+    emu.client("s3", direct=True).create_bucket(Bucket=bucket)
+    emu.client("firehose", direct=True).create_delivery_stream(
+        DeliveryStreamName=name, DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={"RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
+                                            "BucketARN": f"arn:aws:s3:::{bucket}"})
+    return bucket
+
+
+def _delivered(emu, bucket: str) -> tuple[int, int]:
+    """(S3 objects, documents) in a destination bucket."""
+    s3 = emu.client("s3", direct=True)
+    objects = documents = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            objects += 1
+            documents += s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().count(b"\n")
+    return objects, documents
+
+
+def run() -> list[Row]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    emu = emulator()  # sets AWS_ENDPOINT_URL & co. before the handler module creates its clients
+    try:
+        return _measure(emu)
+    finally:
+        emu.proxy.stop()
+        emu.server.stop()
+
+
+def _measure(emu) -> list[Row]:
+    import boto3
+    from botocore.config import Config
+
+    from log_subscription import decode_payload, encode_payload
+
+    ours_bucket = _stream(emu, "bench-ours")
+    naive_bucket = _stream(emu, "bench-naive")
+    queue_url = emu.client("sqs", direct=True).create_queue(QueueName="bench-dlq")["QueueUrl"]
+    os.environ.update(DELIVERY_STREAM_NAME="bench-ours", DEAD_LETTER_QUEUE_URL=queue_url,
+                      POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_SERVICE_NAME="bench")
+    from log_shipper import handler as shipper
+    from log_shipper.transform import to_records
+
+    shipper.logger.registered_handler.setStream(io.StringIO())  # keep the output readable
+    batch_payloads = payloads(encode_payload)
+
+    # decode + transform alone
+    rates = []
+    for _ in range(OURS_RUNS):
+        started = time.perf_counter()
+        records = sum(len(to_records(decode_payload(p, strict_utf8=False)).records) for p in batch_payloads)
+        rates.append(records / (time.perf_counter() - started))
+    assert records == N_EVENTS
+
+    # ours: the handler, batched PutRecordBatch
+    ours_rates = []
+    for _ in range(OURS_RUNS):
+        emu.proxy.clear()
+        shipper.forget_progress()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):  # the EMF metrics lines
+            shipped = sum(shipper.handler(p, Context())["delivered"] for p in batch_payloads)
+        ours_rates.append(shipped / (time.perf_counter() - started))
+        ours_calls = sum(emu.proxy.calls.values())
+        ours_puts = emu.proxy.calls["PutRecordBatch"]
+    assert shipped == N_EVENTS and ours_calls == ours_puts
+
+    # naive: same documents, one PutRecord per event
+    firehose = boto3.client("firehose", endpoint_url=emu.url,
+                            config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    emu.proxy.clear()
+    started = time.perf_counter()
+    sent = 0
+    for payload in batch_payloads[:NAIVE_PAYLOADS]:
+        for _, data in to_records(decode_payload(payload, strict_utf8=False)).records:
+            firehose.put_record(DeliveryStreamName="bench-naive", Record={"Data": data})
+            sent += 1
+    naive_rate = sent / (time.perf_counter() - started)
+    naive_calls = sum(emu.proxy.calls.values())
+
+    ours_objects, ours_docs = _delivered(emu, ours_bucket)
+    naive_objects, naive_docs = _delivered(emu, naive_bucket)
+    assert ours_docs == OURS_RUNS * N_EVENTS and naive_docs == sent == naive_objects, (ours_docs, naive_docs)
+
+    per_10k = 10_000 / N_EVENTS
+    note = f"{N_EVENTS:,} events in {len(batch_payloads)} payloads, moto via the proxy"
+    return [
+        Row("shipper", "events/s, decode → transform → Firehose", statistics.median(ours_rates), naive_rate,
+            "events/s", note=f"{note}; baseline: PutRecord per event, {sent:,} events; median of {OURS_RUNS}"),
+        Row("shipper", "API calls per 10,000 events", ours_calls * per_10k, naive_calls * 10_000 / sent, "calls",
+            higher_is_better=False,
+            note=f"{ours_puts} PutRecordBatch for {N_EVENTS:,} events vs {naive_calls:,} PutRecord for {sent:,}"),
+        Row("shipper", "events/s, decode + transform only", statistics.median(rates), None, "events/s",
+            note=f"no network; median of {OURS_RUNS}"),
+    ]

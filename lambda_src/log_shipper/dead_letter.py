@@ -1,0 +1,108 @@
+"""Pure construction of the dead-letter (SQS) messages of the log shipper (no I/O).
+
+Two kinds of message, told apart by the ``kind`` attribute:
+
+* ``payload``: a Lambda event that could not be decoded at all. The body is the event exactly as
+  received, as JSON (``{"awslogs": {"data": "..."}}``), so it can be re-driven by invoking the
+  function with it; ``stage`` says where decoding failed (``not base64``, ``not gzip``, ...).
+* ``events``: log events of a decodable batch that cannot become documents. The body is
+  ``{"owner", "logGroup", "logStream", "events": [{"reason": ..., "event": <raw event>}]}``.
+
+Bodies are ASCII JSON (``ensure_ascii``), so every character is one byte and valid in SQS. An SQS
+message holds at most 256 KiB including its attributes: a body larger than ``BODY_LIMIT`` is split
+into parts, each sent as its own message with ``part``/``parts`` (1-based), ``bytes`` (the whole
+body's length) and ``sha256`` (of the whole body) attributes — concatenating the parts in order
+gives the body back, nothing is truncated. Every message carries ``source=log-shipper``,
+``kind`` and ``reason``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from log_subscription import InvalidEvent, LogBatch
+
+SQS_MAX_MESSAGE_BYTES = 256 * 1024
+ATTRIBUTES_ROOM = 4 * 1024  # names, types and values of the attributes count towards the limit
+BODY_LIMIT = SQS_MAX_MESSAGE_BYTES - ATTRIBUTES_ROOM
+SOURCE = "log-shipper"
+_MAX_ATTRIBUTE_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    body: str
+    attributes: dict[str, str]
+
+    def send_message_kwargs(self, queue_url: str) -> dict[str, Any]:
+        return {
+            "QueueUrl": queue_url,
+            "MessageBody": self.body,
+            "MessageAttributes": {
+                name: {"DataType": "String", "StringValue": value} for name, value in self.attributes.items()
+            },
+        }
+
+
+def _ascii(text: str) -> str:
+    """An attribute value: ASCII with JSON escapes (SQS refuses control characters), bounded."""
+    return json.dumps(str(text))[1:-1][:_MAX_ATTRIBUTE_CHARS] or "-"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=repr)
+
+
+def split(body: str, attributes: Mapping[str, str], *, limit: int = BODY_LIMIT) -> list[DeadLetter]:
+    """One message, or the parts of ``body`` as messages when it is larger than ``limit`` bytes."""
+    common = {key: _ascii(value) for key, value in attributes.items()}
+    if len(body) <= limit:
+        return [DeadLetter(body, common)]
+    digest = hashlib.sha256(body.encode("ascii", "backslashreplace")).hexdigest()
+    chunks = [body[start:start + limit] for start in range(0, len(body), limit)]
+    return [
+        DeadLetter(chunk, {**common, "part": str(number), "parts": str(len(chunks)), "bytes": str(len(body)),
+                           "sha256": digest})
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def payload_letters(event: Any, *, stage: str, reason: str, limit: int = BODY_LIMIT) -> list[DeadLetter]:
+    """The messages that keep an undecodable Lambda event whole."""
+    return split(_dumps(event), {"source": SOURCE, "kind": "payload", "stage": stage, "reason": reason},
+                 limit=limit)
+
+
+def event_letters(batch: LogBatch, invalid: list[InvalidEvent], *, limit: int = BODY_LIMIT) -> list[DeadLetter]:
+    """The messages that keep the invalid events of a batch, as few as fit in the size limit."""
+    header = {"owner": batch.owner, "logGroup": batch.log_group, "logStream": batch.log_stream}
+    attributes = {"source": SOURCE, "kind": "events", "log_group": batch.log_group}
+    empty = len(_dumps({**header, "events": []}))
+    letters: list[DeadLetter] = []
+    items: list[str] = []
+    reasons: list[str] = []
+    size = empty
+
+    def flush() -> None:
+        if items:
+            body = _dumps(header)[:-1] + ',"events":[' + ",".join(items) + "]}"
+            reason = "; ".join(sorted(set(reasons)))
+            letters.extend(split(body, {**attributes, "reason": reason}, limit=limit))
+
+    for entry in invalid:
+        item = _dumps({"reason": entry.reason, "event": entry.raw})
+        if items and size + len(item) + 1 > limit:
+            flush()
+            items, reasons, size = [], [], empty
+        items.append(item)
+        reasons.append(entry.reason)
+        size += len(item) + 1
+    flush()
+    return letters
+
+
+def join_parts(bodies_by_part: Mapping[int, str]) -> str:
+    """The body of a split message from its parts (for the tool or person re-driving it)."""
+    return "".join(bodies_by_part[number] for number in sorted(bodies_by_part))
