@@ -174,6 +174,14 @@ def send_failures_to(
         nag.acknowledge(function.role, "IAM5", "Sending to the KMS-encrypted on-failure queue needs the data-key actions "
                         "(kms:GenerateDataKey*, kms:ReEncrypt*) on that one key; the resource is the key ARN.",
                         findings=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"])
+    failures_go_to_destination(function)
+
+
+def failures_go_to_destination(function: lambda_.IFunction) -> None:
+    """Record that ``function``'s failed asynchronous invocations go to an on-failure destination.
+
+    For constructs that configure the destination themselves (``send_failures_to`` does both).
+    """
     nag.acknowledge_all(
         function,
         DLQ_RULES,

@@ -1,7 +1,7 @@
-"""Dead-letter / on-failure queues of the library: KMS-encrypted, TLS only, 14 days of retention."""
+"""Dead-letter / on-failure queues of the library: KMS-encrypted, TLS only, 14 days of retention, retained."""
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -20,6 +20,7 @@ def dead_letter_queue(scope: Construct, id: str, *, encryption_key: kms.IKey) ->
         encryption_master_key=encryption_key,
         enforce_ssl=True,
         retention_period=RETENTION,
+        removal_policy=RemovalPolicy.RETAIN,  # it holds data nobody has looked at yet
     )
     reason = ("This queue is itself the dead-letter / on-failure destination: its messages wait here (14 days, "
               "alarmed) to be inspected and redriven, there is no further queue to move them to.")
