@@ -2,10 +2,18 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
+from .alerts import AlertRoute, LogAlerts
 from .audit import AuditTrail
 from .pipeline import LogPipeline
 
 __all__ = [
+    "AlertRoute",
     "AuditTrail",
+    "LogAlerts",
     "LogPipeline",
 ]
+
+# --- ApplicationLogging (issue 6) ---
+from .app_logging import ApplicationLogging  # noqa: E402
+
+__all__ += ["ApplicationLogging"]

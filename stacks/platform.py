@@ -12,8 +12,25 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from log_constructs import AuditTrail, LogPipeline
-from log_constructs._private.functions import invoked_synchronously, library_function
+from log_constructs._private.functions import (
+    LATEST_RUNTIME_REASON,
+    OUTSIDE_VPC_REASON,
+    OUTSIDE_VPC_RULES,
+    invoked_synchronously,
+    library_function,
+    send_failures_to,
+)
+from log_constructs._private.keys import new_key
+from log_constructs._private.queues import dead_letter_queue
+from log_constructs._private.roles import library_role
 from log_constructs._private.topics import alarm_topic
+
+# --- ApplicationLogging demo (issue 6) ---
+from aws_cdk import Duration
+
+from log_constructs import ApplicationLogging
+from log_constructs._private import nag
+from log_constructs._private.functions import _ASSET_EXCLUDES, ARCHITECTURE, LAMBDA_SRC, RUNTIME
 
 
 class LoggingPlatformStack(cdk.Stack):
@@ -25,6 +42,9 @@ class LoggingPlatformStack(cdk.Stack):
         self.demo_function = self._demo_function(settings.get("demo", {}))
         self.pipeline = self._pipeline(settings.get("pipeline", {}))
         self.audit = self._audit_trail(settings.get("audit", {}))
+        self.alerts = self._alerts(settings.get("alerts", {}))
+        # Keep last: ships to self.pipeline and alerts with self.alerts when those exist.
+        self.application = self._application(settings.get("application", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
         """A small function whose logs travel the whole path (shipper, alerts); run it with `aws lambda invoke`."""
@@ -91,3 +111,89 @@ class LoggingPlatformStack(cdk.Stack):
         if cfg.get("ship_to_pipeline", True):
             self.pipeline.add_log_group(audit.log_group)
         return audit
+
+    # --- LogAlerts (issue 3) -------------------------------------------------------------------
+    def _alerts(self, cfg: Mapping[str, Any]) -> "LogAlerts":
+        """Marker events of the demo function → Slack (#oncall / #ops) and the alerts table; the
+        alerts' own alarms go to the audit trail's alarm topic (one place for platform alarms)."""
+        from aws_cdk import aws_cloudwatch_actions as cw_actions
+
+        from log_constructs import AlertRoute, LogAlerts
+
+        return LogAlerts(
+            self,
+            "Alerts",
+            log_groups=[self.demo_function.log_group],
+            markers=cfg.get("markers"),
+            channel=cfg.get("channel"),
+            routes=[AlertRoute(**route) for route in cfg.get("routes", [])],
+            retention_days=cfg.get("retention_days"),
+            max_messages=cfg.get("max_messages"),
+            data_protection=cfg.get("data_protection"),
+            alarm_actions=[cw_actions.SnsAction(self.audit.alarm_topic)],
+        )
+    # --- ApplicationLogging demo (issue 6) ---------------------------------------------------
+    def _application(self, cfg: Mapping[str, Any]) -> ApplicationLogging:
+        """A demo shop: two functions of one service logging into one application log group,
+        shipped to the pipeline and watched by the alerts when the stack has them."""
+        name = cfg.get("name", "shop")
+        shop = Construct(self, "ShopApp")
+        payments = self._shop_function(shop, "Payments", "demo_app.payments.handler",
+                                       "Demo shop: authorizes payments, [CRITICAL] when the provider is down",
+                                       {"PAYMENT_LIMIT_CENTS": str(cfg.get("payment_limit_cents", 100000))})
+        checkout = self._shop_function(shop, "Checkout", "demo_app.checkout.handler",
+                                       "Demo shop: accepts orders and requests their payment",
+                                       {"PAYMENTS_FUNCTION": payments.function_name})
+        payments.grant_invoke(checkout)
+        # Checkout invokes payments asynchronously: what still fails after Lambda's retries is kept.
+        failures = dead_letter_queue(shop, "PaymentFailures", encryption_key=new_key(
+            shop, "Key", description="Encrypts the demo shop's failed payment events"))
+        send_failures_to(payments, failures)
+        invoked_synchronously(checkout, by="the person running the demo (aws lambda invoke)")
+        nag.acknowledge(
+            checkout.role,  # type: ignore[arg-type]
+            "IAM5",
+            "lambda:InvokeFunction on the payments function and its versions/aliases (ARN:*), nothing else.",
+            findings=[nag.arn_of(payments, ":*")],
+        )
+        return ApplicationLogging(
+            self,
+            "ShopLogging",
+            application_name=name,
+            retention=logs.RetentionDays(cfg.get("log_retention", "ONE_MONTH")),
+            application_log_level=cfg.get("application_log_level", "INFO"),
+            system_log_level=cfg.get("system_log_level", "WARN"),
+            scopes=[shop],
+            ship_to=getattr(self, "pipeline", None),
+            alerts=getattr(self, "alerts", None),
+        )
+
+    def _shop_function(self, scope: Construct, id: str, handler: str, description: str,
+                       environment: Mapping[str, str]) -> lambda_.Function:
+        """A plain application function: logging, layer, tracing and log permissions come from
+        ApplicationLogging, so its role starts empty."""
+        role = library_role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                            description=f"Execution role of the demo shop's {id.lower()} function")
+        fn = lambda_.Function(
+            scope,
+            id,
+            role=role,
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES),
+            timeout=Duration.seconds(10),
+            memory_size=256,
+            reserved_concurrent_executions=2,
+            environment=dict(environment),
+        )
+        nag.acknowledge(fn, "LambdaLatestVersion", LATEST_RUNTIME_REASON, pack=nag.SERVERLESS)
+        nag.acknowledge_all(fn, OUTSIDE_VPC_RULES, reason=OUTSIDE_VPC_REASON)
+        nag.acknowledge(
+            fn,
+            "L1",
+            "Pinned to Python 3.13 like the library's functions: the runtime the pinned Powertools layer "
+            "and the tests cover.",
+        )
+        return fn

@@ -30,6 +30,8 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 # the tests install the matching release from PyPI (requirements-dev.txt).
 POWERTOOLS_LAYER_VERSION = 27
 POWERTOOLS_LAYER_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083", "aws-us-gov": "165093116878"}
+# The Python runtimes that layer version is published for (one layer per runtime and architecture).
+POWERTOOLS_LAYER_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
 METRICS_NAMESPACE = "LogConstructs"
 
 _ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", ".pytest_cache"]
@@ -72,6 +74,11 @@ def powertools_layer_arn(scope: Construct, *, runtime: lambda_.Runtime = RUNTIME
         f"arn:{stack.partition}:lambda:{stack.region}:{account}:layer:"
         f"AWSLambdaPowertoolsPythonV3-{python}-{arch}:{POWERTOOLS_LAYER_VERSION}"
     )
+
+
+def powertools_layer_supports(runtime: lambda_.Runtime) -> bool:
+    """Whether the pinned Powertools layer is published for ``runtime``."""
+    return runtime.name in POWERTOOLS_LAYER_RUNTIMES
 
 
 def library_function(

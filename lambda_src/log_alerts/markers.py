@@ -1,0 +1,60 @@
+"""Which events are alerts: a ``[MARKER]`` in the text, or a JSON log line whose ``level`` is a marker.
+
+The subscription filter already keeps only candidate events (see ``filter_pattern`` in
+``log_constructs/alerts.py``); this is the exact check, so a loose filter match never becomes an alert.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+MARKER_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+LEVEL_KEYS = ("level", "levelname", "log_level")
+
+
+@dataclass(frozen=True)
+class Classified:
+    marker: str
+    text: str  # what a human reads: the JSON ``message`` field, or the whole line
+
+
+def _json_object(message: str) -> Optional[dict]:
+    stripped = message.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        value = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def classify(message: str, markers: Sequence[str]) -> Optional[Classified]:
+    """The first marker of ``markers`` (priority order) that the event carries, or ``None``.
+
+    Text form: ``[CRITICAL]`` anywhere in the line. JSON form: a top-level ``level`` (or
+    ``levelname``/``log_level``) equal to the marker, case-insensitively.
+    """
+    document = _json_object(message)
+    text = message
+    level = None
+    if document is not None:
+        for key in LEVEL_KEYS:
+            if isinstance(document.get(key), str):
+                level = document[key].upper()
+                break
+        body = document.get("message")
+        if isinstance(body, str) and body:
+            text = body
+    for marker in markers:
+        if level == marker or f"[{marker}]" in message:
+            return Classified(marker, text)
+    return None
+
+
+def app_name(log_group: str) -> str:
+    """The application a log group belongs to: its last path segment (``/aws/lambda/orders`` → ``orders``)."""
+    segments = [segment for segment in log_group.split("/") if segment]
+    return segments[-1] if segments else log_group or "unknown"

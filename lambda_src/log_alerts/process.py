@@ -1,0 +1,247 @@
+"""One invocation: decode → keep marker events → redact → skip what was already notified → Slack per
+channel → SNS per alert → store every alert with its delivery flags → fail if a delivery failed.
+
+Idempotency: the item of an alert (key: the CloudWatch Logs event id, stable across retries and
+replays) records ``slack_sent``/``sns_sent``/``notified``. A retried, replayed or redriven batch
+reads those flags first (one ``BatchGetItem`` per 100 alerts) and sends only what was never sent;
+items are written once per invocation, after the deliveries, so that each alert costs one write.
+If a delivery fails, the items are still written (``notified = false``) and the invocation raises
+:class:`DeliveryFailed`, so Lambda retries it and finally hands it to the on-failure destination.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from log_subscription import LogBatch, PayloadError, decode_payload
+
+from . import store
+from .config import Config
+from .items import Alert, cut, flags_of, to_item
+from .markers import app_name, classify
+from .redaction import Redactor
+from .routing import WebhookConfigError, channel_for, webhook_for
+from .slack import Delivery, WebhookError, render
+
+SNS_BATCH = 10
+MAX_DEAD_LETTER_CHARS = 200_000
+FLAG_ATTRIBUTES = ("log_id", "notified", "slack_sent", "sns_sent")
+
+
+class DeliveryFailed(RuntimeError):
+    """At least one alert could not be delivered; its item is stored with ``notified = false``."""
+
+    def __init__(self, message: str, outcome: "Outcome") -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+@dataclass
+class Services:
+    """What the processing needs from the outside world (boto3 clients, the webhook, a clock)."""
+
+    dynamodb: Any
+    webhooks: Callable[[], Mapping[str, str]]  # channel → URL, read from the secret (cached)
+    post: Callable[..., Delivery]  # slack.post or a compatible callable
+    sns: Any = None
+    sqs: Any = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class Outcome:
+    events: int = 0
+    alerts: int = 0
+    new: int = 0
+    already_notified: int = 0
+    stored: int = 0
+    invalid: int = 0
+    dead_lettered: int = 0
+    slack_messages: Counter = field(default_factory=Counter)  # channel → messages posted
+    slack_alerts: int = 0
+    sns_published: int = 0
+    new_per_marker: Counter = field(default_factory=Counter)
+    redactions: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    stats: store.StoreStats = field(default_factory=store.StoreStats)
+    sns_calls: int = 0
+
+
+def extract(batch: LogBatch, config: Config, redactor: Optional[Redactor], outcome: Outcome) -> list[Alert]:
+    """The alerts of a batch (redacted, routed, one per event id)."""
+    alerts: dict[str, Alert] = {}
+    for event in batch.events:
+        if event.id in alerts:  # the same event twice in one payload: one alert
+            continue
+        found = classify(event.message, config.markers)
+        if found is None:
+            continue
+        message, text = event.message, found.text
+        if redactor is not None:
+            message, counts = redactor.redact(message)
+            outcome.redactions.update(counts)
+            text = redactor.redact(text)[0] if text is not event.message else message
+        message, truncated = cut(message)
+        text = cut(text)[0]
+        alerts[event.id] = Alert(
+            log_id=event.id, epoch_ms=event.timestamp_ms, marker=found.marker, message=message, text=text,
+            app_name=app_name(batch.log_group), log_group=batch.log_group, log_stream=batch.log_stream,
+            account=batch.owner, channel=channel_for(found.marker, batch.log_group, config.routes,
+                                                      config.default_channel),
+            truncated=truncated,
+        )
+    return list(alerts.values())
+
+
+def dead_letter(services: Services, config: Config, outcome: Outcome, reason: str, body: Any,
+                log: logging.Logger) -> None:
+    """Keep input that cannot become alerts in the dead-letter queue, with the reason."""
+    if services.sqs is None or not config.dead_letter_queue_url:
+        log.error("unprocessable input and no dead-letter queue configured", extra={"reason": reason})
+        return
+    text = json.dumps({"reason": reason, "input": body}, default=str, ensure_ascii=False)
+    if len(text) > MAX_DEAD_LETTER_CHARS:
+        text = json.dumps({"reason": reason, "truncated": True, "input": text[:MAX_DEAD_LETTER_CHARS]})
+    services.sqs.send_message(QueueUrl=config.dead_letter_queue_url, MessageBody=text)
+    outcome.dead_lettered += 1
+
+
+def _notify_slack(todo: list[Alert], config: Config, services: Services, outcome: Outcome,
+                  deadline: Optional[float], log: logging.Logger) -> list[Alert]:
+    by_channel: dict[str, list[Alert]] = defaultdict(list)
+    for alert in todo:
+        if not alert.slack_sent:
+            by_channel[alert.channel].append(alert)
+    if not by_channel:
+        return todo
+    sent: set[str] = set()
+    try:
+        webhooks = services.webhooks()
+    except Exception as error:  # the secret could not be read: nothing can be sent
+        outcome.failures.append(f"webhook secret could not be read ({type(error).__name__})")
+        return todo
+    for channel, group in by_channel.items():
+        group.sort(key=lambda a: (config.markers.index(a.marker), a.epoch_ms))
+        try:
+            url = webhook_for(channel, webhooks, allow_loopback_http=config.allow_loopback_http)
+            delivery = services.post(url, render(channel, group, region=config.region,
+                                                 max_messages=config.max_messages),
+                                     timeout_s=config.webhook_timeout_s, max_attempts=config.webhook_max_attempts,
+                                     deadline=deadline, sleep=services.sleep)
+        except (WebhookError, WebhookConfigError) as error:
+            outcome.failures.append(f"slack channel {channel!r}: {error}")
+            log.error("slack delivery failed", extra={"channel": channel, "alerts": len(group), "error": str(error)})
+            continue
+        log.info("slack message posted", extra={"channel": channel, "alerts": len(group),
+                                                "attempts": delivery.attempts})
+        outcome.slack_messages[channel] += 1
+        outcome.slack_alerts += len(group)
+        sent.update(alert.log_id for alert in group)
+    return [alert.with_flags(slack_sent=True) if alert.log_id in sent else alert for alert in todo]
+
+
+def _sns_message(alert: Alert) -> str:
+    return json.dumps({
+        "log_id": alert.log_id, "timestamp": alert.timestamp, "marker": alert.marker, "app_name": alert.app_name,
+        "log_group": alert.log_group, "log_stream": alert.log_stream, "account": alert.account,
+        "channel": alert.channel, "message": alert.text,
+    }, ensure_ascii=False)
+
+
+def _publish_sns(todo: list[Alert], config: Config, services: Services, outcome: Outcome,
+                 log: logging.Logger, *, max_attempts: int = 3) -> list[Alert]:
+    if not config.topic_arn or services.sns is None:
+        return todo
+    pending = [alert for alert in todo if not alert.sns_sent]
+    published: set[str] = set()
+    for chunk in store.chunks(pending, SNS_BATCH):
+        entries = {str(i): alert for i, alert in enumerate(chunk)}
+        for attempt in range(max_attempts):
+            if attempt:
+                services.sleep(min(2.0, 0.1 * 2**attempt))
+            outcome.sns_calls += 1
+            try:
+                response = services.sns.publish_batch(TopicArn=config.topic_arn, PublishBatchRequestEntries=[
+                    {"Id": entry_id, "Message": _sns_message(alert)} for entry_id, alert in entries.items()
+                ])
+            except Exception as error:  # throttling or an outage: retry the whole chunk
+                last = type(error).__name__
+                continue
+            for ok in response.get("Successful", []):
+                published.add(entries.pop(ok["Id"]).log_id)
+            last = ", ".join(sorted({f.get("Code", "?") for f in response.get("Failed", [])}))
+            if not entries:
+                break
+        if entries:
+            outcome.failures.append(f"sns: {len(entries)} alert(s) not published ({last})")
+            log.error("sns publish failed", extra={"alerts": len(entries), "error": last})
+    outcome.sns_published += len(published)
+    return [alert.with_flags(sns_sent=True) if alert.log_id in published else alert for alert in todo]
+
+
+def unwrap_destination_record(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The original payload of an on-failure destination record, so a redrive can send the queue's
+    message bodies back to the function as they are; any other event is returned unchanged."""
+    payload = event.get("requestPayload") if isinstance(event, Mapping) and "awslogs" not in event else None
+    return payload if isinstance(payload, Mapping) else event
+
+
+def process(event: Mapping[str, Any], config: Config, services: Services, *, redactor: Optional[Redactor],
+            log: logging.Logger, deadline: Optional[float] = None, now_s: Optional[float] = None) -> Outcome:
+    """Handle one invocation; raise :class:`DeliveryFailed` (after storing) when a delivery failed."""
+    outcome = Outcome()
+    event = unwrap_destination_record(event)
+    try:
+        batch = decode_payload(event)
+    except PayloadError as error:
+        log.error("subscription payload rejected", extra={"stage": error.stage, "error": str(error)})
+        dead_letter(services, config, outcome, str(error), dict(event), log)
+        return outcome
+    if batch.is_control:
+        log.info("control message ignored", extra={"log_group": batch.log_group})
+        return outcome
+    outcome.events = len(batch.events)
+    if batch.invalid:
+        outcome.invalid = len(batch.invalid)
+        log.error("invalid log events skipped", extra={
+            "log_group": batch.log_group, "count": len(batch.invalid),
+            "reasons": sorted({item.reason for item in batch.invalid})})
+        dead_letter(services, config, outcome, "invalid log events",
+                    {"logGroup": batch.log_group, "logStream": batch.log_stream,
+                     "events": [{"reason": item.reason, "event": item.raw} for item in batch.invalid]}, log)
+    alerts = extract(batch, config, redactor, outcome)
+    outcome.alerts = len(alerts)
+    if not alerts:
+        return outcome
+    stored = store.get_items(services.dynamodb, config.table_name, [a.log_id for a in alerts],
+                             attributes=FLAG_ATTRIBUTES, stats=outcome.stats, sleep=services.sleep)
+    todo: list[Alert] = []
+    for alert in alerts:
+        item = stored.get(alert.log_id)
+        if item is None:
+            outcome.new += 1
+            outcome.new_per_marker[alert.marker] += 1
+            todo.append(alert)
+            continue
+        notified, slack_sent, sns_sent = flags_of(item)
+        if notified:
+            outcome.already_notified += 1
+        else:
+            todo.append(alert.with_flags(slack_sent=slack_sent, sns_sent=sns_sent))
+    if not todo:
+        log.info("every alert of the batch was already notified", extra={"alerts": len(alerts)})
+        return outcome
+    todo = _notify_slack(todo, config, services, outcome, deadline, log)
+    todo = _publish_sns(todo, config, services, outcome, log)
+    items = [to_item(alert, retention_days=config.retention_days, sns_enabled=bool(config.topic_arn), now_s=now_s)
+             for alert in todo]
+    outcome.stored = store.put_items(services.dynamodb, config.table_name, items, stats=outcome.stats,
+                                     sleep=services.sleep)
+    if outcome.failures:
+        raise DeliveryFailed("; ".join(outcome.failures), outcome)
+    return outcome

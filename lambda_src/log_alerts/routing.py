@@ -1,0 +1,91 @@
+"""Which Slack channel an alert goes to, and which webhook URL serves that channel.
+
+Routes are tried in order; the first whose ``marker`` and ``log_group_prefix`` (each optional, at
+least one set) both match wins; otherwise the default channel. A Slack incoming webhook is bound to
+one channel, so the webhook secret maps channel → URL:
+
+* a plain ``https://…`` string: one webhook for every channel;
+* a JSON object ``{"#oncall": "https://…", "#ops": "https://…", "default": "https://…"}``: the
+  channel's URL, else ``default``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
+
+DEFAULT_KEY = "default"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class WebhookConfigError(ValueError):
+    """The webhook secret has no usable URL for a channel (fix the secret, then redrive)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str
+    marker: Optional[str] = None
+    log_group_prefix: Optional[str] = None
+
+    def matches(self, marker: str, log_group: str) -> bool:
+        return (self.marker is None or self.marker == marker) and (
+            self.log_group_prefix is None or log_group.startswith(self.log_group_prefix)
+        )
+
+
+def parse_routes(raw: str) -> list[Route]:
+    """Routes from their JSON form (the ``ROUTES`` environment variable)."""
+    routes = []
+    for entry in json.loads(raw or "[]"):
+        routes.append(Route(channel=str(entry["channel"]), marker=entry.get("marker"),
+                            log_group_prefix=entry.get("log_group_prefix")))
+    return routes
+
+
+def channel_for(marker: str, log_group: str, routes: Sequence[Route], default_channel: str) -> str:
+    for route in routes:
+        if route.matches(marker, log_group):
+            return route.channel
+    return default_channel
+
+
+def parse_webhooks(secret_value: Any) -> dict[str, str]:
+    """The channel → URL map held by the secret (a URL string or a JSON object)."""
+    if isinstance(secret_value, bytes):
+        secret_value = secret_value.decode("utf-8", errors="replace")
+    if isinstance(secret_value, str):
+        text = secret_value.strip()
+        if text.startswith("{"):
+            try:
+                secret_value = json.loads(text)
+            except ValueError:
+                raise WebhookConfigError("webhook secret is neither a URL nor a JSON object") from None
+        else:
+            return {DEFAULT_KEY: text} if text else {}
+    if not isinstance(secret_value, Mapping):
+        raise WebhookConfigError("webhook secret is neither a URL nor a JSON object")
+    return {str(k): str(v) for k, v in secret_value.items() if isinstance(v, str) and v.strip()}
+
+
+def check_url(url: str, *, allow_loopback_http: bool = False) -> str:
+    """``url`` if it is an https URL; http only to a loopback host and only when explicitly allowed.
+
+    The function never logs the URL itself (it is the secret): errors name the problem only.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and allow_loopback_http and parts.hostname in LOOPBACK_HOSTS:
+        return url
+    raise WebhookConfigError(f"webhook URL must be https:// (got scheme {parts.scheme or 'none'!r})")
+
+
+def webhook_for(channel: str, webhooks: Mapping[str, str], *, allow_loopback_http: bool = False) -> str:
+    url = webhooks.get(channel) or webhooks.get(DEFAULT_KEY)
+    if not url:
+        raise WebhookConfigError(
+            f"webhook secret has no URL for channel {channel!r} and no {DEFAULT_KEY!r} entry"
+        )
+    return check_url(url, allow_loopback_http=allow_loopback_http)

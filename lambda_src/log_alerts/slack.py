@@ -1,0 +1,187 @@
+"""Slack: one Block Kit message per channel and invocation, within Slack's limits, and its delivery.
+
+Limits honoured (Slack Block Kit reference): at most 50 blocks per message, 3,000 characters per
+section text, 150 per header text, 10 elements per context block; the top-level ``text`` (the
+notification fallback) is kept under 3,000 characters. Longer text is cut with a note.
+
+Delivery uses only the standard library (``urllib``): HTTP 429 waits for ``Retry-After``; 5xx,
+connection errors and timeouts are retried with exponential backoff and jitter; other 4xx fail at
+once (retrying a rejected payload or a revoked webhook cannot succeed).
+"""
+from __future__ import annotations
+
+import json
+import random
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+from urllib.parse import quote
+
+from .items import Alert
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_FALLBACK_CHARS = 3000
+MORE_NOTE = "…[cut: {n} more characters, full text in the audit table]"
+MARKER_EMOJI = {"CRITICAL": ":rotating_light:", "ALERT": ":warning:"}
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters (``&``, ``<``, ``>``) as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    note = MORE_NOTE.format(n=len(text) - limit)
+    keep = max(limit - len(note), 0)
+    return text[:keep] + MORE_NOTE.format(n=len(text) - keep)
+
+
+def console_url(region: str, log_group: str, log_stream: str) -> str:
+    """The CloudWatch console link to a log stream (the console's ``$25`` double encoding)."""
+
+    def enc(value: str) -> str:
+        return quote(quote(value, safe=""), safe="").replace("%", "$")
+
+    host = "console.amazonaws.cn" if region.startswith("cn-") else "console.aws.amazon.com"
+    return (f"https://{region}.{host}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/"
+            f"{enc(log_group)}/log-events/{enc(log_stream)}")
+
+
+def _summary(alerts: Sequence[Alert]) -> str:
+    counts = Counter(alert.marker for alert in alerts)
+    return ", ".join(f"{n} {marker}" for marker, n in counts.most_common())
+
+
+def _section(alert: Alert, region: str) -> dict[str, Any]:
+    link = console_url(region, alert.log_group, alert.log_stream)
+    head = (f"{MARKER_EMOJI.get(alert.marker, ':bell:')} *{escape(alert.marker)}* · *{escape(alert.app_name)}* · "
+            f"{alert.timestamp}\n`{escape(alert.log_group)}` · <{link}|log stream>\n")
+    fence = "```"
+    room = MAX_SECTION_CHARS - len(head) - 2 * len(fence) - 2
+    body = shorten(escape(alert.text.replace(fence, "'''")), max(room, 0))
+    return {"type": "section", "text": {"type": "mrkdwn", "text": f"{head}{fence}{body}{fence}"}}
+
+
+def render(channel: str, alerts: Sequence[Alert], *, region: str, max_messages: int = 5) -> dict[str, Any]:
+    """The webhook payload for ``alerts`` of one channel: summary, apps, the first ``max_messages``."""
+    if not alerts:
+        raise ValueError("nothing to render")
+    apps = Counter(alert.app_name for alert in alerts)
+    title = shorten(f"{_summary(alerts)} alert{'s' if len(alerts) > 1 else ''} in {len(apps)} application"
+                    f"{'s' if len(apps) > 1 else ''}", MAX_HEADER_CHARS)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
+        {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": shorten(f"*{escape(app)}*: {n}", 2000)}
+            for app, n in apps.most_common(MAX_CONTEXT_ELEMENTS)
+        ]},
+    ]
+    # header + context + up to N sections + divider + "more" context, never above MAX_BLOCKS.
+    shown = list(alerts[: max(0, min(max_messages, MAX_BLOCKS - 4))])
+    blocks.extend(_section(alert, region) for alert in shown)
+    hidden = len(alerts) - len(shown)
+    if hidden > 0:
+        blocks.append({"type": "divider"})
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"…and {hidden} more alert{'s' if hidden > 1 else ''} "
+                                       "(all of them are in the audit table)"}
+        ]})
+    fallback = shorten(f"{title}: " + " | ".join(f"[{a.marker}] {a.app_name}: {a.text}" for a in shown),
+                       MAX_FALLBACK_CHARS)
+    return {"text": fallback, "blocks": blocks}
+
+
+class WebhookError(RuntimeError):
+    """The webhook did not accept the message; ``retryable`` says whether a later retry may succeed."""
+
+    def __init__(self, message: str, *, status: Optional[int] = None, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+
+
+@dataclass
+class Delivery:
+    attempts: int = 0
+    statuses: list[Any] = field(default_factory=list)
+    waited_s: float = 0.0
+
+
+def _retry_after(value: Optional[str], default: float) -> float:
+    try:
+        return max(float(value), 0.0) if value is not None else default
+    except ValueError:
+        return default
+
+
+def post(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    timeout_s: float = 5.0,
+    max_attempts: int = 4,
+    base_delay_s: float = 0.5,
+    max_delay_s: float = 8.0,
+    max_retry_after_s: float = 30.0,
+    deadline: Optional[float] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+) -> Delivery:
+    """POST ``payload`` as JSON to ``url``; return on 2xx, raise :class:`WebhookError` otherwise.
+
+    ``deadline`` (a ``clock()`` value) stops retrying when the next wait would pass it, so the
+    invocation can still record what happened before Lambda's timeout.
+    """
+    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    delivery = Delivery()
+    last_error = "no attempt made"
+    status: Optional[int] = None
+    for attempt in range(max_attempts):
+        delivery.attempts += 1
+        request = urllib.request.Request(url, data=data, method="POST",
+                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        wait = min(max_delay_s, base_delay_s * 2**attempt) * random.uniform(0.5, 1.0)
+        try:
+            with opener(request, timeout=timeout_s) as response:
+                response.read()
+                delivery.statuses.append(response.status)
+                return delivery
+        except urllib.error.HTTPError as error:
+            status = error.code
+            delivery.statuses.append(status)
+            error.close()
+            if status == 429:
+                wait = min(_retry_after(error.headers.get("Retry-After"), wait), max_retry_after_s)
+                last_error = "HTTP 429 (rate limited)"
+            elif status >= 500:
+                last_error = f"HTTP {status}"
+            else:
+                raise WebhookError(f"webhook rejected the message with HTTP {status}", status=status,
+                                   retryable=False) from None
+        except (TimeoutError, socket.timeout) as error:
+            delivery.statuses.append("timeout")
+            last_error = f"timeout after {timeout_s}s ({type(error).__name__})"
+        except urllib.error.URLError as error:
+            delivery.statuses.append("unreachable")
+            last_error = "timeout" if isinstance(error.reason, (TimeoutError, socket.timeout)) else "connection failed"
+        except (ConnectionError, OSError) as error:
+            delivery.statuses.append("unreachable")
+            last_error = f"connection failed ({type(error).__name__})"
+        if attempt + 1 >= max_attempts:
+            break
+        if deadline is not None and clock() + wait + timeout_s > deadline:
+            last_error += "; no time left for another attempt"
+            break
+        sleep(wait)
+        delivery.waited_s += wait
+    raise WebhookError(f"webhook failed after {delivery.attempts} attempt(s): {last_error}", status=status)

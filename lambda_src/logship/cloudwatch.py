@@ -1,0 +1,138 @@
+"""CloudWatch Logs ``PutLogEvents`` within the service limits, creating the group and stream when missing.
+
+Limits (CloudWatch Logs API reference): at most 10,000 events and 1,048,576 bytes per call, where
+each event counts its UTF-8 message plus 26 bytes; events in chronological order; one call spans
+at most 24 hours. Events are capped here at 256 KiB each (the long-standing per-event quota; newer
+regions accept more). Sequence tokens are no longer needed and are not sent.
+"""
+from __future__ import annotations
+
+import random
+import time
+from typing import Any, Callable, Iterable, Iterator, NamedTuple
+
+from .firehose import RETRYABLE_ERROR_CODES, BatchResult, _retryable
+
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD_BYTES = 26
+MAX_EVENT_BYTES = 256 * 1024  # message + overhead
+MAX_BATCH_SPAN_MS = 24 * 60 * 60 * 1000
+RETRYABLE_LOGS_CODES = RETRYABLE_ERROR_CODES | {"ServiceUnavailable", "InternalFailure", "Throttling",
+                                                 "LimitExceededException", "InternalServerError"}
+
+
+class LogEvent(NamedTuple):
+    """One ``InputLogEvent``: milliseconds since the epoch and the UTF-8 message."""
+
+    timestamp: int
+    message: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.message) + EVENT_OVERHEAD_BYTES
+
+
+def iter_event_batches(events: Iterable[LogEvent], *, max_events: int = MAX_BATCH_EVENTS,
+                       max_bytes: int = MAX_BATCH_BYTES,
+                       max_span_ms: int = MAX_BATCH_SPAN_MS) -> Iterator[list[LogEvent]]:
+    """Sort events by time (stable: equal timestamps keep their order) and cut them into
+    batches that respect the event count, the byte size (26 bytes per event) and the 24-hour span."""
+    batch: list[LogEvent] = []
+    size = 0
+    for event in sorted(events, key=lambda e: e.timestamp):
+        if batch and (len(batch) >= max_events or size + event.size > max_bytes
+                      or event.timestamp - batch[0].timestamp >= max_span_ms):
+            yield batch
+            batch, size = [], 0
+        batch.append(event)
+        size += event.size
+    if batch:
+        yield batch
+
+
+def _error_code(error: BaseException) -> str:
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+
+
+def ensure_stream(client: Any, log_group_name: str, log_stream_name: str) -> None:
+    """Create the stream, and the group first when it is missing too; existing ones are fine.
+
+    The stream is tried first, so a role that may only create streams in an existing group works.
+    """
+    def create(call: Callable[..., Any], **kwargs: str) -> None:
+        try:
+            call(**kwargs)
+        except Exception as error:
+            if _error_code(error) != "ResourceAlreadyExistsException":
+                raise
+
+    try:
+        create(client.create_log_stream, logGroupName=log_group_name, logStreamName=log_stream_name)
+    except Exception as error:
+        if _error_code(error) != "ResourceNotFoundException":
+            raise
+        create(client.create_log_group, logGroupName=log_group_name)
+        create(client.create_log_stream, logGroupName=log_group_name, logStreamName=log_stream_name)
+
+
+def rejected_indexes(response: dict[str, Any], count: int) -> set[int]:
+    """Indexes of the events ``rejectedLogEventsInfo`` reports (too old, expired, too new)."""
+    info = response.get("rejectedLogEventsInfo") or {}
+    rejected: set[int] = set()
+    if "tooNewLogEventStartIndex" in info:
+        rejected.update(range(info["tooNewLogEventStartIndex"], count))
+    for key in ("tooOldLogEventEndIndex", "expiredLogEventEndIndex"):
+        if key in info:
+            rejected.update(range(0, info[key] + 1))
+    return rejected
+
+
+def put_log_events(
+    client: Any,
+    log_group_name: str,
+    log_stream_name: str,
+    events: list[LogEvent],
+    *,
+    max_attempts: int = 5,
+    base_delay: float = 0.1,
+    max_delay: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchResult:
+    """Send one batch (already within the limits); create the group/stream on ResourceNotFound.
+
+    Throttling, 5xx answers and broken connections are retried with full-jitter backoff (the same
+    rules as ``put_record_batch``); other errors propagate. The
+    events the service rejects for their age are counted in ``BatchResult.last_errors`` and
+    returned in ``failed`` only when every attempt failed (rejected events are never retried:
+    they can never succeed). ``delivered`` counts accepted events.
+    """
+    result = BatchResult()
+    payload = [{"timestamp": e.timestamp, "message": e.message.decode("utf-8", errors="replace")} for e in events]
+    created = False
+    attempt = 0
+    while attempt < max_attempts:
+        if attempt:
+            sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
+        result.calls += 1
+        try:
+            response = client.put_log_events(logGroupName=log_group_name, logStreamName=log_stream_name,
+                                             logEvents=payload)
+        except Exception as error:
+            code = _error_code(error)
+            if code == "ResourceNotFoundException" and not created:
+                ensure_stream(client, log_group_name, log_stream_name)
+                created = True
+                continue  # not an attempt: the stream did not exist yet
+            reason = _retryable(error) or (code if code in RETRYABLE_LOGS_CODES else None)
+            if reason is None:
+                raise
+            result.last_errors = [reason]
+            attempt += 1
+            continue
+        rejected = rejected_indexes(response, len(events))
+        result.delivered = len(events) - len(rejected)
+        result.last_errors = [f"rejected:{len(rejected)}"] if rejected else []
+        return result
+    result.failed = [e.message for e in events]
+    return result

@@ -1,0 +1,175 @@
+"""``logging`` handlers that ship JSON documents to Amazon Data Firehose and CloudWatch Logs.
+
+Both share the queue and sender thread of :mod:`logship._background`; only formatting for the
+destination (``_encode``) and the API call within its limits (``_deliver``) differ. Usable from
+``logging.config.dictConfig`` by class path::
+
+    {"class": "logship.FirehoseHandler", "stream_name": "app-logs", "service": "orders"}
+    {"class": "logship.CloudWatchLogsHandler", "log_group_name": "/applications/shop"}
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+from collections import defaultdict, deque
+from typing import Any, Optional
+
+import boto3
+from botocore.config import Config
+
+from ._background import BackgroundHandler, DestinationError, Encoded
+from .cloudwatch import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, EVENT_OVERHEAD_BYTES, LogEvent, iter_event_batches, put_log_events
+from .firehose import MAX_BATCH_RECORDS, MAX_RECORD_BYTES, encode_document, iter_batches, put_record_batch
+
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=5,
+    read_timeout=15,
+    user_agent_extra="logship",
+)
+
+
+def _client(service: str, region_name: Optional[str], endpoint_url: Optional[str]) -> Any:
+    # A session of our own: boto3's default session is not thread-safe to build clients from.
+    session = boto3.session.Session(region_name=region_name)
+    return session.client(service, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+
+
+def _as_document(text: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {"message": text}
+    return document if isinstance(document, dict) else {"message": text}
+
+
+def _required(value: Optional[str], env: str, what: str) -> str:
+    value = value or os.environ.get(env)
+    if not value:
+        raise ValueError(f"{what} is required (argument or the {env} environment variable)")
+    return value
+
+
+class FirehoseHandler(BackgroundHandler):
+    """Ships each record as one newline-terminated JSON document to a Firehose stream.
+
+    :param stream_name: the delivery stream. Default: the ``LOGSHIP_FIREHOSE_STREAM`` environment variable.
+    :param client: a boto3 Firehose client. Default: - one built from the environment (region,
+        credentials, ``AWS_ENDPOINT_URL``) with 3 attempts and 5 s / 15 s connect / read timeouts.
+    :param region_name: region of the default client. Default: - from the environment.
+    :param endpoint_url: endpoint of the default client. Default: - from the environment.
+    The other keyword arguments (``service``, ``max_queue_records``, ``batch_records``,
+    ``flush_seconds``, ...) are those of :class:`logship._background.BackgroundHandler`.
+    Documents larger than 1,000 KiB are truncated and flagged (``truncated``, ``original_bytes``).
+    """
+
+    default_batch_records = MAX_BATCH_RECORDS
+
+    def __init__(self, stream_name: Optional[str] = None, level: int | str = logging.NOTSET, *,
+                 client: Any = None, region_name: Optional[str] = None, endpoint_url: Optional[str] = None,
+                 **options: Any) -> None:
+        self.stream_name = _required(stream_name, "LOGSHIP_FIREHOSE_STREAM", "FirehoseHandler: stream_name")
+        self._client_options = None if client else ("firehose", region_name, endpoint_url)
+        self.client = client or _client("firehose", region_name, endpoint_url)
+        super().__init__(level, **options)
+
+    @property
+    def destination(self) -> str:  # type: ignore[override]
+        return f"Firehose stream {self.stream_name}"
+
+    def _encode(self, record: logging.LogRecord) -> Encoded:
+        text = self.format(record)
+        data = (text + "\n").encode("utf-8", errors="replace")
+        if len(data) > MAX_RECORD_BYTES:
+            data = encode_document(_as_document(text))
+        return Encoded(record.created, data)
+
+    def _deliver(self, items: list[Encoded]) -> list[Encoded]:
+        # put_record_batch reports failed records by their bytes objects: map them back by identity.
+        by_id: dict[int, deque[Encoded]] = defaultdict(deque)
+        for item in items:
+            by_id[id(item.payload)].append(item)
+        sent = 0
+        for batch in iter_batches(item.payload for item in items):
+            try:
+                result = put_record_batch(self.client, self.stream_name, batch)
+            except Exception as error:
+                raise DestinationError(error, items[sent:]) from error
+            self.delivered_records += result.delivered
+            if result.failed:
+                failed = [by_id[id(data)].popleft() for data in result.failed]
+                # Keep the order: the failed ones of this batch, then every batch not sent yet.
+                raise DestinationError(f"{len(failed)} record(s) failed: {', '.join(sorted(set(result.last_errors)))}",
+                                       failed + items[sent + len(batch):])
+            sent += len(batch)
+        return []
+
+
+class CloudWatchLogsHandler(BackgroundHandler):
+    """Ships each record as one JSON log event to a CloudWatch Logs stream (``PutLogEvents``).
+
+    :param log_group_name: the log group. Default: the ``LOGSHIP_LOG_GROUP`` environment variable.
+    :param log_stream_name: this process's stream; group and stream are created when missing.
+        Default: ``<hostname>/<pid>`` (recomputed in a forked child), so processes sharing a group
+        each write their own stream.
+    :param client: a boto3 CloudWatch Logs client. Default: - one built from the environment.
+    :param region_name: region of the default client. Default: - from the environment.
+    :param endpoint_url: endpoint of the default client. Default: - from the environment.
+    The other keyword arguments are those of :class:`logship._background.BackgroundHandler`.
+    Events larger than 256 KiB (with the 26 bytes of overhead) are truncated and flagged; events
+    the service rejects for their age (over 14 days old, 2 hours ahead) are counted in
+    ``rejected_records``.
+    """
+
+    default_batch_records = MAX_BATCH_EVENTS
+
+    def __init__(self, log_group_name: Optional[str] = None, level: int | str = logging.NOTSET, *,
+                 log_stream_name: Optional[str] = None, client: Any = None, region_name: Optional[str] = None,
+                 endpoint_url: Optional[str] = None, **options: Any) -> None:
+        self.log_group_name = _required(log_group_name, "LOGSHIP_LOG_GROUP", "CloudWatchLogsHandler: log_group_name")
+        self._default_stream = log_stream_name is None
+        self.log_stream_name = log_stream_name or self._process_stream()
+        self._client_options = None if client else ("logs", region_name, endpoint_url)
+        self.client = client or _client("logs", region_name, endpoint_url)
+        super().__init__(level, **options)
+
+    @staticmethod
+    def _process_stream() -> str:
+        return f"{socket.gethostname()}/{os.getpid()}".replace(":", "_").replace("*", "_")
+
+    def _after_fork(self) -> None:
+        if self._default_stream:
+            self.log_stream_name = self._process_stream()
+        super()._after_fork()
+
+    @property
+    def destination(self) -> str:  # type: ignore[override]
+        return f"CloudWatch Logs {self.log_group_name}:{self.log_stream_name}"
+
+    def _encode(self, record: logging.LogRecord) -> Encoded:
+        text = self.format(record)
+        message = text.encode("utf-8", errors="replace")
+        if len(message) + EVENT_OVERHEAD_BYTES > MAX_EVENT_BYTES:
+            limit = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES + 1  # encode_document counts a trailing newline
+            message = encode_document(_as_document(text), limit=limit).rstrip(b"\n")
+        return Encoded(record.created, LogEvent(int(record.created * 1000), message))
+
+    def _deliver(self, items: list[Encoded]) -> list[Encoded]:
+        batches = list(iter_event_batches(item.payload for item in items))
+        for index, batch in enumerate(batches):
+            try:
+                result = put_log_events(self.client, self.log_group_name, self.log_stream_name, batch)
+            except Exception as error:
+                raise DestinationError(error, self._requeue(batches[index:])) from error
+            if result.failed:
+                raise DestinationError(f"PutLogEvents failing: {', '.join(result.last_errors)}",
+                                       self._requeue(batches[index:]))
+            self.delivered_records += result.delivered
+            self.rejected_records += len(batch) - result.delivered
+        return []
+
+    @staticmethod
+    def _requeue(batches: list[list[LogEvent]]) -> list[Encoded]:
+        return [Encoded(event.timestamp / 1000, event) for batch in batches for event in batch]
