@@ -197,8 +197,11 @@ def _label(source: str, target: str) -> str:
 def main(out: Path, target: Path) -> int:
     manifest = json.loads((out / "manifest.json").read_text())
     stacks = {n: a for n, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"}
-    dots = [Graph(name, json.loads((out / a["properties"]["templateFile"]).read_text())).build().dot()
-            for name, a in sorted(stacks.items())]
+    templates = {name: json.loads((out / a["properties"]["templateFile"]).read_text()) for name, a in stacks.items()}
+    if not any("aws:cdk:path" in r.get("Metadata", {}) for t in templates.values() for r in t.get("Resources", {}).values()):
+        print("the templates carry no construct paths (aws:cdk:path): synthesize with `make synth`", file=sys.stderr)
+        return 1
+    dots = [Graph(name, template).build().dot() for name, template in sorted(templates.items())]
     target.parent.mkdir(parents=True, exist_ok=True)
     source = "".join(dots)
     if target.suffix == ".dot":
