@@ -107,7 +107,7 @@ def test_example_app_has_no_unacknowledged_finding(app_report, pack):
     assert [v["ruleName"] for v in plugins[pack]["violations"]] == []
 
 
-def test_every_acknowledgement_names_pack_and_rule_and_gives_a_reason(app_report):
+def test_every_acknowledgement_names_pack_and_rule_gives_a_reason_and_is_narrow(app_report):
     # GIVEN every acknowledgement of the five packs in the example app
     acknowledgements = [a for p in app_report["pluginReports"] if p["pluginName"] in PACKS
                         for a in p.get("suppressedViolations", [])]
@@ -118,3 +118,5 @@ def test_every_acknowledgement_names_pack_and_rule_and_gives_a_reason(app_report
         assert re.fullmatch(rf"{re.escape(pack)}::{re.escape(ack['ruleName'])}", ack["acknowledgedId"]), ack
         # ... and its reason is a real one
         assert len(ack.get("reason", "").strip()) >= 20, ack
+        # ... on a construct inside the stack, never the app or a whole stack
+        assert "/" in ack["acknowledgedAt"], ack
