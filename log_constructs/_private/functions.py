@@ -49,7 +49,7 @@ LATEST_RUNTIME_REASON = (
 OUTSIDE_VPC_REASON = (
     "The function only calls AWS service APIs over TLS with SigV4, scoped by its IAM role; it serves no "
     "network endpoint and reaches nothing inside a VPC. Placing it in a VPC would need NAT or an interface "
-    "endpoint per service it calls; library_function(vpc=...) does so when a construct is given a VPC."
+    "endpoint per service it calls (the foundation's library_function accepts vpc= for constructs that need it)."
 )
 OUTSIDE_VPC_RULES = {nag.NIST_800_53_R5: "LambdaInsideVPC", nag.HIPAA_SECURITY: "LambdaInsideVPC",
                      nag.PCI_DSS_321: "LambdaInsideVPC"}
