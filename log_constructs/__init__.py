@@ -5,12 +5,14 @@ Only the public constructs are exported here; everything under ``_private`` is i
 from .alerts import AlertRoute, LogAlerts
 from .audit import AuditTrail
 from .pipeline import LogPipeline
+from .dashboard import LoggingDashboard  # operability (issue 7)
 
 __all__ = [
     "AlertRoute",
     "AuditTrail",
     "LogAlerts",
     "LogPipeline",
+    "LoggingDashboard",
 ]
 
 # --- ApplicationLogging (issue 6) ---

@@ -6,6 +6,7 @@ records directly (``grant_put_records``, or ``logship.FirehoseHandler``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
@@ -32,6 +33,7 @@ from ._private.queues import dead_letter_queue
 from ._private.roles import library_role
 from ._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
 from ._private.validation import PropError, check, check_choice, check_range
+from aws_cdk import Token  # index set-up (issue 7)
 
 NAME = "LogPipeline"
 INDEX_ROTATIONS = {"none": "NoRotation", "hour": "OneHour", "day": "OneDay", "week": "OneWeek", "month": "OneMonth"}
@@ -76,6 +78,23 @@ class LogPipeline(Construct):
     :param alarm_topic: SNS topic the alarms notify. Default: - alarms without actions
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
+
+    Index set-up at deploy time (issue 7; only for a domain this construct creates, whose set-up
+    function is the master user):
+
+    :param index_template: Apply a composable index template to ``<index>*`` (``@timestamp`` date, the
+        pipeline's fields as keyword, ``message`` text + keyword, other strings keyword). Default: True
+    :param index_shards: Primary shards per index, 1–1024. Default: 1
+    :param index_replicas: Replicas per index, 0–15, at most data nodes − 1. Default: 1, or 0 on a single node
+    :param index_field_limit: ``index.mapping.total_fields.limit``, 100–100000. Default: 2000
+    :param index_lifecycle: Attach an Index State Management policy to ``<index>*``. Default: True
+    :param index_delete_after_days: Delete indices older than this, 1–36500 days. Default: 30
+    :param index_warm_after_days: Move indices to UltraWarm after this many days (the domain needs UltraWarm).
+        Default: - no warm tier
+    :param index_cold_after_days: Move indices to cold storage after this many days (needs UltraWarm and cold
+        storage; requires ``index_warm_after_days``). Default: - no cold tier
+    :param dashboards_saved_objects: Import the OpenSearch Dashboards index pattern, the "Errors and criticals"
+        search and the "Logs overview" dashboard. Default: True
     """
 
     def __init__(
@@ -110,6 +129,16 @@ class LogPipeline(Construct):
         alarm_topic: Optional[sns.ITopic] = None,
         free_storage_alarm_mib: Optional[int] = None,
         data_freshness_alarm_seconds: Optional[int] = None,
+        # --- index set-up (issue 7) ---
+        index_template: Optional[bool] = None,
+        index_shards: Optional[int] = None,
+        index_replicas: Optional[int] = None,
+        index_field_limit: Optional[int] = None,
+        index_lifecycle: Optional[bool] = None,
+        index_delete_after_days: Optional[int] = None,
+        index_warm_after_days: Optional[int] = None,
+        index_cold_after_days: Optional[int] = None,
+        dashboards_saved_objects: Optional[bool] = None,
     ) -> None:
         super().__init__(scope, id)
         self.index = index if index is not None else "logs"
@@ -133,6 +162,13 @@ class LogPipeline(Construct):
             volume=volume, masters=masters, domain=domain, vpc=vpc,
             domain_sizing_given=any(v is not None for v in (engine_version, data_node_instance_type, data_nodes,
                                                            volume_gib, master_nodes, zone_awareness_azs)),
+        )
+        # --- index set-up (issue 7): validated here, applied by the set-up custom resource ---------
+        self.index_setup = IndexSetup.from_props(
+            own_domain=domain is not None, data_nodes=nodes, template=index_template, shards=index_shards,
+            replicas=index_replicas, field_limit=index_field_limit, lifecycle=index_lifecycle,
+            delete_after_days=index_delete_after_days, warm_after_days=index_warm_after_days,
+            cold_after_days=index_cold_after_days, dashboards=dashboards_saved_objects,
         )
 
         self.encryption_key: kms.IKey = encryption_key or new_key(
@@ -367,7 +403,8 @@ class LogPipeline(Construct):
         return self.domain.metric_jvm_memory_pressure(**props)  # type: ignore[arg-type]
 
     def metric_indexing_rate(self, **props: object) -> cloudwatch.Metric:
-        return self.domain.metric_indexing_rate(**props)  # type: ignore[arg-type]
+        # aws-cdk-lib's Domain has no metric_indexing_rate: the AWS/ES metric by name.
+        return self.domain.metric("IndexingRate", **{"statistic": "Average", **props})  # type: ignore[arg-type]
 
     def metric_indexing_latency(self, **props: object) -> cloudwatch.Metric:
         return self.domain.metric_indexing_latency(**props)  # type: ignore[arg-type]
@@ -568,6 +605,7 @@ class LogPipeline(Construct):
                     "AdminSecretArn": self.admin_secret.secret_arn,
                     "MasterRoleArn": function.role.role_arn,
                 },
+                **self.index_setup.properties(self.index),
             },
         )
 
@@ -636,3 +674,72 @@ def _validate(*, index: str, rotation: str, retry: int, interval: int, size: int
     if domain is not None and (domain_sizing_given or vpc is not None):
         raise PropError(f"{NAME}: domain is your own, so engine_version, sizing, zone_awareness_azs and vpc "
                         "cannot be set; configure them on your domain")
+
+
+# --- index set-up (issue 7) -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class IndexSetup:
+    """What the set-up custom resource applies to the index: template, ISM policy, Dashboards objects.
+
+    ``None`` for a part that is off. Properties follow ``lambda_src/opensearch_setup``'s contract.
+    """
+
+    template: Optional[dict] = None
+    lifecycle: Optional[dict] = None
+    dashboards: bool = False
+
+    @staticmethod
+    def from_props(*, own_domain: bool, data_nodes: int, template: Optional[bool], shards: Optional[int],
+                   replicas: Optional[int], field_limit: Optional[int], lifecycle: Optional[bool],
+                   delete_after_days: Optional[int], warm_after_days: Optional[int],
+                   cold_after_days: Optional[int], dashboards: Optional[bool]) -> "IndexSetup":
+        given = {"index_template": template, "index_shards": shards, "index_replicas": replicas,
+                 "index_field_limit": field_limit, "index_lifecycle": lifecycle,
+                 "index_delete_after_days": delete_after_days, "index_warm_after_days": warm_after_days,
+                 "index_cold_after_days": cold_after_days, "dashboards_saved_objects": dashboards}
+        if own_domain:
+            chosen = sorted(name for name, value in given.items() if value not in (None, False))
+            check(NAME, chosen[0] if chosen else "domain", not chosen,
+                  f"applies only to a domain this construct creates (its set-up function is the master user); "
+                  f"with your own domain, leave {', '.join(chosen)} unset")
+            return IndexSetup()
+        shards = 1 if shards is None else shards
+        replicas = min(1, data_nodes - 1) if replicas is None else replicas
+        field_limit = 2000 if field_limit is None else field_limit
+        delete_after_days = 30 if delete_after_days is None else delete_after_days
+        check_range(NAME, "index_shards", shards, 1, 1024)
+        check_range(NAME, "index_replicas", replicas, 0, 15)
+        if not Token.is_unresolved(replicas) and not Token.is_unresolved(data_nodes):
+            check(NAME, "index_replicas", replicas <= data_nodes - 1,
+                  f"must be at most data_nodes - 1 ({data_nodes - 1}): a replica never shares a node with its "
+                  f"primary, so {replicas} would stay unassigned and keep the cluster yellow")
+        check_range(NAME, "index_field_limit", field_limit, 100, 100_000)
+        check_range(NAME, "index_delete_after_days", delete_after_days, 1, 36500, " days")
+        if warm_after_days is not None:
+            check_range(NAME, "index_warm_after_days", warm_after_days, 1, 36500, " days")
+        check(NAME, "index_cold_after_days", cold_after_days is None or warm_after_days is not None,
+              "needs index_warm_after_days: cold storage takes indices from UltraWarm")
+        ages = [d for d in (warm_after_days, cold_after_days, delete_after_days) if d is not None]
+        check(NAME, "index_delete_after_days", ages == sorted(set(ages)),
+              f"must come after the warm and cold transitions (warm < cold < delete), got "
+              f"warm={warm_after_days}, cold={cold_after_days}, delete={delete_after_days}")
+        template_props = None if template is False else {
+            "Shards": shards, "Replicas": replicas, "FieldLimit": field_limit}
+        lifecycle_props = None if lifecycle is False else {
+            "DeleteAfterDays": delete_after_days,
+            **({"WarmAfterDays": warm_after_days} if warm_after_days is not None else {}),
+            **({"ColdAfterDays": cold_after_days} if cold_after_days is not None else {}),
+        }
+        return IndexSetup(template_props, lifecycle_props, dashboards is not False)
+
+    def properties(self, index: str) -> dict:
+        """The custom resource's ``IndexTemplate``, ``IsmPolicy`` and ``Dashboards`` properties."""
+        pattern = f"{index}*"
+        props: dict = {}
+        if self.template is not None:
+            props["IndexTemplate"] = {"Name": index, "IndexPatterns": [pattern], **self.template}
+        if self.lifecycle is not None:
+            props["IsmPolicy"] = {"PolicyId": f"{index}-lifecycle", "IndexPatterns": [pattern], **self.lifecycle}
+        if self.dashboards:
+            props["Dashboards"] = {"IndexPattern": pattern, "TimeField": "@timestamp"}
+        return props

@@ -24,6 +24,7 @@ from log_constructs._private.keys import new_key
 from log_constructs._private.queues import dead_letter_queue
 from log_constructs._private.roles import library_role
 from log_constructs._private.topics import alarm_topic
+from log_constructs import LoggingDashboard  # operability (issue 7)
 
 # --- ApplicationLogging demo (issue 6) ---
 from aws_cdk import Duration
@@ -45,6 +46,8 @@ class LoggingPlatformStack(cdk.Stack):
         self.alerts = self._alerts(settings.get("alerts", {}))
         # Keep last: ships to self.pipeline and alerts with self.alerts when those exist.
         self.application = self._application(settings.get("application", {}))
+        # Keep very last: the dashboard shows whatever the sections above built.
+        self.dashboard = self._dashboard(settings.get("dashboard", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
         """A small function whose logs travel the whole path (shipper, alerts); run it with `aws lambda invoke`."""
@@ -79,6 +82,7 @@ class LoggingPlatformStack(cdk.Stack):
             backup_expiration_days=cfg.get("backup_expiration_days", 365),
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_MONTH")),
             alarm_topic=self.alarm_topic,
+            **_index_setup(self.settings.get("opensearch", {})),
         )
         pipeline.add_log_group(self.demo_function.log_group)
         return pipeline
@@ -197,3 +201,25 @@ class LoggingPlatformStack(cdk.Stack):
             "and the tests cover.",
         )
         return fn
+
+    # --- operability (issue 7) ---------------------------------------------------------------------
+    def _dashboard(self, cfg: Mapping[str, Any]) -> LoggingDashboard:
+        """One CloudWatch dashboard over every construct this stack built (whichever exist)."""
+        return LoggingDashboard(
+            self,
+            "Dashboard",
+            pipeline=getattr(self, "pipeline", None),
+            alerts=getattr(self, "alerts", None),
+            governor=getattr(self, "governor", None),
+            audit=getattr(self, "audit", None),
+            dashboard_name=cfg.get("name", f"{self.stack_name}-logging"),
+            period=cdk.Duration.minutes(cfg.get("period_minutes", 5)),
+            start=cfg.get("start", "-PT12H"),
+        )
+
+
+def _index_setup(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """LogPipeline's index set-up props from the ``opensearch`` context block (issue 7)."""
+    keys = ("index_template", "index_shards", "index_replicas", "index_field_limit", "index_lifecycle",
+            "index_delete_after_days", "index_warm_after_days", "index_cold_after_days", "dashboards_saved_objects")
+    return {key: cfg[key] for key in keys if key in cfg}

@@ -1,0 +1,80 @@
+"""Deploy-time set-up of an OpenSearch domain with fine-grained access control (a custom resource).
+
+The function runs as the domain's master IAM role and is wired through
+``aws_cdk.custom_resources.Provider``: it receives the Provider framework's event (``RequestType``
+Create / Update / Delete, ``ResourceProperties``, ``OldResourceProperties``,
+``PhysicalResourceId``) and returns ``{"PhysicalResourceId": ..., "Data": {...}}``, or raises
+:class:`SetupError` whose message ends up as the reason in the CloudFormation event.
+
+Every request goes to ``https://<DomainEndpoint>`` signed with SigV4 for the service ``es``
+(botocore's signer, credentials of the function's role), over the standard library's
+``http.client``. 5xx, 429 and connection errors are retried with exponential backoff and full
+jitter; anything else fails the deployment with the method, the path, the status and the
+(truncated) answer of the domain.
+
+Idempotent: each part is read first (GET) and written (PUT/POST) only when the desired state
+differs, so a second run that changes nothing sends no changing request. Delete leaves the
+domain as it is (data, roles, policies) and succeeds. The physical id is stable:
+``<DomainEndpoint>/opensearch-setup``.
+
+ResourceProperties (CloudFormation passes numbers as strings; both forms are accepted)
+--------------------------------------------------------------------------------------
+``DomainEndpoint`` (required)
+    The domain's endpoint host, without scheme (``search-logs-abc.eu-west-1.es.amazonaws.com``).
+``Region`` (required)
+    The domain's region: the SigV4 scope.
+``Endpoint`` (tests only)
+    A full base URL (``http://127.0.0.1:8443``) that replaces ``https://<DomainEndpoint>``. Honoured
+    only when the environment variable ``OPENSEARCH_SETUP_ALLOW_ENDPOINT_OVERRIDE`` is ``1`` (set by
+    the tests, never by the constructs); otherwise its presence fails the deployment. Production
+    always talks HTTPS to ``DomainEndpoint``.
+``Security`` (optional)
+    ``{"WriterRoleName": "log_constructs_firehose_writer", "WriterBackendRoles": [<Firehose role
+    ARN>], "IndexPatterns": ["logs*"], "AdminUser": "admin", "AdminSecretArn": <secret ARN>,
+    "MasterRoleArn": <this function's role ARN>}``
+
+    * the security role ``WriterRoleName`` with cluster permissions ``cluster_composite_ops``
+      (``_bulk``) and ``cluster_monitor`` (Firehose reads ``_cluster/stats`` and ``_nodes``), and
+      index permissions ``crud``, ``create_index`` (index rotation) and ``manage`` (Firehose reads
+      the index settings, mappings and stats) on ``IndexPatterns``;
+    * its role mapping: exactly ``WriterBackendRoles`` as backend roles (a replaced Firehose role
+      does not linger);
+    * the internal user ``AdminUser`` whose password is read at run time from ``AdminSecretArn``
+      (a JSON secret with a ``password`` key, or a plain string), never logged nor returned. The
+      user carries the secret's version id as the attribute ``log_constructs_secret_version``, so
+      a rotated secret updates the user and an unchanged one sends nothing;
+    * the mappings of ``all_access`` and ``security_manager``: ``AdminUser`` among the users and
+      ``MasterRoleArn`` among the backend roles, merged into what is there (nothing is dropped, so
+      the master role never locks itself out and mappings added by people stay).
+``IndexTemplate`` (optional)
+    ``{"Name", "IndexPatterns", "Shards", "Replicas", "FieldLimit", "Priority" (optional,
+    default 100), "MessageIgnoreAbove" (optional, default 8191)}``: a composable index template with
+    ``@timestamp`` as ``date``; ``level``, ``log_group``, ``log_stream``, ``account``, ``app_name``
+    as ``keyword``; ``message`` as ``text`` with a ``keyword`` sub-field; other strings mapped to
+    ``keyword`` by a dynamic template; ``index.mapping.total_fields.limit`` = ``FieldLimit``.
+``IsmPolicy`` (optional)
+    ``{"PolicyId", "IndexPatterns", "DeleteAfterDays", "WarmAfterDays" (optional), "ColdAfterDays"
+    (optional), "Priority" (optional, default 100)}``: hot → (warm) → (cold) → delete by index age,
+    with an ``ism_template`` that attaches it to new indices of the patterns. Warm and cold need
+    UltraWarm / cold storage on the domain. An update sends ``if_seq_no`` / ``if_primary_term``.
+    After a create, ``POST _plugins/_ism/add/<patterns>`` attaches the policy to indices that
+    already exist without one; after an update, ``POST _plugins/_ism/change_policy/<patterns>``
+    moves the managed indices to the new version (ISM keeps the old one otherwise).
+``Dashboards`` (optional)
+    ``{"IndexPattern", "TimeField" (default "@timestamp"), "Tenant" (optional, default "global")}``:
+    saved objects written through ``/_dashboards/api/saved_objects/_bulk_create?overwrite=true``
+    (header ``osd-xsrf: true``; ``securitytenant`` = ``Tenant``) after a ``_bulk_get``: the index
+    pattern, the saved search "Errors and criticals", three visualizations (events over time by
+    level, top log groups, latest errors) and the dashboard "Logs overview", with stable ids.
+
+Returned ``Data``: ``{"Changed": "<comma-separated parts written this run, or 'none'>"}`` (e.g.
+``index_template:logs,ism_policy:logs-lifecycle,ism_add:1,internal_user:admin``).
+
+Environment
+-----------
+``OPENSEARCH_SETUP_MAX_ATTEMPTS`` (default 8) and ``OPENSEARCH_SETUP_BACKOFF_SECONDS`` (default
+1.0, the base of the exponential backoff) tune the retries; ``OPENSEARCH_SETUP_TIMEOUT_SECONDS``
+(default 20) is the per-request socket timeout. With the defaults one request waits at most about
+70 s between attempts (a new domain's Dashboards or security index can answer 503 for a while) and
+gives up within 4 minutes even when every attempt times out, inside the function's 5 minutes.
+"""

@@ -1,0 +1,197 @@
+"""ResourceProperties → typed settings, with one error that lists every problem.
+
+CloudFormation hands every scalar to the function as a string ("2", "true"), so numbers are
+accepted as ints or digit strings. The contract is documented in the package docstring.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+from urllib.parse import urlsplit
+
+from .signed_http import SetupError
+
+ENDPOINT_OVERRIDE_ENV = "OPENSEARCH_SETUP_ALLOW_ENDPOINT_OVERRIDE"
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    writer_role_name: str
+    writer_backend_roles: tuple[str, ...]
+    index_patterns: tuple[str, ...]
+    admin_user: str
+    admin_secret_arn: str
+    master_role_arn: str
+
+
+@dataclass(frozen=True)
+class IndexTemplateSettings:
+    name: str
+    index_patterns: tuple[str, ...]
+    shards: int
+    replicas: int
+    field_limit: int
+    priority: int = 100
+    message_ignore_above: int = 8191
+
+
+@dataclass(frozen=True)
+class IsmSettings:
+    policy_id: str
+    index_patterns: tuple[str, ...]
+    delete_after_days: int
+    warm_after_days: Optional[int] = None
+    cold_after_days: Optional[int] = None
+    priority: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardsSettings:
+    index_pattern: str
+    time_field: str = "@timestamp"
+    tenant: str = "global"
+
+
+@dataclass(frozen=True)
+class SetupSettings:
+    domain_endpoint: str
+    region: str
+    base_url: str
+    security: Optional[SecuritySettings] = None
+    index_template: Optional[IndexTemplateSettings] = None
+    ism: Optional[IsmSettings] = None
+    dashboards: Optional[DashboardsSettings] = None
+
+
+class _Reader:
+    """Reads one section, collecting problems instead of stopping at the first."""
+
+    def __init__(self, section: str, raw: Any, problems: list[str]) -> None:
+        self.section = section
+        self.problems = problems
+        if not isinstance(raw, Mapping):
+            problems.append(f"{section} must be an object, got {type(raw).__name__}")
+            raw = {}
+        self.raw = raw
+
+    def _where(self, key: str) -> str:
+        return f"{self.section}.{key}" if self.section else key
+
+    def text(self, key: str, default: Optional[str] = None) -> str:
+        value = self.raw.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"{self._where(key)} must be a non-empty string, got {value!r}")
+            return ""
+        return value.strip()
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) and v for v in value):
+            self.problems.append(f"{self._where(key)} must be a non-empty list of strings, got {value!r}")
+            return ()
+        return tuple(dict.fromkeys(v.strip() for v in value))
+
+    def integer(self, key: str, low: int, high: int, default: Optional[int] = None,
+                optional: bool = False) -> Optional[int]:
+        value = self.raw.get(key)
+        if value in (None, ""):
+            if optional or default is not None:
+                return default
+            self.problems.append(f"{self._where(key)} is required (an integer {low}..{high})")
+            return None
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.problems.append(f"{self._where(key)} must be an integer, got {value!r}")
+            return None
+        if not low <= number <= high:
+            self.problems.append(f"{self._where(key)} must be between {low} and {high}, got {number}")
+            return None
+        return number
+
+
+def _or(value: Optional[int], default: int) -> int:
+    return default if value is None else value
+
+
+def _base_url(endpoint: str, override: Any, environ: Mapping[str, str], problems: list[str]) -> str:
+    if override not in (None, ""):
+        if environ.get(ENDPOINT_OVERRIDE_ENV) != "1":
+            problems.append(f"Endpoint is a test-only override, honoured only when {ENDPOINT_OVERRIDE_ENV}=1 "
+                            "in the function's environment; remove it (production uses https://DomainEndpoint)")
+        elif not isinstance(override, str) or urlsplit(override).scheme not in ("http", "https"):
+            problems.append(f"Endpoint must be an http(s) URL, got {override!r}")
+        else:
+            return override.rstrip("/")
+    if "://" in endpoint or "/" in endpoint:
+        problems.append(f"DomainEndpoint must be a host name without scheme or path, got {endpoint!r}")
+    return f"https://{endpoint}"
+
+
+def parse(properties: Mapping[str, Any], environ: Mapping[str, str]) -> SetupSettings:
+    """Typed settings from ``ResourceProperties``; raises :class:`SetupError` listing every problem."""
+    problems: list[str] = []
+    top = _Reader("", properties, problems)
+    endpoint = top.text("DomainEndpoint")
+    region = top.text("Region")
+    base_url = _base_url(endpoint, properties.get("Endpoint") if isinstance(properties, Mapping) else None,
+                         environ, problems) if endpoint else ""
+
+    security = None
+    if properties.get("Security") is not None:
+        r = _Reader("Security", properties["Security"], problems)
+        security = SecuritySettings(
+            writer_role_name=r.text("WriterRoleName"),
+            writer_backend_roles=r.texts("WriterBackendRoles"),
+            index_patterns=r.texts("IndexPatterns"),
+            admin_user=r.text("AdminUser", "admin"),
+            admin_secret_arn=r.text("AdminSecretArn"),
+            master_role_arn=r.text("MasterRoleArn"),
+        )
+
+    template = None
+    if properties.get("IndexTemplate") is not None:
+        r = _Reader("IndexTemplate", properties["IndexTemplate"], problems)
+        template = IndexTemplateSettings(
+            name=r.text("Name"),
+            index_patterns=r.texts("IndexPatterns"),
+            shards=_or(r.integer("Shards", 1, 1024, default=1), 1),
+            replicas=_or(r.integer("Replicas", 0, 15, default=1), 1),
+            field_limit=_or(r.integer("FieldLimit", 100, 100_000, default=1000), 1000),
+            priority=_or(r.integer("Priority", 0, 1_000_000, default=100), 100),
+            message_ignore_above=_or(r.integer("MessageIgnoreAbove", 1, 32766, default=8191), 8191),
+        )
+
+    ism = None
+    if properties.get("IsmPolicy") is not None:
+        r = _Reader("IsmPolicy", properties["IsmPolicy"], problems)
+        delete_after = r.integer("DeleteAfterDays", 1, 36500)
+        warm_after = r.integer("WarmAfterDays", 1, 36500, optional=True)
+        cold_after = r.integer("ColdAfterDays", 1, 36500, optional=True)
+        ordered = [d for d in (warm_after, cold_after, delete_after) if d is not None]
+        if delete_after is not None and ordered != sorted(set(ordered)):
+            problems.append(f"IsmPolicy days must increase strictly warm < cold < delete, got "
+                            f"WarmAfterDays={warm_after}, ColdAfterDays={cold_after}, DeleteAfterDays={delete_after}")
+        ism = IsmSettings(
+            policy_id=r.text("PolicyId"),
+            index_patterns=r.texts("IndexPatterns"),
+            delete_after_days=delete_after or 0,
+            warm_after_days=warm_after,
+            cold_after_days=cold_after,
+            priority=_or(r.integer("Priority", 0, 1_000_000, default=100), 100),
+        )
+
+    dashboards = None
+    if properties.get("Dashboards") is not None:
+        r = _Reader("Dashboards", properties["Dashboards"], problems)
+        dashboards = DashboardsSettings(
+            index_pattern=r.text("IndexPattern"),
+            time_field=r.text("TimeField", "@timestamp"),
+            tenant=r.text("Tenant", "global"),
+        )
+
+    if problems:
+        raise SetupError("invalid ResourceProperties: " + "; ".join(problems))
+    return SetupSettings(endpoint, region, base_url, security, template, ism, dashboards)

@@ -1,0 +1,161 @@
+"""SigV4-signed JSON requests to an OpenSearch domain over ``http.client``, with retries.
+
+Only the method, the path and the status are ever logged or put in an error message; request
+bodies (which may carry a password) never are.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Optional
+from urllib.parse import urlsplit
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+
+SERVICE = "es"
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_ERROR_BODY = 400
+
+
+class SetupError(RuntimeError):
+    """The set-up cannot complete; the message is what CloudFormation shows in the event."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        if not self.body:
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError as error:
+            raise SetupError(f"the domain answered HTTP {self.status} with a body that is not JSON: "
+                             f"{_excerpt(self.body)}") from error
+
+
+def _excerpt(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    return text if len(text) <= MAX_ERROR_BODY else text[:MAX_ERROR_BODY] + "..."
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 8
+    base_seconds: float = 1.0
+    max_seconds: float = 20.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(max, base * 2**attempt)] for the ``attempt``-th retry (1-based)."""
+        return random.uniform(0, min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1)))
+
+
+class SignedClient:
+    """Talks JSON to one domain; every request is signed with SigV4 for the service ``es``.
+
+    ``credentials`` returns botocore credentials (refreshable ones are frozen per request).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        region: str,
+        credentials: Callable[[], Any],
+        *,
+        retry: Optional[RetryPolicy] = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        log: Optional[Callable[[str], None]] = None,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise SetupError(f"endpoint {base_url!r} is not an http(s) URL with a host")
+        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self.region = region
+        self._credentials = credentials
+        self.retry = retry or RetryPolicy()
+        self._timeout = timeout
+        self._sleep = sleep
+        self._log = log or (lambda message: None)
+
+    # --- signing -------------------------------------------------------------------------------
+    def _signed_headers(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
+        credentials = self._credentials()
+        if credentials is None:
+            raise SetupError("no AWS credentials to sign the requests to the domain with")
+        if hasattr(credentials, "get_frozen_credentials"):
+            credentials = credentials.get_frozen_credentials()
+        request = AWSRequest(method=method, url=f"{self.base_url}{path}", data=body, headers=dict(headers))
+        SigV4Auth(credentials, SERVICE, self.region).add_auth(request)
+        return dict(request.headers.items())
+
+    # --- one attempt ---------------------------------------------------------------------------
+    def _send(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Response:
+        if self._scheme == "https":
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                self._host, self._port, timeout=self._timeout, context=ssl.create_default_context()
+            )
+        else:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        try:
+            connection.request(method, path, body=body or None, headers=self._signed_headers(method, path, body, headers))
+            answer = connection.getresponse()
+            return Response(answer.status, answer.read())
+        finally:
+            connection.close()
+
+    # --- public --------------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        document: Any = None,
+        *,
+        headers: Optional[Mapping[str, str]] = None,
+        expect: tuple[int, ...] = (200, 201),
+        allow: tuple[int, ...] = (),
+    ) -> Response:
+        """Send ``document`` as JSON; return the answer when its status is in ``expect`` or ``allow``.
+
+        A 5xx, a 429 or a connection error is retried; any other status raises :class:`SetupError`.
+        """
+        body = b"" if document is None else json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+        all_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        if not body:
+            all_headers.pop("Content-Type")
+        what = f"{method} {path}"
+        last = ""
+        for attempt in range(1, self.retry.max_attempts + 1):
+            if attempt > 1:
+                self._sleep(self.retry.delay(attempt - 1))
+            try:
+                response = self._send(method, path, body, all_headers)
+            except (OSError, http.client.HTTPException, socket.timeout) as error:
+                last = f"connection error {type(error).__name__}: {error}"
+                self._log(f"{what}: {last} (attempt {attempt}/{self.retry.max_attempts})")
+                continue
+            if response.status in RETRYABLE_STATUSES:
+                last = f"HTTP {response.status}: {_excerpt(response.body)}"
+                self._log(f"{what}: HTTP {response.status} (attempt {attempt}/{self.retry.max_attempts})")
+                continue
+            if response.status in expect or response.status in allow:
+                self._log(f"{what}: HTTP {response.status}")
+                return response
+            raise SetupError(f"{what} failed with HTTP {response.status}: {_excerpt(response.body)}")
+        raise SetupError(f"{what} still failing after {self.retry.max_attempts} attempts; last: {last}")
+
+    def get_json(self, path: str, *, headers: Optional[Mapping[str, str]] = None) -> Optional[Any]:
+        """The JSON at ``path``, or ``None`` when it does not exist (404)."""
+        response = self.request("GET", path, headers=headers, expect=(200,), allow=(404,))
+        return None if response.status == 404 else response.json()

@@ -1,0 +1,390 @@
+"""A small stateful stand-in for an OpenSearch domain on 127.0.0.1 that records every request.
+
+It keeps state for the endpoints the set-up custom resource calls — the security API (roles,
+role mappings, internal users), composable index templates, ISM policies and the Dashboards
+saved-objects API — and answers the way OpenSearch does (extra flags on GET, settings returned
+as strings, ``_seq_no``/``_primary_term`` on ISM policies, ``osd-xsrf`` required by Dashboards).
+
+Every request's SigV4 signature is verified independently of botocore (HMAC over the canonical
+request, with the secret key the stub was given); an unsigned or wrongly signed request gets 403.
+``fail_next`` injects 5xx/429 answers or dropped connections for the next requests.
+"""
+from __future__ import annotations
+
+import copy
+import fnmatch
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+AUTH_PATTERN = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
+    r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
+)
+CHANGING_METHODS = {"PUT", "POST", "DELETE", "PATCH"}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str  # with the query string, as sent
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    status: int = 0
+    signature_ok: bool = False
+    signature_scope: Optional[dict[str, str]] = None
+
+    @property
+    def route(self) -> str:
+        return urlsplit(self.path).path
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.path).query)
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def changing(self) -> bool:
+        """A request that writes (read-only POSTs such as ``_bulk_get`` do not count)."""
+        return self.method in CHANGING_METHODS and not self.route.endswith("/_bulk_get")
+
+
+@dataclass
+class Fault:
+    status: int  # 0: drop the connection without answering
+    times: int
+    path_prefix: str = ""
+
+
+def _sign(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def verify_sigv4(request: Recorded, secret_keys: dict[str, str]) -> tuple[bool, Optional[dict[str, str]]]:
+    """(valid, credential scope) of the request's ``Authorization`` header, per the SigV4 spec."""
+    match = AUTH_PATTERN.match(request.headers.get("authorization", ""))
+    amz_date = request.headers.get("x-amz-date", "")
+    if not match or not amz_date:
+        return False, None
+    scope = match.groupdict()
+    secret = secret_keys.get(scope["key"])
+    if secret is None or not amz_date.startswith(scope["date"]):
+        return False, scope
+    parts = urlsplit(request.path)
+    query = "&".join(sorted(pair if "=" in pair else f"{pair}=" for pair in parts.query.split("&") if pair))
+    signed = scope["signed"].split(";")
+    if "host" not in signed or any(name not in request.headers for name in signed):
+        return False, scope
+    canonical_headers = "".join(f"{name}:{' '.join(request.headers[name].split())}\n" for name in signed)
+    canonical = "\n".join([
+        request.method, quote(parts.path, safe="/~"), query, canonical_headers, scope["signed"],
+        hashlib.sha256(request.body).hexdigest(),
+    ])
+    credential_scope = f"{scope['date']}/{scope['region']}/{scope['service']}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, credential_scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = _sign(f"AWS4{secret}".encode(), scope["date"])
+    for part in (scope["region"], scope["service"], "aws4_request"):
+        key = _sign(key, part)
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, scope["signature"]), scope
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stringify(v) for k, v in value.items()}
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _nest(flat_or_nested: dict[str, Any]) -> dict[str, Any]:
+    """Settings as OpenSearch returns them: dotted keys nested, every leaf a string."""
+    nested: dict[str, Any] = {}
+
+    def put(path: list[str], value: Any) -> None:
+        node = nested
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+
+    def walk(prefix: list[str], value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(prefix + key.split("."), inner)
+        else:
+            put(prefix, _stringify(value))
+
+    walk([], flat_or_nested)
+    if "index" not in nested:
+        nested = {"index": nested}
+    return nested
+
+
+@dataclass
+class DomainState:
+    roles: dict[str, dict] = field(default_factory=dict)
+    mappings: dict[str, dict] = field(default_factory=dict)
+    users: dict[str, dict] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)  # what a login would check
+    templates: dict[str, dict] = field(default_factory=dict)
+    policies: dict[str, dict] = field(default_factory=dict)  # id -> {"policy", "_seq_no", "_primary_term", "_version"}
+    saved_objects: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (tenant, type, id)
+    indices: dict[str, Optional[str]] = field(default_factory=dict)  # index -> ISM policy id (None: unmanaged)
+    seq_no: int = 0
+
+
+class OpenSearchStub:
+    """``with OpenSearchStub(secret_keys={"testing": "testing"}) as stub: stub.url ...``"""
+
+    def __init__(self, *, secret_keys: dict[str, str], master_role_arn: str = "") -> None:
+        self.secret_keys = secret_keys
+        self.state = DomainState()
+        if master_role_arn:  # what the service sets up for an IAM master user
+            for role in ("all_access", "security_manager"):
+                self.state.mappings[role] = {"backend_roles": [master_role_arn], "hosts": [], "users": [],
+                                             "and_backend_roles": []}
+        self.requests: list[Recorded] = []
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
+                                   self.rfile.read(length) if length else b"")
+                status, answer = stub._dispatch(request)
+                if status == 0:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                body = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> "OpenSearchStub":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- test controls -------------------------------------------------------------------------
+    def fail_next(self, times: int, *, status: int = 503, path_prefix: str = "") -> None:
+        """The next ``times`` requests (whose path starts with ``path_prefix``) answer ``status``; 0 drops."""
+        with self._lock:
+            self._faults.append(Fault(status, times, path_prefix))
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def changing_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.changing and 200 <= r.status < 300]
+
+    # --- dispatch ------------------------------------------------------------------------------
+    def _dispatch(self, request: Recorded) -> tuple[int, Any]:
+        with self._lock:
+            self.requests.append(request)
+            fault = next((f for f in self._faults if f.times > 0 and request.path.startswith(f.path_prefix)), None)
+            if fault is not None:
+                fault.times -= 1
+                request.status = fault.status
+                return fault.status, {"error": "injected", "status": fault.status}
+            request.signature_ok, request.signature_scope = verify_sigv4(request, self.secret_keys)
+            if not request.signature_ok:
+                request.status = 403
+                return 403, {"message": "The request signature we calculated does not match the signature you provided."}
+            try:
+                status, answer = self._route(request)
+            except (ValueError, KeyError, TypeError) as error:
+                status, answer = 400, {"error": {"type": "parse_exception", "reason": str(error)}, "status": 400}
+            request.status = status
+            return status, answer
+
+    def _route(self, r: Recorded) -> tuple[int, Any]:
+        path = r.route
+        security = re.fullmatch(r"/_plugins/_security/api/(roles|rolesmapping|internalusers)/([^/]+)", path)
+        if security:
+            return self._security(r, security.group(1), unquote(security.group(2)))
+        template = re.fullmatch(r"/_index_template/([^/]+)", path)
+        if template:
+            return self._template(r, unquote(template.group(1)))
+        policy = re.fullmatch(r"/_plugins/_ism/policies/([^/]+)", path)
+        if policy:
+            return self._policy(r, unquote(policy.group(1)))
+        attach = re.fullmatch(r"/_plugins/_ism/(add|change_policy)/([^/]+)", path)
+        if attach:
+            return self._attach_policy(r, attach.group(1), unquote(attach.group(2)))
+        saved = re.fullmatch(r"/_dashboards/api/saved_objects/(_bulk_get|_bulk_create)", path)
+        if saved:
+            return self._saved_objects(r, saved.group(1))
+        return 404, {"error": f"no handler for {r.method} {path}"}
+
+    # security API
+    def _security(self, r: Recorded, kind: str, name: str) -> tuple[int, Any]:
+        store = {"roles": self.state.roles, "rolesmapping": self.state.mappings, "internalusers": self.state.users}[kind]
+        if r.method == "GET":
+            if name not in store:
+                return 404, {"status": "NOT_FOUND", "message": f"Resource '{name}' not found."}
+            entry = copy.deepcopy(store[name])
+            entry.update(reserved=False, hidden=False, static=False)
+            if kind == "roles":
+                for permission in entry.get("index_permissions", []):
+                    permission.setdefault("fls", [])
+                    permission.setdefault("masked_fields", [])
+                entry.setdefault("tenant_permissions", [])
+            if kind == "internalusers":
+                entry["hash"] = ""  # OpenSearch never returns the hash
+                entry.setdefault("opendistro_security_roles", [])
+            if kind == "rolesmapping":
+                entry.setdefault("and_backend_roles", [])
+            return 200, {name: entry}
+        if r.method == "PUT":
+            body = r.json()
+            if kind == "internalusers":
+                password = body.pop("password", None)
+                if not password and name not in store:
+                    return 400, {"status": "BAD_REQUEST", "message": "Please specify either 'hash' or 'password' when creating a new internal user."}
+                if password:
+                    self.state.passwords[name] = password
+            created = name not in store
+            store[name] = body
+            return (201, {"status": "CREATED", "message": f"'{name}' created."}) if created else (
+                200, {"status": "OK", "message": f"'{name}' updated."})
+        return 405, {"error": "method not allowed"}
+
+    # index templates
+    def _template(self, r: Recorded, name: str) -> tuple[int, Any]:
+        if r.method == "GET":
+            if name not in self.state.templates:
+                return 404, {"error": {"type": "resource_not_found_exception",
+                                       "reason": f"index template matching [{name}] not found"}, "status": 404}
+            stored = copy.deepcopy(self.state.templates[name])
+            template = stored.setdefault("template", {})
+            if "settings" in template:
+                template["settings"] = _nest(template["settings"])
+            stored.setdefault("composed_of", [])
+            return 200, {"index_templates": [{"name": name, "index_template": stored}]}
+        if r.method == "PUT":
+            self.state.templates[name] = r.json()
+            return 200, {"acknowledged": True}
+        return 405, {"error": "method not allowed"}
+
+    # ISM policies
+    def _policy(self, r: Recorded, policy_id: str) -> tuple[int, Any]:
+        existing = self.state.policies.get(policy_id)
+        if r.method == "GET":
+            if existing is None:
+                return 404, {"error": {"type": "status_exception", "reason": "Policy not found"}, "status": 404}
+            return 200, {"_id": policy_id, **copy.deepcopy(existing)}
+        if r.method == "PUT":
+            query = r.query
+            if existing is not None:
+                seq, term = query.get("if_seq_no", [None])[0], query.get("if_primary_term", [None])[0]
+                if seq is None or term is None or int(seq) != existing["_seq_no"] or int(term) != existing["_primary_term"]:
+                    return 409, {"error": {"type": "version_conflict_engine_exception",
+                                           "reason": f"[{policy_id}]: version conflict"}, "status": 409}
+            policy = r.json()["policy"]
+            for state in policy.get("states", []):
+                for action in state.get("actions", []):
+                    action.setdefault("retry", {"count": 3, "backoff": "exponential", "delay": "1m"})
+            now = int(time.time() * 1000)
+            for template in policy.get("ism_template") or []:
+                template["last_updated_time"] = now
+            policy.update(policy_id=policy_id, last_updated_time=now, schema_version=21, error_notification=None)
+            self.state.seq_no += 1
+            stored = {"_version": (existing or {}).get("_version", 0) + 1, "_seq_no": self.state.seq_no,
+                      "_primary_term": 1, "policy": policy}
+            self.state.policies[policy_id] = stored
+            return (200 if existing else 201), {"_id": policy_id, **copy.deepcopy(stored)}
+        return 405, {"error": "method not allowed"}
+
+    def _attach_policy(self, r: Recorded, operation: str, patterns: str) -> tuple[int, Any]:
+        """``add`` attaches to indices without a policy; ``change_policy`` switches managed ones."""
+        if r.method != "POST":
+            return 405, {"error": "method not allowed"}
+        policy_id = r.json()["policy_id"]
+        if policy_id not in self.state.policies:
+            return 404, {"error": {"type": "resource_not_found_exception", "reason": "Policy not found"}}
+        matching = [name for name in self.state.indices
+                    if any(fnmatch.fnmatchcase(name, p) for p in patterns.split(","))]
+        updated, failed = 0, []
+        for name in matching:
+            managed = self.state.indices[name]
+            if operation == "add" and managed is not None:
+                failed.append({"index_name": name, "reason": "This index already has a policy, use the update policy API to update index policies"})
+                continue
+            if operation == "change_policy" and managed is None:
+                failed.append({"index_name": name, "reason": "This index does not have a policy"})
+                continue
+            self.state.indices[name] = policy_id
+            updated += 1
+        return 200, {"updated_indices": updated, "failures": bool(failed), "failed_indices": failed}
+
+    # Dashboards saved objects
+    def _saved_objects(self, r: Recorded, operation: str) -> tuple[int, Any]:
+        if r.method != "POST":
+            return 405, {"error": "method not allowed"}
+        if r.headers.get("osd-xsrf") != "true":
+            return 400, {"statusCode": 400, "error": "Bad Request", "message": "Request must contain a osd-xsrf header."}
+        tenant = r.headers.get("securitytenant", "private")
+        wanted = r.json()
+        if operation == "_bulk_get":
+            answer = []
+            for item in wanted:
+                key = (tenant, item["type"], item["id"])
+                if key in self.state.saved_objects:
+                    answer.append(copy.deepcopy(self.state.saved_objects[key]))
+                else:
+                    answer.append({"id": item["id"], "type": item["type"],
+                                   "error": {"statusCode": 404, "message": "Not found"}})
+            return 200, {"saved_objects": answer}
+        overwrite = r.query.get("overwrite", ["false"])[0] == "true"
+        answer = []
+        for item in wanted:
+            key = (tenant, item["type"], item["id"])
+            if key in self.state.saved_objects and not overwrite:
+                answer.append({"id": item["id"], "type": item["type"],
+                               "error": {"statusCode": 409, "message": "version conflict, document already exists"}})
+                continue
+            attributes = copy.deepcopy(item["attributes"])
+            if item["type"] == "index-pattern":
+                attributes.setdefault("fields", "[]")  # Dashboards fills the field list in itself
+            stored = {"id": item["id"], "type": item["type"], "attributes": attributes,
+                      "references": item.get("references", []), "version": f"W/{self.state.seq_no}",
+                      "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+            self.state.saved_objects[key] = stored
+            answer.append(copy.deepcopy(stored))
+        return 200, {"saved_objects": answer}
