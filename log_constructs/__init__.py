@@ -19,3 +19,8 @@ __all__ = [
 from .app_logging import ApplicationLogging  # noqa: E402
 
 __all__ += ["ApplicationLogging"]
+
+# --- LogGroupGovernor (issue 4) ---
+from .governor import LogGroupGovernor  # noqa: E402
+
+__all__ += ["LogGroupGovernor"]

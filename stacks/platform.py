@@ -46,6 +46,8 @@ class LoggingPlatformStack(cdk.Stack):
         self.alerts = self._alerts(settings.get("alerts", {}))
         # Keep last: ships to self.pipeline and alerts with self.alerts when those exist.
         self.application = self._application(settings.get("application", {}))
+        # After the pipeline (it ships to it), before the dashboard (which shows it).
+        self.governor = self._governor(settings.get("governor", {}))
         # Keep very last: the dashboard shows whatever the sections above built.
         self.dashboard = self._dashboard(settings.get("dashboard", {}))
 
@@ -217,6 +219,26 @@ class LoggingPlatformStack(cdk.Stack):
             start=cfg.get("start", "-PT12H"),
         )
 
+
+    # --- log group governor (issue 4) ---------------------------------------------------------
+    def _governor(self, cfg: Mapping[str, Any]) -> "LogGroupGovernor":
+        """Retention for every log group of the account and region, shipped to the pipeline if there is one."""
+        from aws_cdk import aws_events as events
+
+        from log_constructs import LogGroupGovernor
+
+        return LogGroupGovernor(
+            self,
+            "Governor",
+            retention=logs.RetentionDays(cfg.get("retention", "ONE_MONTH")),
+            retention_mode=cfg.get("retention_mode", "missing"),
+            ship_to=getattr(self, "pipeline", None),
+            exclude=cfg.get("exclude"),
+            sweep_schedule=events.Schedule.rate(cdk.Duration.hours(cfg.get("sweep_every_hours", 24))),
+            subscription_mode=cfg.get("subscription_mode", "per-group"),
+            dry_run=cfg.get("dry_run", False),
+            rate_limits=cfg.get("rate_limits"),
+        )
 
 def _index_setup(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """LogPipeline's index set-up props from the ``opensearch`` context block (issue 7)."""

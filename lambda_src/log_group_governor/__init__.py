@@ -1,0 +1,1 @@
+"""The log group governor: retention and subscription for every log group of an account and region."""

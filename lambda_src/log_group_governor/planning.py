@@ -1,0 +1,214 @@
+"""Pure decisions of the log group governor: what, if anything, to do to one log group.
+
+Nothing here talks to AWS. ``plan`` takes one entry of a ``DescribeLogGroups`` page (and, when a
+destination is configured, the group's subscription filters) and answers with the calls to make.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+# Every log group of the library's own functions (shipper, alerts, the governor itself) starts with
+# this prefix; it mirrors log_constructs._private.log_groups.LIBRARY_LOG_GROUP_PREFIX (asserted by the
+# unit tests) because the Lambda asset cannot import the CDK package.
+LIBRARY_LOG_GROUP_PREFIX = "/log-constructs/"
+MAX_FILTERS_PER_LOG_GROUP = 2
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                  2922, 3288, 3653)
+RETENTION_MODES = ("missing", "max")
+
+# Outcomes of one log group (also the names of the counters and metrics).
+COMPLIANT = "compliant"
+EXCLUDED = "excluded"
+SKIPPED_NO_SLOT = "skipped_no_slot"
+SKIPPED_FOREIGN_FILTER = "skipped_foreign_filter"
+
+
+class ConfigError(ValueError):
+    """The governor's environment is incomplete or wrong; raised at import, so the deploy-time run fails loudly."""
+
+
+@dataclass(frozen=True)
+class Config:
+    retention_days: Optional[int] = None
+    retention_mode: str = "missing"
+    destination_arn: Optional[str] = None
+    role_arn: Optional[str] = None
+    filter_name: str = "log-constructs-governor"
+    filter_pattern: str = ""
+    # Filter names this governor may update in place (its own). A filter with the governor's name but
+    # another destination and a name not in this set belongs to someone else and is never touched.
+    owned_filter_names: frozenset[str] = frozenset({"log-constructs-governor"})
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    always_excluded: tuple[str, ...] = (LIBRARY_LOG_GROUP_PREFIX,)  # prefixes/globs
+    always_excluded_names: frozenset[str] = frozenset()  # exact names: the governor's and the destination's
+    dry_run: bool = False
+
+    @property
+    def subscribes(self) -> bool:
+        return self.destination_arn is not None
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] = os.environ) -> "Config":
+        """Read the configuration the construct writes into the function's environment."""
+        def split(name: str) -> tuple[str, ...]:
+            return tuple(p for p in (s.strip() for s in env.get(name, "").split(",")) if p)
+
+        retention = env.get("RETENTION_DAYS", "").strip()
+        mode = env.get("RETENTION_MODE", "missing").strip()
+        if retention and (not retention.isdigit() or int(retention) not in RETENTION_DAYS):
+            raise ConfigError(f"RETENTION_DAYS must be one of {RETENTION_DAYS}, got {retention!r}")
+        if mode not in RETENTION_MODES:
+            raise ConfigError(f"RETENTION_MODE must be one of {RETENTION_MODES}, got {mode!r}")
+        filter_name = env.get("FILTER_NAME", "log-constructs-governor").strip()
+        owned = {"log-constructs-governor"} | ({filter_name} if env.get("FILTER_NAME_OWNED", "true") == "true" else set())
+        return cls(
+            retention_days=int(retention) if retention else None,
+            retention_mode=mode,
+            destination_arn=env.get("DESTINATION_ARN") or None,
+            role_arn=env.get("DESTINATION_ROLE_ARN") or None,
+            filter_name=filter_name,
+            filter_pattern=env.get("FILTER_PATTERN", ""),
+            owned_filter_names=frozenset(owned),
+            include=split("INCLUDE"),
+            exclude=split("EXCLUDE"),
+            always_excluded_names=frozenset(split("ALWAYS_EXCLUDE")),
+            dry_run=env.get("DRY_RUN", "false").lower() == "true",
+        )
+
+
+def matches(name: str, pattern: str) -> bool:
+    """A pattern with ``*``, ``?`` or ``[`` is a glob over the whole name; anything else is a prefix."""
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(name, pattern)
+    return name.startswith(pattern)
+
+
+def exclusion_reason(name: str, config: Config) -> Optional[str]:
+    """Why ``name`` must not be touched, or ``None``. The loop-prone groups win over ``include``."""
+    if name in config.always_excluded_names:
+        return "always excluded: the governor's or its destination's own log group (subscribing it would loop)"
+    for pattern in config.always_excluded:
+        if matches(name, pattern):
+            return f"always excluded ({pattern}): a log group of log_constructs itself"
+    if config.include and not any(matches(name, p) for p in config.include):
+        return "not matched by include"
+    for pattern in config.exclude:
+        if matches(name, pattern):
+            return f"excluded by {pattern}"
+    return None
+
+
+def retention_needed(group: Mapping[str, Any], config: Config) -> Optional[int]:
+    """The retention to set, or ``None`` when the group's retention complies."""
+    if config.retention_days is None:
+        return None
+    current = group.get("retentionInDays")
+    if current is None:
+        return config.retention_days
+    if config.retention_mode == "max" and current > config.retention_days:
+        return config.retention_days
+    return None  # a shorter (or, in "missing" mode, any) retention is the owner's choice
+
+
+@dataclass(frozen=True)
+class SubscriptionDecision:
+    action: Optional[str]  # "subscribe" or None
+    outcome: Optional[str] = None  # why no action: COMPLIANT, SKIPPED_NO_SLOT, SKIPPED_FOREIGN_FILTER
+    detail: str = ""
+
+
+def subscription_needed(filters: Sequence[Mapping[str, Any]], config: Config) -> SubscriptionDecision:
+    """Whether to put the governor's filter, given the group's current subscription filters.
+
+    Never removes or replaces a filter the governor does not own: a filter with the governor's
+    name is replaced only when that name is one the governor owns.
+    """
+    if not config.subscribes:
+        return SubscriptionDecision(None, COMPLIANT)
+    if any(f.get("destinationArn") == config.destination_arn for f in filters):
+        # Already shipped there (by us, by a construct's own filter, or by hand): one slot is enough.
+        return SubscriptionDecision(None, COMPLIANT)
+    same_name = [f for f in filters if f.get("filterName") == config.filter_name]
+    if same_name:
+        if config.filter_name in config.owned_filter_names:
+            return SubscriptionDecision("subscribe", detail="replaces the governor's own filter (new destination)")
+        return SubscriptionDecision(None, SKIPPED_FOREIGN_FILTER,
+                                    f"a filter named {config.filter_name!r} sends elsewhere")
+    if len(filters) >= MAX_FILTERS_PER_LOG_GROUP:
+        names = ", ".join(sorted(str(f.get("filterName")) for f in filters))
+        return SubscriptionDecision(None, SKIPPED_NO_SLOT, f"both subscription slots are taken ({names})")
+    return SubscriptionDecision("subscribe")
+
+
+@dataclass
+class Counters:
+    """What a sweep (or one event) did; carried across self-invocations in the cursor."""
+
+    scanned: int = 0
+    compliant: int = 0
+    retention_set: int = 0
+    subscribed: int = 0
+    skipped_no_slot: int = 0
+    skipped_foreign_filter: int = 0
+    excluded: int = 0
+    failed: int = 0
+    pages: int = 0
+
+    def add(self, other: "Counters") -> "Counters":
+        return Counters(**{k: getattr(self, k) + getattr(other, k) for k in self.as_dict()})
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Counters":
+        known = cls().as_dict()
+        return cls(**{k: int(data.get(k, 0)) for k in known})
+
+
+METRIC_NAMES = {
+    "scanned": "GroupsScanned",
+    "compliant": "GroupsCompliant",
+    "retention_set": "RetentionSet",
+    "subscribed": "Subscribed",
+    "skipped_no_slot": "SkippedNoSlot",
+    "skipped_foreign_filter": "SkippedForeignFilter",
+    "excluded": "GroupsExcluded",
+    "failed": "Failed",
+}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a sweep stopped: the token of the page being worked on and the last log group done."""
+
+    page_token: Optional[str] = None
+    last_done: Optional[str] = None
+    counters: Counters = field(default_factory=Counters)
+    invocation: int = 1
+    started_at: Optional[str] = None
+
+    def to_event(self) -> dict[str, Any]:
+        return {"action": "sweep", "cursor": {"page_token": self.page_token, "last_done": self.last_done,
+                                               "counters": self.counters.as_dict(),
+                                               "invocation": self.invocation, "started_at": self.started_at}}
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> "Cursor":
+        """The cursor of a continuation event; a fresh one for a new sweep. Raises ValueError when malformed."""
+        raw = event.get("cursor") or {}
+        if not isinstance(raw, Mapping):
+            raise ValueError("cursor must be an object")
+        for key in ("page_token", "last_done", "started_at"):
+            if raw.get(key) is not None and not isinstance(raw[key], str):
+                raise ValueError(f"cursor.{key} must be a string")
+        counters = raw.get("counters") or {}
+        if not isinstance(counters, Mapping):
+            raise ValueError("cursor.counters must be an object")
+        return cls(page_token=raw.get("page_token"), last_done=raw.get("last_done"),
+                   counters=Counters.from_dict(counters), invocation=int(raw.get("invocation", 1)),
+                   started_at=raw.get("started_at"))
