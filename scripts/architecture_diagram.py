@@ -74,7 +74,9 @@ class Graph:
     def path(self, logical_id: str) -> list[str]:
         path = self.resources[logical_id].get("Metadata", {}).get("aws:cdk:path", f"{self.stack}/{logical_id}")
         parts = path.split("/")[1:]
-        return parts[:-1] if parts[-1] in ("Resource", "Default") and len(parts) > 1 else parts
+        while len(parts) > 1 and parts[-1] in ("Resource", "Default"):
+            parts = parts[:-1]
+        return parts
 
     def group(self, logical_id: str) -> str:
         parts = self.path(logical_id)
@@ -98,8 +100,9 @@ class Graph:
 
     def drawn(self, logical_id: str) -> bool:
         kind = self.resources.get(logical_id, {}).get("Type")
-        if logical_id in self.resources and any(p.startswith("framework-") for p in self.path(logical_id)):
-            return False  # aws-cdk-lib's custom resource framework: the custom resource is drawn instead
+        if logical_id in self.resources and any(p.startswith("framework-") or p.startswith("AWSCDK")
+                                                for p in self.path(logical_id)):
+            return False  # aws-cdk-lib's custom resource providers: the custom resource is drawn instead
         return kind in NODE_KINDS or kind == ALARM or (kind == LOG_GROUP and logical_id in self.subscribed)
 
     def build(self) -> "Graph":
@@ -128,8 +131,8 @@ class Graph:
                     if target == logical_id or not self.drawn(target):
                         continue
                     target_kind = self.resources[target]["Type"]
-                    if kind == ALARM and target_kind != "AWS::SNS::Topic":
-                        continue  # what an alarm watches would clutter the picture
+                    if (kind == ALARM and target_kind != "AWS::SNS::Topic") or kind == "AWS::CloudWatch::Dashboard":
+                        continue  # what alarms and dashboards watch would clutter the picture
                     self.edge(self.add_node(logical_id), self.add_node(target), _label(kind, target_kind))
         return self
 
@@ -144,7 +147,11 @@ class Graph:
                 self.edge(node, self.add_node(handler), "on deploy")
         for target in set(_refs({k: v for k, v in self.resources[logical_id].get("Properties", {}).items()
                                  if k != "ServiceToken"})):
-            if self.drawn(target) and self.resources[target]["Type"] != "AWS::Lambda::Function":
+            if self.resources.get(target, {}).get("Type") == "AWS::Lambda::Version":  # e.g. a trigger's handler
+                for function in _refs(self.resources[target].get("Properties", {}).get("FunctionName")):
+                    if self.drawn(function):
+                        self.edge(node, self.add_node(function), "on deploy")
+            elif self.drawn(target) and self.resources[target]["Type"] != "AWS::Lambda::Function":
                 self.edge(node, self.add_node(target), "configures")
 
     def dot(self) -> str:
@@ -191,6 +198,7 @@ def _label(source: str, target: str) -> str:
         ("AWS::CloudTrail::Trail", "AWS::S3::Bucket"): "log files",
         ("AWS::CloudTrail::Trail", LOG_GROUP): "events",
         ("AWS::Events::Rule", "AWS::Lambda::Function"): "invokes",
+        ("AWS::Events::Rule", "AWS::SQS::Queue"): "dead letters",
     }.get((source, target), "")
 
 
