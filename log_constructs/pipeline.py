@@ -202,16 +202,19 @@ class LogPipeline(Construct):
         self.security_group: Optional[ec2.SecurityGroup] = None
         self._subnets: Optional[ec2.SubnetSelection] = None
         if domain is None:
+            setup_network = self._network(vpc, vpc_subnets, azs) if vpc is not None else {}
             # The deploy-time setup function's role is the domain's master user: it signs its requests
             # to the security API with SigV4, so no master password exists anywhere.
             self.setup_function = library_function(
                 self,
                 "DomainSetupFunction",
                 handler="opensearch_setup.handler.handler",
-                description="Maps the Firehose role to an OpenSearch writer role; creates the Dashboards admin user",
+                description="Sets up the OpenSearch domain: Firehose writer role mapping, Dashboards admin user, "
+                            "index template, index lifecycle and Dashboards objects",
                 service="opensearch-setup",
                 timeout=Duration.minutes(5),
                 log_retention=self.log_retention,
+                **setup_network,
             )
             self.admin_secret = secretsmanager.Secret(
                 self,
@@ -222,9 +225,9 @@ class LogPipeline(Construct):
                     password_length=32, exclude_characters="\"'\\/@:`", require_each_included_type=True
                 ),
             )
-            rotation_reason = ("OpenSearch internal-user passwords have no managed rotation; rotate by putting a new "
-                               "secret value and updating the stack (the setup custom resource re-applies it), "
-                               "see docs/runbook.md.")
+            rotation_reason = ("OpenSearch internal-user passwords have no managed rotation; rotate the admin password "
+                               "through the security plugin's account API and store it in this secret, as "
+                               "docs/runbook.md shows.")
             nag.acknowledge(self.admin_secret, "SMG4", rotation_reason)
             nag.acknowledge_all(self.admin_secret, {nag.NIST_800_53_R5: "SecretsManagerRotationEnabled",
                                                     nag.HIPAA_SECURITY: "SecretsManagerRotationEnabled"},
@@ -423,17 +426,6 @@ class LogPipeline(Construct):
         slow_search, slow_index, app_logs, audit_logs = (
             log_group("SlowSearchLogs"), log_group("SlowIndexLogs"), log_group("ApplicationLogs"), log_group("AuditLogs")
         )
-        if vpc is not None:
-            # One group for the domain and Firehose's ENIs: HTTPS between its members only.
-            self.security_group = ec2.SecurityGroup(
-                self, "DomainSecurityGroup", vpc=vpc, allow_all_outbound=False,
-                description="OpenSearch domain and Firehose ENIs: HTTPS between members only",
-            )
-            self.security_group.add_ingress_rule(self.security_group, ec2.Port.tcp(443), "HTTPS from members")
-            self.security_group.add_egress_rule(self.security_group, ec2.Port.tcp(443), "HTTPS to members")
-            # Without zone awareness a VPC domain takes exactly one subnet; Firehose uses the same ones.
-            chosen = vpc.select_subnets(**_selection_args(vpc_subnets)).subnets[: azs or 1]
-            self._subnets = ec2.SubnetSelection(subnets=chosen)
         assert self.setup_function is not None and self.setup_function.role is not None
         domain = opensearch.Domain(
             self,
@@ -511,6 +503,27 @@ class LogPipeline(Construct):
         nag.acknowledge(domain, "OS3", open_policy_reason)
         nag.acknowledge(domain, "OS5", open_policy_reason)
         return domain
+
+    def _network(self, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.SubnetSelection], azs: Optional[int]) -> dict:
+        """Security groups and subnets of a VPC domain; returns the set-up function's network settings."""
+        # One group for the domain and Firehose's ENIs: HTTPS between its members only.
+        self.security_group = ec2.SecurityGroup(
+            self, "DomainSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description="OpenSearch domain and Firehose ENIs: HTTPS between members only",
+        )
+        self.security_group.add_ingress_rule(self.security_group, ec2.Port.tcp(443), "HTTPS from members")
+        self.security_group.add_egress_rule(self.security_group, ec2.Port.tcp(443), "HTTPS to members")
+        # The set-up function also calls Secrets Manager (HTTPS, through the VPC's NAT or endpoints).
+        setup_group = ec2.SecurityGroup(
+            self, "DomainSetupSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description="OpenSearch set-up function: HTTPS to the domain and to AWS APIs",
+        )
+        setup_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the domain and AWS APIs")
+        self.security_group.add_ingress_rule(setup_group, ec2.Port.tcp(443), "HTTPS from the set-up function")
+        # Without zone awareness a VPC domain takes exactly one subnet; Firehose uses the same ones.
+        chosen = vpc.select_subnets(**_selection_args(vpc_subnets)).subnets[: azs or 1]
+        self._subnets = ec2.SubnetSelection(subnets=chosen)
+        return {"vpc": vpc, "vpc_subnets": self._subnets, "security_groups": [setup_group]}
 
     def _grant_delivery_role(self, in_vpc: bool) -> None:
         role, domain = self.delivery_role, self.domain

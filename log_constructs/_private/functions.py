@@ -153,6 +153,14 @@ def library_function(
             **(environment or {}),
         },
     )
+    if vpc is not None:
+        nag.acknowledge(
+            role,
+            "IAM4",
+            "AWSLambdaVPCAccessExecutionRole is what aws-cdk-lib attaches for a function in a VPC: it only "
+            "manages the function's network interfaces, which support no narrower resource scope.",
+            findings=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"],
+        )
     nag.acknowledge(fn, "L1", LATEST_RUNTIME_REASON)
     nag.acknowledge(fn, "LambdaLatestVersion", LATEST_RUNTIME_REASON, pack=nag.SERVERLESS)
     if vpc is None:

@@ -286,3 +286,61 @@ def test_tokens_are_not_validated():
 
 def _list(value) -> list:
     return value if isinstance(value, list) else [value]
+
+
+def test_vpc_placement_puts_the_domain_and_firehose_enis_in_private_subnets():
+    # GIVEN a VPC / WHEN the pipeline is placed in it / THEN domain and Firehose share one HTTPS-only group
+    from aws_cdk import aws_ec2 as ec2
+
+    stack = _stack()
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+    LogPipeline(stack, "Logs", vpc=vpc, zone_awareness_azs=2)
+    template = Template.from_stack(stack)
+    domain = next(iter(template.find_resources("AWS::OpenSearchService::Domain").values()))["Properties"]
+    stream = next(iter(template.find_resources("AWS::KinesisFirehose::DeliveryStream").values()))["Properties"]
+    vpc_config = stream["AmazonopensearchserviceDestinationConfiguration"]["VpcConfiguration"]
+    assert len(domain["VPCOptions"]["SubnetIds"]) == 2
+    assert vpc_config["SubnetIds"] == domain["VPCOptions"]["SubnetIds"]
+    assert vpc_config["SecurityGroupIds"] == domain["VPCOptions"]["SecurityGroupIds"]
+    assert all("PrivateSubnet" in json.dumps(s) for s in vpc_config["SubnetIds"])
+    groups = template.find_resources("AWS::EC2::SecurityGroup")
+    domain_group = next(v for k, v in groups.items() if k.startswith("LogsDomainSecurityGroup"))
+    assert "SecurityGroupEgress" not in domain_group["Properties"]  # no open egress
+    setup_group = next(v for k, v in groups.items() if k.startswith("LogsDomainSetupSecurityGroup"))
+    assert setup_group["Properties"]["SecurityGroupEgress"] == [Match.object_like(
+        {"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443})] or \
+        [(e["IpProtocol"], e["FromPort"]) for e in setup_group["Properties"]["SecurityGroupEgress"]] == [("tcp", 443)]
+    rules = [*template.find_resources("AWS::EC2::SecurityGroupIngress").values(),
+             *template.find_resources("AWS::EC2::SecurityGroupEgress").values()]
+    assert {(r["Properties"]["IpProtocol"], r["Properties"]["FromPort"], r["Properties"]["ToPort"]) for r in rules} \
+        == {("tcp", 443, 443)} and len(rules) == 3
+    # the set-up function runs in the domain's subnets so it can reach the VPC endpoint
+    setup = next(v for k, v in template.find_resources("AWS::Lambda::Function").items()
+                 if k.startswith("LogsDomainSetupFunction"))["Properties"]
+    assert setup["VpcConfig"]["SubnetIds"] == domain["VPCOptions"]["SubnetIds"]
+    eni = [s for s in _statements(template, "LogsDeliveryRole") if "ec2:CreateNetworkInterface" in s["Action"]]
+    assert eni and eni[0]["Resource"] == "*"
+
+
+def test_vpc_domain_without_zone_awareness_takes_one_subnet():
+    from aws_cdk import aws_ec2 as ec2
+
+    stack = _stack()
+    LogPipeline(stack, "Logs", vpc=ec2.Vpc(stack, "Vpc", max_azs=3))
+    domain = next(iter(Template.from_stack(stack).find_resources("AWS::OpenSearchService::Domain").values()))
+    assert len(domain["Properties"]["VPCOptions"]["SubnetIds"]) == 1
+
+
+def test_vpc_pipeline_passes_the_aws_solutions_pack(tmp_path):
+    # GIVEN a VPC pipeline in an app with cdk-nag / WHEN synthesized / THEN no unacknowledged finding
+    from aws_cdk import aws_ec2 as ec2
+    from cdk_nag import AwsSolutionsChecks
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Vpc", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, flow_logs={"All": ec2.FlowLogOptions()})
+    LogPipeline(stack, "Logs", vpc=vpc, zone_awareness_azs=2, master_nodes=3)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert [v["ruleName"] for p in report["pluginReports"] for v in p.get("violations", [])] == []
