@@ -43,3 +43,15 @@ bench: setup
 
 clean:
 	rm -rf cdk.out .pytest_cache
+
+# --- compliance report (issue 8) ------------------------------------------------------------------
+# docs/compliance.md from cdk.out/validation-report.json: every rule of the five cdk-nag packs, the
+# resources it covered, pass or acknowledged, and the reason.
+.PHONY: compliance
+compliance: synth
+	$(BIN)/python scripts/compliance_report.py cdk.out docs/compliance.md
+
+# docs/architecture.png from the synthesized app (needs Graphviz's `dot`; not part of `make test`).
+.PHONY: diagram
+diagram: synth
+	$(BIN)/python scripts/architecture_diagram.py cdk.out docs/architecture.png

@@ -26,7 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._private import nag
-from ._private.functions import METRICS_NAMESPACE, library_function
+from ._private.functions import METRICS_NAMESPACE, failures_go_to_destination, library_function
 from ._private.keys import new_key
 from ._private.subscriptions import ALERTS_FILTER_NAME, subscribe_function
 from ._private.validation import PropError, check, check_range
@@ -183,9 +183,10 @@ class LogAlerts(Construct):
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        nag.acknowledge(self.dead_letter_queue, "SQS3",
-                        "This queue is itself the dead-letter destination of the alerts function "
-                        "(failed invocations and unprocessable input); it has no queue behind it.")
+        dead_letter_reason = ("This queue is itself the dead-letter destination of the alerts function "
+                              "(failed invocations and unprocessable input); it has no queue behind it.")
+        nag.acknowledge(self.dead_letter_queue, "SQS3", dead_letter_reason)
+        nag.acknowledge(self.dead_letter_queue, "SQSRedrivePolicy", dead_letter_reason, pack=nag.SERVERLESS)
 
         self.service_name = f"log-alerts-{Names.unique_id(self)}"[:200]
         environment = {
@@ -221,6 +222,7 @@ class LogAlerts(Construct):
             retry_attempts=retry_attempts,
             max_event_age=Duration.hours(max_event_age_hours),
         )
+        failures_go_to_destination(self.function)
         self._grant_least_privilege(topic)
         self.alarms = self._alarms(alarm_actions or ())
         self.subscriptions: list[logs.SubscriptionFilter] = []
@@ -356,6 +358,11 @@ class LogAlerts(Construct):
             sort_key=dynamodb.Attribute(name="epoch_ms", type=dynamodb.AttributeType.NUMBER),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+        nag.acknowledge_all(
+            table, {nag.NIST_800_53_R5: "DynamoDBInBackupPlan", nag.HIPAA_SECURITY: "DynamoDBInBackupPlan"},
+            reason="Point-in-time recovery is on (continuous backups, restore to any second of the last 35 days), "
+            "deletion protection is on and the table is retained; longer-term copies belong in the account's "
+            "central AWS Backup plan (select the table by tag), which a construct should not duplicate.")
         return table
 
     def _new_secret(self) -> secretsmanager.Secret:
@@ -374,9 +381,11 @@ class LogAlerts(Construct):
             ),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        nag.acknowledge(secret, "SMG4",
-                        "A Slack incoming webhook URL cannot be rotated by a Lambda rotation function; it is "
-                        "replaced in Slack and then written with put-secret-value (see the stack output).")
+        rotation_reason = ("A Slack incoming webhook URL cannot be rotated by a Lambda rotation function; it is "
+                           "replaced in Slack and then written with put-secret-value (see the stack output).")
+        nag.acknowledge(secret, "SMG4", rotation_reason)
+        nag.acknowledge_all(secret, {nag.NIST_800_53_R5: "SecretsManagerRotationEnabled",
+                                     nag.HIPAA_SECURITY: "SecretsManagerRotationEnabled"}, reason=rotation_reason)
         CfnOutput(self, "WebhookSecretArn", value=secret.secret_arn,
                   description="Secret holding the Slack webhook URL(s) of LogAlerts")
         CfnOutput(

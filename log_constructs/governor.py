@@ -257,9 +257,10 @@ class LogGroupGovernor(Construct):
             retention_period=Duration.days(14),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        nag.acknowledge(self.dead_letter_queue, "SQS3",
-                        "This queue is itself the dead-letter queue of the governor's EventBridge targets and "
-                        "function; a dead-letter queue of a dead-letter queue would only move the same messages.")
+        dead_letter_reason = ("This queue is itself the dead-letter queue of the governor's EventBridge targets and "
+                              "function; a dead-letter queue of a dead-letter queue would only move the same messages.")
+        nag.acknowledge(self.dead_letter_queue, "SQS3", dead_letter_reason)
+        nag.acknowledge(self.dead_letter_queue, "SQSRedrivePolicy", dead_letter_reason, pack=nag.SERVERLESS)
 
         # --- the function ------------------------------------------------------------------------
         self.function = library_function(
@@ -321,8 +322,9 @@ class LogGroupGovernor(Construct):
                       f"{_nag_part(region, 'AWS::Region')}:{_nag_part(account, 'AWS::AccountId')}:log-group:*"],
         )
         # Continuing a sweep: the function invokes itself asynchronously. A separate policy (not the
-        # role's default one, which the function depends on) avoids a dependency cycle.
-        iam.Policy(self, "ContinueSweepPolicy", roles=[role], statements=[iam.PolicyStatement(
+        # role's own one, which the function depends on) avoids a dependency cycle; customer-managed,
+        # like every policy of the library (NIST/HIPAA/PCI IAMNoInlinePolicy).
+        iam.ManagedPolicy(self, "ContinueSweepPolicy", roles=[role], statements=[iam.PolicyStatement(
             actions=["lambda:InvokeFunction"], resources=[self.function.function_arn])])
 
         # --- the destination: permission for CloudWatch Logs, role for Firehose/Kinesis -------------

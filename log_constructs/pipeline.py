@@ -17,21 +17,20 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as lambda_destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from ._private import nag
 from ._private.buckets import secure_bucket
-from ._private.functions import library_function
+from ._private.functions import library_function, library_provider, send_failures_to
 from ._private.keys import new_key
 from ._private.log_groups import secure_log_group
+from ._private.queues import dead_letter_queue
+from ._private.roles import library_role
 from ._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
 from ._private.validation import PropError, check, check_choice, check_range
 from aws_cdk import Token  # index set-up (issue 7)
@@ -226,12 +225,13 @@ class LogPipeline(Construct):
                     password_length=32, exclude_characters="\"'\\/@:`", require_each_included_type=True
                 ),
             )
-            nag.acknowledge(
-                self.admin_secret,
-                "SMG4",
-                "OpenSearch internal-user passwords have no managed rotation; rotate the admin password through "
-                "the security plugin's account API and store it in this secret, as docs/runbook.md shows.",
-            )
+            rotation_reason = ("OpenSearch internal-user passwords have no managed rotation; rotate the admin password "
+                               "through the security plugin's account API and store it in this secret, as "
+                               "docs/runbook.md shows.")
+            nag.acknowledge(self.admin_secret, "SMG4", rotation_reason)
+            nag.acknowledge_all(self.admin_secret, {nag.NIST_800_53_R5: "SecretsManagerRotationEnabled",
+                                                    nag.HIPAA_SECURITY: "SecretsManagerRotationEnabled"},
+                                reason=rotation_reason)
             self.domain: opensearch.IDomain = self._new_domain(
                 engine_version=engine_version or opensearch.EngineVersion.OPENSEARCH_2_19,
                 instance_type=data_node_instance_type or "t3.small.search",
@@ -243,7 +243,7 @@ class LogPipeline(Construct):
             self.domain = domain
 
         # --- Firehose delivery stream -------------------------------------------------------
-        self.delivery_role = iam.Role(
+        self.delivery_role = library_role(
             self, "DeliveryRole", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
             description="Firehose writes to the OpenSearch index and the backup bucket",
         )
@@ -299,7 +299,7 @@ class LogPipeline(Construct):
             ),
         )
         # Firehose validates its permissions when the stream is created: wait for the role's policy.
-        cfn_stream.node.add_dependency(self.delivery_role.node.find_child("DefaultPolicy"))
+        cfn_stream.node.add_dependency(self.delivery_role.managed_policy)
         self.delivery_stream = cfn_stream
         self.delivery_stream_name: str = cfn_stream.ref
         self.delivery_stream_arn: str = cfn_stream.attr_arn
@@ -310,19 +310,7 @@ class LogPipeline(Construct):
             self.setup = self._domain_setup(self.setup_function)
 
         # --- Shipper: CloudWatch Logs → one Firehose record per log event --------------------
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "ShipperDeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.encryption_key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        nag.acknowledge(
-            self.dead_letter_queue,
-            "SQS3",
-            "This queue is itself the dead-letter and on-failure destination of the shipper.",
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
         self.shipper: lambda_.Function = library_function(
             self,
             "Shipper",
@@ -337,11 +325,7 @@ class LogPipeline(Construct):
                 "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
             },
         )
-        self.shipper.configure_async_invoke(
-            retry_attempts=2,
-            max_event_age=Duration.hours(6),
-            on_failure=lambda_destinations.SqsDestination(self.dead_letter_queue),
-        )
+        send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
         self.grant_put_records(self.shipper)
         self.dead_letter_queue.grant_send_messages(self.shipper)
         nag.acknowledge(self.shipper.role, "IAM5", "Sending to the KMS-encrypted dead-letter queue needs the data-key "
@@ -505,9 +489,12 @@ class LogPipeline(Construct):
             nag.acknowledge(domain, "OS4", "Dedicated master nodes are off for the cheap first deploy; "
                             "set master_nodes=3 for production (README: production sizing).")
         if vpc is None:
-            nag.acknowledge(domain, "OS1", "Public endpoint by default so Firehose and Dashboards users reach it "
-                            "without a VPC; fine-grained access control authorizes every request, TLS 1.2 only. "
-                            "Pass vpc= to place the domain in a VPC.")
+            public_reason = ("Public endpoint by default so Firehose and Dashboards users reach it without a VPC; "
+                             "fine-grained access control authorizes every request, TLS 1.2 only. "
+                             "Pass vpc= to place the domain in a VPC.")
+            nag.acknowledge(domain, "OS1", public_reason)
+            nag.acknowledge_all(domain, {pack: "OpenSearchInVPCOnly" for pack in (
+                nag.NIST_800_53_R5, nag.HIPAA_SECURITY, nag.PCI_DSS_321)}, reason=public_reason)
         open_policy_reason = (
             "Fine-grained access control is the gate: anonymous access is off, every request must be SigV4-signed "
             "by a mapped IAM role or authenticate as an internal user (Dashboards login), over TLS 1.2. An IP or "
@@ -613,15 +600,8 @@ class LogPipeline(Construct):
                         "plugin, index templates, ISM and Dashboards paths below the domain ARN.",
                         findings=[nag.resource_finding(self, f"{self.domain.domain_arn}/*")])
         self.admin_secret.grant_read(function)
-        provider = cr.Provider(self, "DomainSetupProvider", on_event_handler=function,
-                               log_group=secure_log_group(self, "DomainSetupProviderLogs",
-                                                          retention=self.log_retention))
-        nag.acknowledge(provider, "IAM5", "The custom resource framework invokes the setup function and "
-                        "its versions (<function ARN>:*).", findings=[nag.resource_finding(self, f"{function.function_arn}:*")])
-        nag.acknowledge(provider, "L1", "The custom resource framework function's runtime is managed by aws-cdk-lib.")
-        nag.acknowledge(provider, "IAM4", "The custom resource framework function uses AWSLambdaBasicExecutionRole "
-                        "(aws-cdk-lib managed), only to write its own logs.",
-                        findings=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"])
+        provider = library_provider(self, "DomainSetupProvider", on_event_handler=function,
+                                    log_retention=self.log_retention)
         return CustomResource(
             self,
             "DomainSetup",

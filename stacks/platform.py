@@ -12,8 +12,19 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from log_constructs import AuditTrail, LogPipeline
+from log_constructs._private.functions import (
+    LATEST_RUNTIME_REASON,
+    OUTSIDE_VPC_REASON,
+    OUTSIDE_VPC_RULES,
+    invoked_synchronously,
+    library_function,
+    send_failures_to,
+)
+from log_constructs._private.keys import new_key
+from log_constructs._private.queues import dead_letter_queue
+from log_constructs._private.roles import library_role
+from log_constructs._private.topics import alarm_topic
 from log_constructs import LoggingDashboard  # operability (issue 7)
-from log_constructs._private.functions import library_function
 
 # --- ApplicationLogging demo (issue 6) ---
 from aws_cdk import Duration
@@ -27,6 +38,8 @@ class LoggingPlatformStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, *, settings: Mapping[str, Any], **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         self.settings = settings
+        # Every alarm of the platform notifies this topic (subscribe your on-call tool to it).
+        self.alarm_topic = alarm_topic(self, "AlarmTopic", display_name="Logging platform alarms")
         self.demo_function = self._demo_function(settings.get("demo", {}))
         self.pipeline = self._pipeline(settings.get("pipeline", {}))
         self.audit = self._audit_trail(settings.get("audit", {}))
@@ -39,15 +52,18 @@ class LoggingPlatformStack(cdk.Stack):
         self.dashboard = self._dashboard(settings.get("dashboard", {}))
 
     def _demo_function(self, cfg: Mapping[str, Any]) -> lambda_.Function:
-        """A small function whose logs travel the whole path (shipper, alerts)."""
-        return library_function(
+        """A small function whose logs travel the whole path (shipper, alerts); run it with `aws lambda invoke`."""
+        function = library_function(
             self,
             "DemoOrders",
             handler="demo_app.handler.handler",
             description="Demo: writes structured order logs, some of them [CRITICAL]",
             service="orders-demo",
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_WEEK")),
+            reserved_concurrent_executions=2,
         )
+        invoked_synchronously(function, by="the person running the demo (aws lambda invoke)")
+        return function
 
     def _pipeline(self, cfg: Mapping[str, Any]) -> LogPipeline:
         """The EKK pipeline; the demo function's log group is shipped into it."""
@@ -67,6 +83,7 @@ class LoggingPlatformStack(cdk.Stack):
             master_nodes=cfg.get("master_nodes", 0),
             backup_expiration_days=cfg.get("backup_expiration_days", 365),
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_MONTH")),
+            alarm_topic=self.alarm_topic,
             **_index_setup(self.settings.get("opensearch", {})),
         )
         pipeline.add_log_group(self.demo_function.log_group)
@@ -134,6 +151,11 @@ class LoggingPlatformStack(cdk.Stack):
                                        "Demo shop: accepts orders and requests their payment",
                                        {"PAYMENTS_FUNCTION": payments.function_name})
         payments.grant_invoke(checkout)
+        # Checkout invokes payments asynchronously: what still fails after Lambda's retries is kept.
+        failures = dead_letter_queue(shop, "PaymentFailures", encryption_key=new_key(
+            shop, "Key", description="Encrypts the demo shop's failed payment events"))
+        send_failures_to(payments, failures)
+        invoked_synchronously(checkout, by="the person running the demo (aws lambda invoke)")
         nag.acknowledge(
             checkout.role,  # type: ignore[arg-type]
             "IAM5",
@@ -156,8 +178,8 @@ class LoggingPlatformStack(cdk.Stack):
                        environment: Mapping[str, str]) -> lambda_.Function:
         """A plain application function: logging, layer, tracing and log permissions come from
         ApplicationLogging, so its role starts empty."""
-        role = iam.Role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description=f"Execution role of the demo shop's {id.lower()} function")
+        role = library_role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                            description=f"Execution role of the demo shop's {id.lower()} function")
         fn = lambda_.Function(
             scope,
             id,
@@ -169,8 +191,11 @@ class LoggingPlatformStack(cdk.Stack):
             code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES),
             timeout=Duration.seconds(10),
             memory_size=256,
+            reserved_concurrent_executions=2,
             environment=dict(environment),
         )
+        nag.acknowledge(fn, "LambdaLatestVersion", LATEST_RUNTIME_REASON, pack=nag.SERVERLESS)
+        nag.acknowledge_all(fn, OUTSIDE_VPC_RULES, reason=OUTSIDE_VPC_REASON)
         nag.acknowledge(
             fn,
             "L1",

@@ -12,6 +12,14 @@ from . import nag
 
 ACCESS_LOGS_BUCKET_ID = "LogConstructsAccessLogsBucket"
 
+REPLICATION_RULES = {nag.NIST_800_53_R5: "S3BucketReplicationEnabled", nag.HIPAA_SECURITY: "S3BucketReplicationEnabled",
+                     nag.PCI_DSS_321: "S3BucketReplicationEnabled"}
+REPLICATION_REASON = (
+    "Cross-region replication needs a destination bucket in another region, which one regional stack cannot "
+    "create; the bucket is versioned (deleted or overwritten objects stay recoverable) and retained on delete. "
+    "Where a recovery plan requires a copy in another region, bring your own replicated bucket (bucket props)."
+)
+
 
 def access_logs_bucket(scope: Construct) -> s3.Bucket:
     """The per-stack bucket that receives S3 server access logs of every bucket the library creates."""
@@ -42,6 +50,13 @@ def access_logs_bucket(scope: Construct) -> s3.Bucket:
         "S1",
         "This bucket is the server access log target of the stack's buckets; logging it into itself would loop.",
     )
+    nag.acknowledge_all(
+        bucket,
+        {pack: "S3DefaultEncryptionKMS" for pack in (nag.NIST_800_53_R5, nag.HIPAA_SECURITY, nag.PCI_DSS_321)},
+        reason="S3 server access logs can only be delivered to a bucket encrypted with SSE-S3 (AES-256), not SSE-KMS; "
+        "the bucket is encrypted at rest, TLS-only and private.",
+    )
+    nag.acknowledge_all(bucket, REPLICATION_RULES, reason=REPLICATION_REASON)
     return bucket
 
 
@@ -56,7 +71,7 @@ def secure_bucket(
     access_logs_prefix: Optional[str] = None,
 ) -> s3.Bucket:
     """KMS (bucket key), block public access, TLS only, versioning, access logs, retained on delete."""
-    return s3.Bucket(
+    bucket = s3.Bucket(
         scope,
         id,
         encryption=s3.BucketEncryption.KMS,
@@ -74,3 +89,5 @@ def secure_bucket(
         object_lock_default_retention=object_lock_default_retention,
         removal_policy=RemovalPolicy.RETAIN,
     )
+    nag.acknowledge_all(bucket, REPLICATION_RULES, reason=REPLICATION_REASON)
+    return bucket

@@ -6,17 +6,21 @@ Powertools layer, X-Ray tracing, JSON logs into a log group the construct owns.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 from aws_cdk import CfnMapping, Duration, Names, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as lambda_destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from . import nag
 from .log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
+from .roles import library_role
 
 LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -31,6 +35,25 @@ POWERTOOLS_LAYER_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.1
 METRICS_NAMESPACE = "LogConstructs"
 
 _ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", ".pytest_cache"]
+
+# Every function of the library reserves concurrency (NIST/HIPAA LambdaConcurrency): a cap that keeps
+# one function from starving the account's pool, and keeps a burst of logs from overrunning what the
+# function writes to. Asynchronous invocations beyond it wait in Lambda's queue (up to 6 hours).
+# Accounts still at the new-account concurrency quota (10) cannot reserve any: request an increase.
+DEFAULT_RESERVED_CONCURRENCY = 10
+
+LATEST_RUNTIME_REASON = (
+    "Pinned to Python 3.13, the runtime the pinned Powertools layer and this library's tests cover; "
+    "moving to a newer runtime is a deliberate change of RUNTIME in log_constructs/_private/functions.py."
+)
+OUTSIDE_VPC_REASON = (
+    "The function only calls AWS service APIs over TLS with SigV4, scoped by its IAM role; it serves no "
+    "network endpoint and reaches nothing inside a VPC. Placing it in a VPC would need NAT or an interface "
+    "endpoint per service it calls (the foundation's library_function accepts vpc= for constructs that need it)."
+)
+OUTSIDE_VPC_RULES = {nag.NIST_800_53_R5: "LambdaInsideVPC", nag.HIPAA_SECURITY: "LambdaInsideVPC",
+                     nag.PCI_DSS_321: "LambdaInsideVPC"}
+DLQ_RULES = {nag.NIST_800_53_R5: "LambdaDLQ", nag.HIPAA_SECURITY: "LambdaDLQ", nag.SERVERLESS: "LambdaDLQ"}
 
 
 def powertools_layer_arn(scope: Construct, *, runtime: lambda_.Runtime = RUNTIME,
@@ -72,11 +95,15 @@ def library_function(
     reserved_concurrent_executions: Optional[int] = None,
     vpc: Optional[ec2.IVpc] = None,
     vpc_subnets: Optional[ec2.SubnetSelection] = None,
-    security_groups: Optional[list[ec2.ISecurityGroup]] = None,
+    security_groups: Optional[Sequence[ec2.ISecurityGroup]] = None,
 ) -> lambda_.Function:
     """A function of this library; its log group is ``/log-constructs/<unique id>``.
 
     ``handler`` is the dotted path inside ``lambda_src`` (e.g. ``log_shipper.handler.handler``).
+    ``reserved_concurrent_executions`` defaults to ``DEFAULT_RESERVED_CONCURRENCY``. With ``vpc``
+    the function runs in that VPC's subnets (it then needs NAT or endpoints for the APIs it calls).
+    Its permissions live in one customer-managed policy (``roles.LibraryRole``). Say how failed
+    invocations are kept with ``send_failures_to`` or ``invoked_synchronously``.
     """
     log_group = secure_log_group(
         scope,
@@ -85,8 +112,8 @@ def library_function(
         log_group_name=f"{LIBRARY_LOG_GROUP_PREFIX}{Names.unique_id(scope)}-{id}",
     )
     # Our own role instead of AWSLambdaBasicExecutionRole: it may write only to its own log group.
-    role = iam.Role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                    description=f"Execution role of {description[:80]}")
+    role = library_role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"Execution role of {description[:80]}")
     log_group.grant_write(role)  # X-Ray permissions are added by aws-cdk-lib for active tracing
     nag.acknowledge(
         role,
@@ -111,10 +138,11 @@ def library_function(
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
         log_group=log_group,
-        reserved_concurrent_executions=reserved_concurrent_executions,
+        reserved_concurrent_executions=(reserved_concurrent_executions if reserved_concurrent_executions is not None
+                                        else DEFAULT_RESERVED_CONCURRENCY),
         vpc=vpc,
         vpc_subnets=vpc_subnets,
-        security_groups=security_groups,
+        security_groups=list(security_groups) if security_groups else None,
         layers=[
             lambda_.LayerVersion.from_layer_version_arn(scope, f"{id}Powertools", powertools_layer_arn(scope))
         ],
@@ -133,10 +161,92 @@ def library_function(
             "manages the function's network interfaces, which support no narrower resource scope.",
             findings=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"],
         )
-    nag.acknowledge(
-        fn,
-        "L1",
-        "Pinned to Python 3.13, the runtime the pinned Powertools layer and this library's tests cover; "
-        "moving to a newer runtime is a deliberate change of RUNTIME in log_constructs/_private/functions.py.",
-    )
+    nag.acknowledge(fn, "L1", LATEST_RUNTIME_REASON)
+    nag.acknowledge(fn, "LambdaLatestVersion", LATEST_RUNTIME_REASON, pack=nag.SERVERLESS)
+    if vpc is None:
+        nag.acknowledge_all(fn, OUTSIDE_VPC_RULES, reason=OUTSIDE_VPC_REASON)
     return fn
+
+
+def send_failures_to(
+    function: lambda_.Function,
+    queue: sqs.IQueue,
+    *,
+    retry_attempts: int = 2,
+    max_event_age: Duration = Duration.hours(6),
+) -> None:
+    """Asynchronous invocations that still fail after the retries go to ``queue`` (on-failure destination).
+
+    The destination record carries the event and the error, and is the successor of a function's
+    DeadLetterConfig; configuring both would put every failed event into the queues twice.
+    """
+    function.configure_async_invoke(
+        retry_attempts=retry_attempts,
+        max_event_age=max_event_age,
+        on_failure=lambda_destinations.SqsDestination(queue),
+    )
+    if queue.encryption_master_key is not None and function.role is not None:
+        nag.acknowledge(function.role, "IAM5", "Sending to the KMS-encrypted on-failure queue needs the data-key actions "
+                        "(kms:GenerateDataKey*, kms:ReEncrypt*) on that one key; the resource is the key ARN.",
+                        findings=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"])
+    failures_go_to_destination(function)
+
+
+def failures_go_to_destination(function: lambda_.IFunction) -> None:
+    """Record that ``function``'s failed asynchronous invocations go to an on-failure destination.
+
+    For constructs that configure the destination themselves (``send_failures_to`` does both).
+    """
+    nag.acknowledge_all(
+        function,
+        DLQ_RULES,
+        reason="Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig) with the "
+        "event and the error; a DeadLetterConfig as well would deliver every failed event twice.",
+    )
+
+
+def invoked_synchronously(function: lambda_.IFunction, *, by: str) -> None:
+    """Record that ``function`` is only invoked synchronously (``by`` whom), where a DLQ never applies."""
+    nag.acknowledge_all(
+        function,
+        DLQ_RULES,
+        reason=f"Invoked synchronously by {by}, which receives every error; a dead-letter queue only ever "
+        "receives failed asynchronous invocations.",
+    )
+
+
+def library_provider(
+    scope: Construct,
+    id: str,
+    *,
+    on_event_handler: lambda_.Function,
+    log_retention: logs.RetentionDays,
+) -> cr.Provider:
+    """A custom resource provider for ``on_event_handler``, with the library's role and log group.
+
+    The framework function belongs to aws-cdk-lib; its settings that cannot be changed are
+    acknowledged here once, for every construct of the library.
+    """
+    role = library_role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"Custom resource framework of {scope.node.path}"[:1000])
+    log_group = secure_log_group(scope, f"{id}Logs", retention=log_retention)
+    log_group.grant_write(role)
+    provider = cr.Provider(scope, id, on_event_handler=on_event_handler, framework_on_event_role=role,
+                          log_group=log_group)
+    invoked_synchronously(on_event_handler, by="the custom resource framework during deployments")
+    nag.acknowledge(role, "IAM5", "The custom resource framework invokes the handler function and its "
+                    "versions (<function ARN>:*).",
+                    findings=[nag.resource_finding(scope, f"{on_event_handler.function_arn}:*")])
+    nag.acknowledge(provider, "L1", "The custom resource framework function's Node.js runtime is chosen by aws-cdk-lib.")
+    framework = ("aws-cdk-lib's custom resource framework function, invoked by CloudFormation only while a stack "
+                 "deploys; aws-cdk-lib exposes no setting for this")
+    nag.acknowledge(provider, "LambdaDefaultMemorySize", f"{framework} (128 MB suffices to relay one event).",
+                    pack=nag.SERVERLESS)
+    nag.acknowledge(provider, "LambdaTracing", f"{framework}; the handler it calls is traced.", pack=nag.SERVERLESS)
+    nag.acknowledge_all(provider, {nag.NIST_800_53_R5: "LambdaConcurrency", nag.HIPAA_SECURITY: "LambdaConcurrency"},
+                        reason=f"{framework}; it runs once per custom resource change.")
+    nag.acknowledge_all(provider, DLQ_RULES,
+                        reason="CloudFormation waits for the framework's answer: a failed invocation fails the "
+                        "deployment and shows in the stack events; a DLQ would hold events nobody can replay.")
+    nag.acknowledge_all(provider, OUTSIDE_VPC_RULES, reason=OUTSIDE_VPC_REASON)
+    return provider

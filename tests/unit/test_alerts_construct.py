@@ -17,6 +17,7 @@ from cdk_nag import AwsSolutionsChecks
 from log_constructs import AlertRoute, LogAlerts
 from log_constructs._private.validation import PropError
 from log_constructs.alerts import REDACTION_RULES, marker_filter_pattern
+from tests.support.iam import POLICY_TYPES
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 Match = assertions.Match
@@ -33,8 +34,9 @@ def _resources(template: assertions.Template, type_: str) -> dict:
 
 
 def _statements(template: assertions.Template) -> list[dict]:
-    policies = _resources(template, "AWS::IAM::Policy")
-    return [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    # Library roles keep their statements in a customer-managed policy (log_constructs._private.roles).
+    policies = [p for kind in POLICY_TYPES for p in _resources(template, kind).values()]
+    return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from cdk_nag import AwsSolutionsChecks
 from log_constructs import AuditTrail
 from log_constructs._private import audit_filters, audit_queries, cloudtrail_schema
 from log_constructs._private.validation import PropError
+from tests.support.iam import POLICY_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
@@ -566,7 +567,8 @@ def test_metric_gives_a_filters_metric_and_rejects_unknown_keys(default):
 
 def _role_statements(template: Template, stack: cdk.Stack, role: iam.IRole) -> list[dict]:
     role_ref = {"Ref": stack.resolve(stack.get_logical_id(role.node.default_child))}
-    policies = [p for p in template.find_resources("AWS::IAM::Policy").values() if role_ref in p["Properties"]["Roles"]]
+    policies = [p for kind in POLICY_TYPES for p in template.find_resources(kind).values()
+                if role_ref in p["Properties"].get("Roles", [])]
     return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 

@@ -20,6 +20,7 @@ from log_constructs._private.functions import library_function
 from log_constructs._private.log_groups import LIBRARY_LOG_GROUP_PREFIX
 from log_constructs._private.subscriptions import GOVERNOR_FILTER_NAME, PIPELINE_FILTER_NAME
 from log_constructs._private.validation import PropError
+from tests.support.iam import POLICY_TYPES
 from log_group_governor import planning
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
@@ -62,8 +63,9 @@ def environment(built: SimpleNamespace, governor: LogGroupGovernor) -> dict[str,
 def role_statements(built: SimpleNamespace, governor: LogGroupGovernor) -> list[dict[str, Any]]:
     role_id = logical_id(built, governor.function.role)
     statements = []
-    for resource in built.template.find_resources("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in resource["Properties"]["Roles"]:
+    # Library roles keep their statements in customer-managed policies (log_constructs._private.roles).
+    for resource in [r for kind in POLICY_TYPES for r in built.template.find_resources(kind).values()]:
+        if {"Ref": role_id} in resource["Properties"].get("Roles", []):
             statements += resource["Properties"]["PolicyDocument"]["Statement"]
     return statements
 

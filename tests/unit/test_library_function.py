@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match, Template
 
 from log_constructs._private.functions import POWERTOOLS_LAYER_VERSION, library_function, powertools_layer_arn
 from log_constructs._private.log_groups import LIBRARY_LOG_GROUP_PREFIX
+from tests.support.iam import role_statements
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +56,7 @@ def test_own_encrypted_log_group_under_the_library_prefix(template):
 def test_role_has_no_managed_policies_and_only_xray_is_unscoped(template):
     role = next(iter(template.find_resources("AWS::IAM::Role").values()))["Properties"]
     assert "ManagedPolicyArns" not in role
-    statements = [s for p in template.find_resources("AWS::IAM::Policy").values()
-                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    statements = role_statements(template, "WorkerRole")  # the role's customer-managed policy
     unscoped = [s for s in statements if s["Resource"] == "*"]
     assert [sorted(s["Action"]) for s in unscoped] == [["xray:PutTelemetryRecords", "xray:PutTraceSegments"]]
     logs_statement = next(s for s in statements if "logs:PutLogEvents" in s["Action"])

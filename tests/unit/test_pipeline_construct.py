@@ -15,6 +15,7 @@ from aws_cdk.assertions import Match, Template
 from log_constructs import LogPipeline
 from log_constructs._private.subscriptions import PIPELINE_FILTER_NAME
 from log_constructs._private.validation import PropError
+from tests.support.iam import role_statements
 
 
 def _stack() -> cdk.Stack:
@@ -31,13 +32,7 @@ def default() -> tuple[LogPipeline, Template]:
 
 
 def _statements(template: Template, role_logical_prefix: str) -> list[dict]:
-    policies = template.find_resources("AWS::IAM::Policy")
-    return [
-        statement
-        for logical_id, policy in policies.items()
-        if any(role["Ref"].startswith(role_logical_prefix) for role in policy["Properties"]["Roles"])
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    return role_statements(template, role_logical_prefix)
 
 
 def test_domain_is_encrypted_tls_only_with_fine_grained_access(default):
