@@ -48,8 +48,8 @@ def is_sweep(event: Any) -> bool:
 def decode(event: Any, *, account: str, region: str) -> Decoded:
     if is_sweep(event):
         return SweepRequest(event)
-    if not isinstance(event, Mapping) or "detail" not in event or "source" not in event:
-        raise MalformedEvent("neither a sweep request nor an EventBridge event")
+    if not isinstance(event, Mapping) or not {"detail", "source", "detail-type"} <= event.keys():
+        raise MalformedEvent("neither a sweep request nor an EventBridge event (source, detail-type, detail)")
     bridge = EventBridgeEvent(dict(event))
     event_id = str(event.get("id", ""))
     if bridge.source != "aws.logs" or bridge.detail_type != DETAIL_TYPE:

@@ -16,6 +16,8 @@ from typing import Any, Mapping
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 
 CONTROL_MESSAGE = "CONTROL_MESSAGE"
+MIN_TIMESTAMP_MS = -62_135_596_800_000  # 0001-01-01T00:00:00Z
+MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 DATA_MESSAGE = "DATA_MESSAGE"
 
 
@@ -67,6 +69,9 @@ def _event(raw: Any) -> LogEvent | InvalidEvent:
         return InvalidEvent(raw, f"timestamp is {type(timestamp).__name__}, not a number")
     if isinstance(timestamp, float) and not math.isfinite(timestamp):
         return InvalidEvent(raw, f"timestamp is {timestamp}, not a finite number")
+    if not MIN_TIMESTAMP_MS <= timestamp <= MAX_TIMESTAMP_MS:
+        # Outside years 1-9999 no datetime (and so no @timestamp) can represent it.
+        return InvalidEvent(raw, f"timestamp {timestamp} ms is outside years 1-9999")
     if not isinstance(message, str):
         return InvalidEvent(raw, f"message is {type(message).__name__}, not a string")
     return LogEvent(id=str(raw["id"]), timestamp_ms=int(timestamp), message=message)

@@ -71,3 +71,14 @@ def test_bad_events_are_kept_apart_from_good_ones():
 def test_empty_log_events_is_an_empty_batch():
     batch = decode_payload(encode_payload("/g", "s", []))
     assert batch.events == [] and batch.invalid == [] and not batch.is_control
+
+
+def test_timestamps_outside_years_1_to_9999_are_invalid_events():
+    # GIVEN timestamps no datetime can hold / WHEN decoded / THEN those events are reported, the good one kept
+    events = [{"id": "ok", "timestamp": 253_402_300_799_999, "message": "last ms of 9999"},
+              {"id": "late", "timestamp": 253_402_300_800_000, "message": "year 10000"},
+              {"id": "early", "timestamp": -62_135_596_800_001, "message": "year 0"}]
+    batch = decode_payload(encode_payload("/g", "s", events))
+    assert [e.id for e in batch.events] == ["ok"]
+    assert [i.reason for i in batch.invalid] == ["timestamp 253402300800000 ms is outside years 1-9999",
+                                                  "timestamp -62135596800001 ms is outside years 1-9999"]

@@ -93,10 +93,6 @@ def test_access_keys_never_reach_an_alert(prefix, key, suffix, marker):
     assert key not in alert.message and key not in alert.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect (reported): a marked event whose timestamp is outside years 1-9999 (decode_payload accepts "
-    "any integer) makes Alert.timestamp raise in to_item, after Slack was notified: the invocation fails and "
-    "every retry notifies Slack again. Remove this mark when items.py reports such events instead."))
 @PROPERTY
 @given(entries=st.lists(st.one_of(
     st.fixed_dictionaries({"id": st.text(max_size=8), "timestamp": st.integers(), "message": texts}),

@@ -83,10 +83,6 @@ def test_any_event_is_decoded_or_malformed(event):
     _assert_decoded_or_malformed(event)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect (reported): an object with 'source' and 'detail' but no 'detail-type' raises KeyError from "
-    "Powertools' EventBridgeEvent instead of MalformedEvent, so the handler fails the invocation instead of "
-    "dead-lettering it. Remove this mark when events.decode reports it."))
 @PROPERTY
 @given(event=st.dictionaries(st.sampled_from(["source", "detail", "detail-type", "action", "id", "x"]),
                              json_values, max_size=5))

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from log_subscription import CONTROL_MESSAGE, DATA_MESSAGE, LogBatch, LogEvent, PayloadError, decode_payload, encode_payload
+from log_subscription import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, CONTROL_MESSAGE, DATA_MESSAGE, LogBatch, LogEvent, PayloadError, decode_payload, encode_payload
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -86,10 +86,10 @@ def test_every_valid_event_is_returned_and_every_invalid_one_reported(entries, l
 def test_float_timestamps_are_events_or_reported(timestamp, message):
     # GIVEN an event whose timestamp is any float, NaN and infinities included (JSON allows them here)
     payload = encode_payload("g", "s", [{"id": "1", "timestamp": timestamp, "message": message}])
-    # WHEN decoded / THEN a finite one is an event, any other is reported; nothing raises
+    # WHEN decoded / THEN a finite one within years 1-9999 is an event, any other is reported; nothing raises
     batch = _decodes_or_reports(payload)
     assert batch is not None
-    if math.isfinite(timestamp):
+    if math.isfinite(timestamp) and MIN_TIMESTAMP_MS <= timestamp <= MAX_TIMESTAMP_MS:
         assert batch.events == [LogEvent("1", int(timestamp), message)]
     else:
         assert batch.events == [] and len(batch.invalid) == 1
