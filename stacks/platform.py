@@ -31,7 +31,7 @@ from aws_cdk import Duration
 
 from log_constructs import ApplicationLogging
 from log_constructs._private import nag
-from log_constructs._private.functions import _ASSET_EXCLUDES, ARCHITECTURE, LAMBDA_SRC, RUNTIME
+from log_constructs._private.functions import ARCHITECTURE, RUNTIME, lambda_src_code
 
 
 class LoggingPlatformStack(cdk.Stack):
@@ -188,7 +188,7 @@ class LoggingPlatformStack(cdk.Stack):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES),
+            code=lambda_src_code(),
             timeout=Duration.seconds(10),
             memory_size=256,
             reserved_concurrent_executions=2,

@@ -56,6 +56,11 @@ OUTSIDE_VPC_RULES = {nag.NIST_800_53_R5: "LambdaInsideVPC", nag.HIPAA_SECURITY: 
 DLQ_RULES = {nag.NIST_800_53_R5: "LambdaDLQ", nag.HIPAA_SECURITY: "LambdaDLQ", nag.SERVERLESS: "LambdaDLQ"}
 
 
+def lambda_src_code() -> lambda_.Code:
+    """The shared ``lambda_src`` asset every function of this library and the example app deploys."""
+    return lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES)
+
+
 def powertools_layer_arn(scope: Construct, *, runtime: lambda_.Runtime = RUNTIME,
                          architecture: lambda_.Architecture = ARCHITECTURE) -> str:
     """The partition- and region-aware ARN of the Powertools layer for a runtime and architecture."""
@@ -130,7 +135,7 @@ def library_function(
         runtime=RUNTIME,
         architecture=ARCHITECTURE,
         handler=handler,
-        code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES),
+        code=lambda_src_code(),
         timeout=timeout,
         memory_size=memory_size,
         tracing=lambda_.Tracing.ACTIVE,
