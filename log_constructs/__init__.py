@@ -2,12 +2,15 @@
 
 Only the public constructs are exported here; everything under ``_private`` is internal.
 """
+__version__ = "0.2.0"
+
 from .alerts import AlertRoute, LogAlerts
 from .audit import AuditTrail
 from .pipeline import LogPipeline
 from .dashboard import LoggingDashboard  # operability (issue 7)
 
 __all__ = [
+    "__version__",
     "AlertRoute",
     "AuditTrail",
     "LogAlerts",

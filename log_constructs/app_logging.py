@@ -263,7 +263,7 @@ class ApplicationLogging(Construct):
                 f"{function.node.path} gets no layer and must bundle aws-lambda-powertools itself.",
             )
             return
-        arn = powertools_layer_arn(function, runtime=runtime, architecture=function.architecture)
+        arn = powertools_layer_arn(runtime=runtime, architecture=function.architecture)
         function.add_layers(lambda_.LayerVersion.from_layer_version_arn(function, "PowertoolsLayer", arn))
 
     # --- grants and metrics ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The example platform: one stack that composes every construct with realistic settings."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 import aws_cdk as cdk
@@ -31,7 +32,9 @@ from aws_cdk import Duration
 
 from log_constructs import ApplicationLogging
 from log_constructs._private import nag
-from log_constructs._private.functions import ARCHITECTURE, RUNTIME, lambda_src_code
+from log_constructs._private.functions import ARCHITECTURE, RUNTIME
+
+DEMO_SHOP_CODE = Path(__file__).resolve().parents[1] / "examples" / "demo_shop"
 
 
 class LoggingPlatformStack(cdk.Stack):
@@ -61,6 +64,7 @@ class LoggingPlatformStack(cdk.Stack):
             service="orders-demo",
             log_retention=logs.RetentionDays(cfg.get("log_retention", "ONE_WEEK")),
             reserved_concurrent_executions=2,
+            code=lambda_.Code.from_asset(str(DEMO_SHOP_CODE), exclude=["**/__pycache__", "**/*.pyc"]),
         )
         invoked_synchronously(function, by="the person running the demo (aws lambda invoke)")
         return function
@@ -188,7 +192,7 @@ class LoggingPlatformStack(cdk.Stack):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=lambda_src_code(),
+            code=lambda_.Code.from_asset(str(DEMO_SHOP_CODE), exclude=["**/__pycache__", "**/*.pyc"]),
             timeout=Duration.seconds(10),
             memory_size=256,
             reserved_concurrent_executions=2,

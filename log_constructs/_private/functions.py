@@ -5,10 +5,9 @@ Powertools layer, X-Ray tracing, JSON logs into a log group the construct owns.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from aws_cdk import CfnMapping, Duration, Names, Stack
+from aws_cdk import CfnDynamicReference, CfnDynamicReferenceService, Duration, Names
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -19,22 +18,19 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from . import nag
+from .assets import function_code
 from .log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
 from .roles import library_role
 
-LAMBDA_SRC = Path(__file__).resolve().parents[2] / "lambda_src"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
-# Powertools for AWS Lambda (Python) v3, the official public layer. Pinned here and only here;
-# the tests install the matching release from PyPI (requirements-dev.txt).
-POWERTOOLS_LAYER_VERSION = 27
-POWERTOOLS_LAYER_ACCOUNTS = {"aws": "017000801446", "aws-cn": "498634801083", "aws-us-gov": "165093116878"}
-# The Python runtimes that layer version is published for (one layer per runtime and architecture).
+# Powertools for AWS Lambda (Python): the release the functions run, pinned here and only here.
+# requirements-dev.txt installs the same release for the tests (a test keeps the two equal).
+POWERTOOLS_VERSION = "3.37.0"
+# The Python runtimes Powertools v3 publishes a layer for (one layer per runtime and architecture).
 POWERTOOLS_LAYER_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
 METRICS_NAMESPACE = "LogConstructs"
-
-_ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", ".pytest_cache"]
 
 # Every function of the library reserves concurrency (NIST/HIPAA LambdaConcurrency): a cap that keeps
 # one function from starving the account's pool, and keeps a burst of logs from overrunning what the
@@ -56,29 +52,23 @@ OUTSIDE_VPC_RULES = {nag.NIST_800_53_R5: "LambdaInsideVPC", nag.HIPAA_SECURITY: 
 DLQ_RULES = {nag.NIST_800_53_R5: "LambdaDLQ", nag.HIPAA_SECURITY: "LambdaDLQ", nag.SERVERLESS: "LambdaDLQ"}
 
 
-def lambda_src_code() -> lambda_.Code:
-    """The shared ``lambda_src`` asset every function of this library and the example app deploys."""
-    return lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=_ASSET_EXCLUDES)
+def powertools_layer_parameter(*, runtime: lambda_.Runtime = RUNTIME,
+                                architecture: lambda_.Architecture = ARCHITECTURE) -> str:
+    """The public SSM parameter whose value is the layer ARN of ``POWERTOOLS_VERSION`` in the stack's region.
 
-
-def powertools_layer_arn(scope: Construct, *, runtime: lambda_.Runtime = RUNTIME,
-                         architecture: lambda_.Architecture = ARCHITECTURE) -> str:
-    """The partition- and region-aware ARN of the Powertools layer for a runtime and architecture."""
-    stack = Stack.of(scope)
-    mapping = stack.node.try_find_child("PowertoolsLayerAccounts")
-    if mapping is None:
-        mapping = CfnMapping(
-            stack,
-            "PowertoolsLayerAccounts",
-            mapping={partition: {"account": account} for partition, account in POWERTOOLS_LAYER_ACCOUNTS.items()},
-        )
-    account = mapping.find_in_map(stack.partition, "account")  # type: ignore[union-attr]
-    python = runtime.name.replace(".", "")  # python3.13 -> python313
+    Powertools publishes ``/aws/service/powertools/python/{arm64|x86_64}/{python3.x}/{version}`` in
+    every region it serves: resolving the layer by its release keeps deployed equal to tested, where a
+    layer version number (27 is 3.23.0) drifts from the release the tests install.
+    """
     arch = "arm64" if architecture.name == "arm64" else "x86_64"
-    return (
-        f"arn:{stack.partition}:lambda:{stack.region}:{account}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{python}-{arch}:{POWERTOOLS_LAYER_VERSION}"
-    )
+    return f"/aws/service/powertools/python/{arch}/{runtime.name}/{POWERTOOLS_VERSION}"
+
+
+def powertools_layer_arn(*, runtime: lambda_.Runtime = RUNTIME,
+                         architecture: lambda_.Architecture = ARCHITECTURE) -> str:
+    """The layer ARN of the pinned Powertools release, resolved by CloudFormation when it deploys."""
+    return CfnDynamicReference(CfnDynamicReferenceService.SSM,
+                               powertools_layer_parameter(runtime=runtime, architecture=architecture)).to_string()
 
 
 def powertools_layer_supports(runtime: lambda_.Runtime) -> bool:
@@ -101,10 +91,13 @@ def library_function(
     vpc: Optional[ec2.IVpc] = None,
     vpc_subnets: Optional[ec2.SubnetSelection] = None,
     security_groups: Optional[Sequence[ec2.ISecurityGroup]] = None,
+    code: Optional[lambda_.Code] = None,
 ) -> lambda_.Function:
     """A function of this library; its log group is ``/log-constructs/<unique id>``.
 
-    ``handler`` is the dotted path inside ``lambda_src`` (e.g. ``log_shipper.handler.handler``).
+    ``handler`` is the dotted path inside ``lambda_src`` (e.g. ``log_shipper.handler.handler``); the
+    function's asset holds that package and the shared code it imports (``assets.SHARED_CODE``), unless
+    ``code`` says otherwise.
     ``reserved_concurrent_executions`` defaults to ``DEFAULT_RESERVED_CONCURRENCY``. With ``vpc``
     the function runs in that VPC's subnets (it then needs NAT or endpoints for the APIs it calls).
     Its permissions live in one customer-managed policy (``roles.LibraryRole``). Say how failed
@@ -135,7 +128,7 @@ def library_function(
         runtime=RUNTIME,
         architecture=ARCHITECTURE,
         handler=handler,
-        code=lambda_src_code(),
+        code=code or function_code(handler),
         timeout=timeout,
         memory_size=memory_size,
         tracing=lambda_.Tracing.ACTIVE,
@@ -149,7 +142,7 @@ def library_function(
         vpc_subnets=vpc_subnets,
         security_groups=list(security_groups) if security_groups else None,
         layers=[
-            lambda_.LayerVersion.from_layer_version_arn(scope, f"{id}Powertools", powertools_layer_arn(scope))
+            lambda_.LayerVersion.from_layer_version_arn(scope, f"{id}Powertools", powertools_layer_arn())
         ],
         environment={
             "POWERTOOLS_SERVICE_NAME": service,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import Token
+from aws_cdk import Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
@@ -22,8 +22,38 @@ ALERTS_FILTER_NAME = "log-constructs-alerts"
 GOVERNOR_FILTER_NAME = "log-constructs-governor"
 MAX_FILTERS_PER_LOG_GROUP = 2
 
-# Filter names used per log group, per app (keyed by the root construct's address).
-_USED_SLOTS: dict[str, dict[str, list[str]]] = {}
+SLOTS_ID = "LogConstructsSubscriptionSlots"
+
+
+class SubscriptionSlots(Construct):
+    """The subscription filters this library put on the log groups of one stack.
+
+    It lives in the construct tree, a child of the log group's stack: two Apps in one process, or
+    stacks of different accounts and regions in one App, never share it.
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self._filters: dict[str, list[str]] = {}
+
+    @staticmethod
+    def of(log_group: logs.ILogGroup) -> "SubscriptionSlots":
+        """The ledger of ``log_group``'s stack (created on first use)."""
+        stack = Stack.of(log_group)
+        existing = stack.node.try_find_child(SLOTS_ID)
+        return existing if isinstance(existing, SubscriptionSlots) else SubscriptionSlots(stack, SLOTS_ID)
+
+    def take(self, construct_name: str, key: str, filter_name: str) -> None:
+        """Record ``filter_name`` on log group ``key``; refuse a repeated name or a third filter."""
+        filters = self._filters.setdefault(key, [])
+        if filter_name in filters:
+            raise PropError(f"{construct_name}: log_group {key!r} is already subscribed by a {filter_name!r} filter")
+        if len(filters) >= MAX_FILTERS_PER_LOG_GROUP:
+            raise PropError(
+                f"{construct_name}: log_group {key!r} already has {len(filters)} subscription filters "
+                f"({', '.join(filters)}); CloudWatch Logs allows {MAX_FILTERS_PER_LOG_GROUP} per log group"
+            )
+        filters.append(filter_name)
 
 
 def _log_group_key(log_group: logs.ILogGroup) -> str:
@@ -55,15 +85,7 @@ def subscribe_function(
             f"{construct_name}: log_group {key!r} is the log group of the function it would be "
             "subscribed to; every invocation would log into it and trigger itself forever"
         )
-    filters = _USED_SLOTS.setdefault(scope.node.root.node.addr, {}).setdefault(key, [])
-    if filter_name in filters:
-        raise PropError(f"{construct_name}: log_group {key!r} is already subscribed by a {filter_name!r} filter")
-    if len(filters) >= MAX_FILTERS_PER_LOG_GROUP:
-        raise PropError(
-            f"{construct_name}: log_group {key!r} already has {len(filters)} subscription filters "
-            f"({', '.join(filters)}); CloudWatch Logs allows {MAX_FILTERS_PER_LOG_GROUP} per log group"
-        )
-    filters.append(filter_name)
+    SubscriptionSlots.of(log_group).take(construct_name, key, filter_name)
     return logs.SubscriptionFilter(
         scope,
         id,

@@ -14,7 +14,7 @@ from constructs import Construct
 
 from log_constructs import ApplicationLogging
 from log_constructs._private import nag
-from log_constructs._private.functions import POWERTOOLS_LAYER_VERSION, library_function
+from log_constructs._private.functions import POWERTOOLS_VERSION, library_function
 from log_constructs._private.validation import PropError
 
 
@@ -57,7 +57,7 @@ class Built:
         self.audited = make_function(services, "Audited", log_group=audit_group)
         cdk.Annotations.of(self.audited).acknowledge_warning(
             "log-constructs:own-log-group", "Audit events stay in their own group by design")
-        self.library_fn = library_function(services, "Shipper", handler="demo_app.handler.handler",
+        self.library_fn = library_function(services, "Shipper", handler="log_shipper.handler.handler",
                                            description="a library function", service="shipper")
         self.explicit = make_function(stack, "Payments")  # outside the scope, passed explicitly
         self.outside = make_function(stack, "Unrelated")  # neither in the scope nor passed
@@ -146,50 +146,24 @@ def layer_arn(built: Built, template: Template, fn_logical_prefix: str) -> Any:
     return layer
 
 
-def test_powertools_layer_per_runtime_and_architecture_partition_and_region_aware(built: Built) -> None:
-    # THEN python3.13 on arm64 and python3.12 on x86_64 get their own layer, in the stack's
-    # region and partition, from the account of that partition, at the pinned version
-    for fn, name in ((built.checkout, "python313-arm64"), (built.legacy, "python312-x86_64")):
+def test_powertools_layer_per_runtime_and_architecture_by_release(built: Built) -> None:
+    # THEN python3.13 on arm64 and python3.12 on x86_64 get their own layer of the pinned release,
+    # resolved in the stack's region from Powertools' public SSM parameter
+    for fn, arch, python in ((built.checkout, "arm64", "python3.13"), (built.legacy, "x86_64", "python3.12")):
         (layer,) = function_props(built, fn)["Layers"]
-        joined = layer["Fn::Join"][1]
-        assert joined[0] == "arn:" and joined[1] == {"Ref": "AWS::Partition"}
-        assert {"Ref": "AWS::Region"} in joined
-        assert {"Fn::FindInMap": ["PowertoolsLayerAccounts", {"Ref": "AWS::Partition"}, "account"]} in joined
-        assert joined[-1] == f":layer:AWSLambdaPowertoolsPythonV3-{name}:{POWERTOOLS_LAYER_VERSION}"
-    mapping = built.template.to_json()["Mappings"]["PowertoolsLayerAccounts"]
-    assert mapping["aws"] == {"account": "017000801446"} and mapping["aws-cn"] == {"account": "498634801083"}
+        assert layer == f"{{{{resolve:ssm:/aws/service/powertools/python/{arch}/{python}/{POWERTOOLS_VERSION}}}}}"
+    assert "Mappings" not in built.template.to_json()
     # AND a Node.js function gets no Python layer
     assert "Layers" not in function_props(built, built.node_fn)
 
 
-@pytest.mark.parametrize("region, partition, expected", [
-    ("eu-west-1", "aws", "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64"),
-    ("cn-north-1", "aws-cn", "arn:aws-cn:lambda:cn-north-1:498634801083:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64"),
-])
-def test_layer_arn_in_a_known_region(built: Built, region: str, partition: str, expected: str) -> None:
-    # GIVEN a stack in a known region WHEN CloudFormation evaluates its layer ARN there
-    stack = built.regional[region]
-    template = Template.from_stack(stack)
-    (fn,) = template.find_resources("AWS::Lambda::Function").values()
-    (layer,) = fn["Properties"]["Layers"]
-    resolved = _evaluate(template.to_json(), layer, {"AWS::Partition": partition, "AWS::Region": region})
-    # THEN it is the official layer of that region, from the account of that partition
-    assert resolved == f"{expected}:{POWERTOOLS_LAYER_VERSION}"
-
-
-def _evaluate(template: dict[str, Any], value: Any, pseudo: dict[str, str]) -> str:
-    """Evaluate Ref (pseudo parameters) / Fn::Join / Fn::FindInMap as CloudFormation does."""
-    if isinstance(value, str):
-        return value
-    if "Ref" in value:
-        return pseudo[value["Ref"]]
-    if "Fn::Join" in value:
-        sep, parts = value["Fn::Join"]
-        return sep.join(_evaluate(template, p, pseudo) for p in parts)
-    if "Fn::FindInMap" in value:
-        name, key, attribute = value["Fn::FindInMap"]
-        return template["Mappings"][name][_evaluate(template, key, pseudo)][attribute]
-    raise AssertionError(f"cannot evaluate {value}")
+@pytest.mark.parametrize("region", ["eu-west-1", "cn-north-1"])
+def test_layer_in_any_region_is_the_regional_ssm_parameter(built: Built, region: str) -> None:
+    # GIVEN a stack in a known region (and partition)
+    (fn,) = Template.from_stack(built.regional[region]).find_resources("AWS::Lambda::Function").values()
+    # THEN its layer is the pinned release's public parameter, which CloudFormation resolves in that region
+    assert fn["Properties"]["Layers"] == [
+        f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.13/{POWERTOOLS_VERSION}}}}}"]
 
 
 def test_function_with_its_own_log_group_is_warned_not_overridden(built: Built) -> None:

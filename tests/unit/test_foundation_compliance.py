@@ -26,7 +26,7 @@ def built(tmp_path_factory) -> tuple[dict, Template]:
     out = tmp_path_factory.mktemp("cdk.out")
     app = cdk.App(outdir=str(out))
     stack = cdk.Stack(app, "Test", env=cdk.Environment(account="111122223333", region="eu-west-1"))
-    function = library_function(stack, "Fn", handler="demo_app.handler.handler", description="test function",
+    function = library_function(stack, "Fn", handler="log_shipper.handler.handler", description="test function",
                                 service="test")
     queue = dead_letter_queue(stack, "Dlq", encryption_key=kms.Key(stack, "Key", enable_key_rotation=True))
     send_failures_to(function, queue)

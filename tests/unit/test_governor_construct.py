@@ -31,7 +31,7 @@ def built() -> SimpleNamespace:
     app = cdk.App()
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stack = cdk.Stack(app, "GovernorTest", env=ENV)
-    shipper = library_function(stack, "Shipper", handler="demo_app.handler.handler",
+    shipper = library_function(stack, "Shipper", handler="log_shipper.handler.handler",
                                description="stand-in for the LogPipeline shipper", service="shipper")
     pipeline = SimpleNamespace(shipper=shipper)  # duck-typed LogPipeline
     per_group = LogGroupGovernor(stack, "Governor", ship_to=pipeline, exclude=["/aws/sandbox/", "/aws/lambda/tmp-*"],

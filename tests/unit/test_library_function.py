@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from log_constructs._private.functions import POWERTOOLS_LAYER_VERSION, library_function, powertools_layer_arn
+from log_constructs._private.functions import POWERTOOLS_VERSION, library_function, powertools_layer_arn
 from log_constructs._private.log_groups import LIBRARY_LOG_GROUP_PREFIX
 from tests.support.iam import role_statements
 
@@ -16,28 +16,28 @@ from tests.support.iam import role_statements
 @pytest.fixture(scope="module")
 def template() -> Template:
     stack = cdk.Stack(cdk.App(), "Fn")
-    library_function(stack, "Worker", handler="demo_app.handler.handler", description="test worker", service="svc")
+    library_function(stack, "Worker", handler="log_shipper.handler.handler", description="test worker", service="svc")
     return Template.from_stack(stack)
 
 
 def test_function_runs_python_313_on_arm64_with_the_powertools_layer(template):
     fn = next(iter(template.find_resources("AWS::Lambda::Function").values()))["Properties"]
     assert fn["Runtime"] == "python3.13" and fn["Architectures"] == ["arm64"]
-    layer = json.dumps(fn["Layers"])
-    assert "PowertoolsLayerAccounts" in layer and f"AWSLambdaPowertoolsPythonV3-python313-arm64:{POWERTOOLS_LAYER_VERSION}" in layer
+    # THEN the layer is the pinned Powertools release, resolved in the stack's region by its SSM parameter
+    assert fn["Layers"] == [f"{{{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/{POWERTOOLS_VERSION}}}}}"]
     assert fn["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "svc"
 
 
-def test_layer_account_follows_the_partition(template):
-    mapping = template.to_json()["Mappings"]["PowertoolsLayerAccounts"]
-    assert mapping["aws"]["account"] == "017000801446" and mapping["aws-cn"]["account"] == "498634801083"
+def test_layer_is_resolved_by_release_not_by_a_layer_version_number(template):
+    # THEN no layer version number nor per-partition account mapping is baked into the template
+    assert "Mappings" not in template.to_json()
+    assert "AWSLambdaPowertoolsPythonV3" not in json.dumps(template.to_json())
 
 
 def test_layer_arn_for_x86():
+    arn = powertools_layer_arn(architecture=lambda_.Architecture.X86_64, runtime=lambda_.Runtime.PYTHON_3_12)
     stack = cdk.Stack(cdk.App(), "X", env=cdk.Environment(region="eu-west-1", account="111122223333"))
-    arn = stack.resolve(powertools_layer_arn(stack, architecture=lambda_.Architecture.X86_64,
-                                             runtime=lambda_.Runtime.PYTHON_3_12))
-    assert "AWSLambdaPowertoolsPythonV3-python312-x86_64" in json.dumps(arn) and "eu-west-1" in json.dumps(arn)
+    assert stack.resolve(arn) == f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/python3.12/{POWERTOOLS_VERSION}}}}}"
 
 
 def test_own_encrypted_log_group_under_the_library_prefix(template):
