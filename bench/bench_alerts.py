@@ -35,7 +35,7 @@ GROUPS = ("/aws/lambda/orders-api", "/aws/lambda/payments-api", "/aws/lambda/cat
 
 
 def make_batches(batch_size: int) -> list[dict[str, Any]]:
-    from log_subscription import encode_payload
+    from tests.support.subscription import encode_payload
     from tests.support.alerts import log_event
 
     batches = []
