@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from log_alerts.config import Config
+from log_alerts.contract import AlertsConfig as Config
 from log_alerts.items import Alert, cut, flags_of, to_item
 from log_alerts.process import Outcome, extract, unwrap_destination_record
 from log_alerts.redaction import Redactor

@@ -16,7 +16,7 @@ from log_subscription import LogBatch, LogEvent, PayloadError, decode_payload
 from tests.support.subscription import encode_payload
 
 from log_alerts import process
-from log_alerts.config import Config
+from log_alerts.contract import AlertsConfig as Config
 from log_alerts.items import MAX_STORED_MESSAGE_CHARS, to_item
 from log_alerts.redaction import Redactor
 from log_alerts.slack import render
