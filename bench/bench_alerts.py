@@ -35,7 +35,7 @@ GROUPS = ("/aws/lambda/orders-api", "/aws/lambda/payments-api", "/aws/lambda/cat
 
 
 def make_batches(batch_size: int) -> list[dict[str, Any]]:
-    from log_subscription import encode_payload
+    from tests.support.subscription import encode_payload
     from tests.support.alerts import log_event
 
     batches = []
@@ -59,14 +59,14 @@ def make_batches(batch_size: int) -> list[dict[str, Any]]:
 def naive_handler(event: dict[str, Any], env: dict[str, str], dynamodb: Any, webhooks: dict[str, str]) -> int:
     """One PutItem and one webhook POST per alert (the baseline)."""
     from log_alerts import slack
-    from log_alerts.config import from_environment
+    from log_alerts.contract import AlertsConfig
     from log_alerts.handler import redactor_for
     from log_alerts.process import Outcome, extract
     from log_alerts.items import to_item
     from log_alerts.routing import webhook_for
     from log_subscription import decode_payload
 
-    config = from_environment(env)
+    config = AlertsConfig.from_environment(env)
     alerts = extract(decode_payload(event), config, redactor_for(config), Outcome())
     for alert in alerts:
         url = webhook_for(alert.channel, webhooks, allow_loopback_http=True)

@@ -103,7 +103,8 @@ def _measure(emu) -> list[Row]:
     import boto3
     from botocore.config import Config
 
-    from log_subscription import decode_payload, encode_payload
+    from log_subscription import decode_payload
+    from tests.support.subscription import encode_payload
 
     ours_bucket = _stream(emu, "bench-ours")
     naive_bucket = _stream(emu, "bench-naive")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 from typing import Any
 
@@ -11,7 +12,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities import parameters
 
 from . import slack
-from .config import Config, from_environment
+from . import contract as c
+from .contract import AlertsConfig
 from .process import DeliveryFailed, Outcome, Services, process
 from .redaction import Redactor
 from .routing import parse_webhooks
@@ -36,27 +38,27 @@ def _redactor(disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...]) -> 
     return Redactor.build(disabled=disabled, extra=dict(extra))
 
 
-def redactor_for(config: Config) -> Redactor | None:
+def redactor_for(config: AlertsConfig) -> Redactor | None:
     if not config.redact:
         return None
     return _redactor(config.redact_disabled, tuple(sorted(config.redact_extra.items())))
 
 
-def _webhooks(config: Config) -> dict[str, str]:
+def _webhooks(config: AlertsConfig) -> dict[str, str]:
     # Cached by Powertools for SECRET_TTL_SECONDS; the value is never logged.
     return parse_webhooks(SECRETS.get(config.secret_id, max_age=config.secret_ttl_s))
 
 
 def _emit(outcome: Outcome) -> None:
-    metrics.add_metric(name="AlertEvents", unit=MetricUnit.Count, value=outcome.alerts)
-    metrics.add_metric(name="SlackMessages", unit=MetricUnit.Count, value=sum(outcome.slack_messages.values()))
-    metrics.add_metric(name="Redactions", unit=MetricUnit.Count, value=sum(outcome.redactions.values()))
-    metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=outcome.invalid)
-    metrics.add_metric(name="DeliveryFailures", unit=MetricUnit.Count, value=len(outcome.failures))
+    metrics.add_metric(name=c.METRIC_ALERT_EVENTS, unit=MetricUnit.Count, value=outcome.alerts)
+    metrics.add_metric(name=c.METRIC_SLACK_MESSAGES, unit=MetricUnit.Count, value=sum(outcome.slack_messages.values()))
+    metrics.add_metric(name=c.METRIC_REDACTIONS, unit=MetricUnit.Count, value=sum(outcome.redactions.values()))
+    metrics.add_metric(name=c.METRIC_INVALID_EVENTS, unit=MetricUnit.Count, value=outcome.invalid)
+    metrics.add_metric(name=c.METRIC_DELIVERY_FAILURES, unit=MetricUnit.Count, value=len(outcome.failures))
     # One EMF document per marker, so the count can be graphed and alarmed per marker.
     for marker, count in outcome.new_per_marker.items():
-        with single_metric(name="Alerts", unit=MetricUnit.Count, value=count,
-                           default_dimensions={"marker": marker}):
+        with single_metric(name=c.METRIC_ALERTS, unit=MetricUnit.Count, value=count,
+                           default_dimensions={c.MARKER_DIMENSION: marker}):
             pass  # Powertools adds the ``service`` dimension
 
 
@@ -64,7 +66,7 @@ def _emit(outcome: Outcome) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    config = from_environment()
+    config = AlertsConfig.from_environment(os.environ)
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S
     services = Services(dynamodb=DYNAMODB, sns=SNS, sqs=SQS, webhooks=lambda: _webhooks(config), post=slack.post)
     try:

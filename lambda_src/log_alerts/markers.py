@@ -10,8 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-MARKER_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
-LEVEL_KEYS = ("level", "levelname", "log_level")
+from .contract import LEVEL_KEYS, MARKER_PATTERN as MARKER_RE
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Optional
 from log_subscription import LogBatch, PayloadError, decode_payload
 
 from . import store
-from .config import Config
+from .contract import AlertsConfig as Config
 from .items import Alert, cut, flags_of, to_item
 from .markers import app_name, classify
 from .redaction import Redactor

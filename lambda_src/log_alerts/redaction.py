@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Optional, Sequence
 
+from .contract import REDACTION_RULES
+
 MASK = "[REDACTED:{name}]"
 _SECRET_KEYS = r"(?:password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey)"
 
@@ -84,7 +86,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole),
     Rule("card", re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), _card),
 )
-BUILTIN_NAMES = tuple(rule.name for rule in BUILTIN_RULES)
+BUILTIN_NAMES = REDACTION_RULES
+if tuple(rule.name for rule in BUILTIN_RULES) != REDACTION_RULES:  # pragma: no cover - a broken edit
+    raise ImportError("log_alerts.redaction: BUILTIN_RULES must follow contract.REDACTION_RULES")
 
 
 @dataclass

@@ -11,9 +11,12 @@ one channel, so the webhook secret maps channel → URL:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
+
+from .contract import Route, parse_routes
+
+__all__ = ["Route", "WebhookConfigError", "channel_for", "check_url", "parse_routes", "parse_webhooks", "webhook_for"]
 
 DEFAULT_KEY = "default"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -21,27 +24,6 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 class WebhookConfigError(ValueError):
     """The webhook secret has no usable URL for a channel (fix the secret, then redrive)."""
-
-
-@dataclass(frozen=True)
-class Route:
-    channel: str
-    marker: Optional[str] = None
-    log_group_prefix: Optional[str] = None
-
-    def matches(self, marker: str, log_group: str) -> bool:
-        return (self.marker is None or self.marker == marker) and (
-            self.log_group_prefix is None or log_group.startswith(self.log_group_prefix)
-        )
-
-
-def parse_routes(raw: str) -> list[Route]:
-    """Routes from their JSON form (the ``ROUTES`` environment variable)."""
-    routes = []
-    for entry in json.loads(raw or "[]"):
-        routes.append(Route(channel=str(entry["channel"]), marker=entry.get("marker"),
-                            log_group_prefix=entry.get("log_group_prefix")))
-    return routes
 
 
 def channel_for(marker: str, log_group: str, routes: Sequence[Route], default_channel: str) -> str:

@@ -15,12 +15,14 @@ from typing import Any, Mapping
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config as BotoConfig
 
 from .events import Ignored, MalformedEvent, NewLogGroup, decode
 from .governor import Governor
-from .planning import METRIC_NAMES, Config, Counters, Cursor
-from .ratelimit import RateLimiter, parse_rates
+from .contract import METRIC_NAMES, METRIC_THROTTLED_RETRIES, GovernorConfig
+from .planning import Config, Counters, Cursor
+from .ratelimit import RateLimiter
 
 # The rate limiter owns retries of throttled calls; botocore must not multiply them behind its back.
 _BOTO = BotoConfig(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=30)
@@ -41,10 +43,6 @@ def _account_and_region(context: Any) -> tuple[str, str]:
     return parts[4], parts[3]
 
 
-def _reserve_ms() -> int:
-    return int(os.environ.get("TIME_RESERVE_MS", "30000"))
-
-
 def dead_letter(event: Any, reason: str) -> None:
     """Send an event the governor cannot understand to the dead-letter queue (never drop it silently)."""
     logger.error("malformed event sent to the dead-letter queue", extra={"reason": reason})
@@ -63,7 +61,7 @@ def emit(run: Counters, *, kind: str, config: Config, started: float, complete: 
     """This invocation's EMF metrics, and the one structured summary line."""
     for field, metric in METRIC_NAMES.items():
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=getattr(run, field))
-    metrics.add_metric(name="ThrottledRetries", unit=MetricUnit.Count, value=throttled)
+    metrics.add_metric(name=METRIC_THROTTLED_RETRIES, unit=MetricUnit.Count, value=throttled)
     summary = {
         "kind": kind,
         "dry_run": config.dry_run,
@@ -78,12 +76,14 @@ def emit(run: Counters, *, kind: str, config: Config, started: float, complete: 
     return summary
 
 
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
-def handler(event: Any, context: Any) -> dict[str, Any]:
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     started = time.monotonic()
-    config = Config.from_environment()
-    limiter = RateLimiter(rates=parse_rates(os.environ.get("RATE_LIMITS")))
+    settings = GovernorConfig.from_environment(os.environ)
+    config = Config.from_contract(settings)
+    limiter = RateLimiter(rates=settings.rate_limits)
     governor = Governor(logs=logs, config=config, limiter=limiter, log=logger)
     account, region = _account_and_region(context)
     try:
@@ -111,7 +111,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if cursor.started_at is None:
         cursor = Cursor(started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     run, next_cursor = governor.sweep(cursor, time_left_ms=context.get_remaining_time_in_millis,
-                                      reserve_ms=_reserve_ms())
+                                      reserve_ms=settings.time_reserve_ms)
     if next_cursor is not None:
         # Hand the rest to a fresh invocation; asynchronous, so this one ends now.
         # Unqualified name: the deploy-time trigger invokes a version, the IAM grant is on the function.

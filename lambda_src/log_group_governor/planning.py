@@ -10,24 +10,22 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-# Every log group of the library's own functions (shipper, alerts, the governor itself) starts with
-# this prefix; it mirrors log_constructs._private.log_groups.LIBRARY_LOG_GROUP_PREFIX (asserted by the
-# unit tests) because the Lambda asset cannot import the CDK package.
-LIBRARY_LOG_GROUP_PREFIX = "/log-constructs/"
-MAX_FILTERS_PER_LOG_GROUP = 2
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                  2922, 3288, 3653)
-RETENTION_MODES = ("missing", "max")
+from .contract import (  # noqa: F401  (re-exported: the planning vocabulary)
+    GOVERNOR_FILTER_NAME,
+    LIBRARY_LOG_GROUP_PREFIX,
+    MAX_FILTERS_PER_LOG_GROUP,
+    METRIC_NAMES,
+    RETENTION_DAYS,
+    RETENTION_MODES,
+    ConfigError,
+    GovernorConfig,
+)
 
 # Outcomes of one log group (also the names of the counters and metrics).
 COMPLIANT = "compliant"
 EXCLUDED = "excluded"
 SKIPPED_NO_SLOT = "skipped_no_slot"
 SKIPPED_FOREIGN_FILTER = "skipped_foreign_filter"
-
-
-class ConfigError(ValueError):
-    """The governor's environment is incomplete or wrong; raised at import, so the deploy-time run fails loudly."""
 
 
 @dataclass(frozen=True)
@@ -52,32 +50,19 @@ class Config:
         return self.destination_arn is not None
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str] = os.environ) -> "Config":
-        """Read the configuration the construct writes into the function's environment."""
-        def split(name: str) -> tuple[str, ...]:
-            return tuple(p for p in (s.strip() for s in env.get(name, "").split(",")) if p)
+    def from_contract(cls, config: GovernorConfig) -> "Config":
+        """The planning policy of the configuration the construct wrote."""
+        owned = {GOVERNOR_FILTER_NAME} | ({config.filter_name} if config.filter_name_owned else set())
+        return cls(retention_days=config.retention_days, retention_mode=config.retention_mode,
+                   destination_arn=config.destination_arn, role_arn=config.role_arn,
+                   filter_name=config.filter_name, filter_pattern=config.filter_pattern,
+                   owned_filter_names=frozenset(owned), include=config.include, exclude=config.exclude,
+                   always_excluded_names=frozenset(config.always_exclude), dry_run=config.dry_run)
 
-        retention = env.get("RETENTION_DAYS", "").strip()
-        mode = env.get("RETENTION_MODE", "missing").strip()
-        if retention and (not retention.isdigit() or int(retention) not in RETENTION_DAYS):
-            raise ConfigError(f"RETENTION_DAYS must be one of {RETENTION_DAYS}, got {retention!r}")
-        if mode not in RETENTION_MODES:
-            raise ConfigError(f"RETENTION_MODE must be one of {RETENTION_MODES}, got {mode!r}")
-        filter_name = env.get("FILTER_NAME", "log-constructs-governor").strip()
-        owned = {"log-constructs-governor"} | ({filter_name} if env.get("FILTER_NAME_OWNED", "true") == "true" else set())
-        return cls(
-            retention_days=int(retention) if retention else None,
-            retention_mode=mode,
-            destination_arn=env.get("DESTINATION_ARN") or None,
-            role_arn=env.get("DESTINATION_ROLE_ARN") or None,
-            filter_name=filter_name,
-            filter_pattern=env.get("FILTER_PATTERN", ""),
-            owned_filter_names=frozenset(owned),
-            include=split("INCLUDE"),
-            exclude=split("EXCLUDE"),
-            always_excluded_names=frozenset(split("ALWAYS_EXCLUDE")),
-            dry_run=env.get("DRY_RUN", "false").lower() == "true",
-        )
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] = os.environ) -> "Config":
+        """The planning policy of the function's environment (:class:`GovernorConfig`)."""
+        return cls.from_contract(GovernorConfig.from_environment(env))
 
 
 def matches(name: str, pattern: str) -> bool:
@@ -168,18 +153,6 @@ class Counters:
     def from_dict(cls, data: Mapping[str, Any]) -> "Counters":
         known = cls().as_dict()
         return cls(**{k: int(data.get(k, 0)) for k in known})
-
-
-METRIC_NAMES = {
-    "scanned": "GroupsScanned",
-    "compliant": "GroupsCompliant",
-    "retention_set": "RetentionSet",
-    "subscribed": "Subscribed",
-    "skipped_no_slot": "SkippedNoSlot",
-    "skipped_foreign_filter": "SkippedForeignFilter",
-    "excluded": "GroupsExcluded",
-    "failed": "Failed",
-}
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,19 @@ because other callers share the same quota.
 """
 from __future__ import annotations
 
-import random
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional, TypeVar
 
 from botocore.exceptions import ClientError
+from logship.retry import Backoff
+
+from .contract import DEFAULT_RATE_LIMITS, parse_rate_limits
 
 T = TypeVar("T")
 
-# Calls per second per API; defaults stay below the CloudWatch Logs quotas (see README).
-DEFAULT_RATES = {
-    "DescribeLogGroups": 5.0,
-    "DescribeSubscriptionFilters": 3.0,
-    "PutRetentionPolicy": 3.0,
-    "PutSubscriptionFilter": 3.0,
-}
+DEFAULT_RATES = DEFAULT_RATE_LIMITS
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
                               "RequestLimitExceeded", "ServiceUnavailableException"})
 
@@ -97,18 +93,7 @@ class RateLimiter:
                 if code not in THROTTLING_CODES or attempt >= self.max_attempts:
                     raise
                 self.throttled += 1
-                self.sleep(random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1))))
+                self.sleep(Backoff(self.max_attempts, self.base_delay, self.max_delay).delay(attempt))
 
 
-def parse_rates(spec: Optional[str]) -> dict[str, float]:
-    """``"DescribeLogGroups=5,PutRetentionPolicy=3"`` -> rates over the defaults."""
-    rates = dict(DEFAULT_RATES)
-    for part in (spec or "").split(","):
-        if not part.strip():
-            continue
-        api, _, value = part.partition("=")
-        rate = float(value)
-        if rate <= 0:
-            raise ValueError(f"rate of {api.strip()} must be positive, got {value!r}")
-        rates[api.strip()] = rate
-    return rates
+parse_rates = parse_rate_limits

@@ -24,10 +24,12 @@ from typing import Any, Mapping
 
 from log_subscription import InvalidEvent, LogBatch
 
+from .contract import DEAD_LETTER_SOURCE
+
 SQS_MAX_MESSAGE_BYTES = 256 * 1024
 ATTRIBUTES_ROOM = 4 * 1024  # names, types and values of the attributes count towards the limit
 BODY_LIMIT = SQS_MAX_MESSAGE_BYTES - ATTRIBUTES_ROOM
-SOURCE = "log-shipper"
+SOURCE = DEAD_LETTER_SOURCE
 _MAX_ATTRIBUTE_CHARS = 1024
 
 

@@ -122,15 +122,3 @@ def decode_payload(event: Mapping[str, Any], *, strict_utf8: bool = True) -> Log
         (batch.events if isinstance(decoded, LogEvent) else batch.invalid).append(decoded)
     return batch
 
-
-def encode_payload(log_group: str, log_stream: str, events: list[Mapping[str, Any]], *,
-                   owner: str = "123456789012", message_type: str = DATA_MESSAGE,
-                   filters: tuple[str, ...] = ("log-constructs",)) -> dict[str, Any]:
-    """The Lambda event CloudWatch Logs would send for ``events`` (for tests and benchmarks)."""
-    import base64
-    import gzip
-
-    body = {"messageType": message_type, "owner": owner, "logGroup": log_group, "logStream": log_stream,
-            "subscriptionFilters": list(filters), "logEvents": list(events)}
-    data = base64.b64encode(gzip.compress(json.dumps(body).encode("utf-8"))).decode("ascii")
-    return {"awslogs": {"data": data}}

@@ -19,7 +19,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import random
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from collections import deque
 from typing import Any, Optional, Sequence
 
 from .formatter import JsonFormatter
+from .retry import EQUAL, Backoff
 
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 _LIVE_HANDLERS: "weakref.WeakSet[BackgroundHandler]" = weakref.WeakSet()
@@ -135,6 +135,8 @@ class BackgroundHandler(logging.Handler):
         self.flush_seconds = float(flush_seconds if flush_seconds is not None else 1.0)
         self.flush_timeout_seconds = float(flush_timeout_seconds if flush_timeout_seconds is not None else 10.0)
         self.retry_max_seconds = float(retry_max_seconds if retry_max_seconds is not None else 30.0)
+        # After n failed sends in a row: between half and all of min(retry_max_seconds, 2**(n-1) s).
+        self._pause = Backoff(max_attempts=1, base_s=1.0, max_s=self.retry_max_seconds, jitter=EQUAL)
         if self.max_queue_records < 1 or self.batch_records < 1 or self.flush_seconds <= 0:
             raise ValueError("max_queue_records and batch_records must be >= 1 and flush_seconds > 0")
         self.quiet_loggers = tuple(quiet_loggers if quiet_loggers is not None else QUIET_LOGGERS)
@@ -326,8 +328,7 @@ class BackgroundHandler(logging.Handler):
                     retry_at = 0.0
                 else:
                     failures += 1
-                    pause = min(self.retry_max_seconds, 0.5 * 2 ** min(failures, 16))
-                    retry_at = time.monotonic() + random.uniform(pause / 2, pause)
+                    retry_at = time.monotonic() + self._pause.delay(failures)
             for done in waiters:
                 done.set()
             if closing:

@@ -7,19 +7,15 @@ regions accept more). Sequence tokens are no longer needed and are not sent.
 """
 from __future__ import annotations
 
-import random
-import time
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from .firehose import RETRYABLE_ERROR_CODES, BatchResult, _retryable
+from .firehose import BatchResult
 
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD_BYTES = 26
 MAX_EVENT_BYTES = 256 * 1024  # message + overhead
 MAX_BATCH_SPAN_MS = 24 * 60 * 60 * 1000
-RETRYABLE_LOGS_CODES = RETRYABLE_ERROR_CODES | {"ServiceUnavailable", "InternalFailure", "Throttling",
-                                                 "LimitExceededException", "InternalServerError"}
 
 
 class LogEvent(NamedTuple):
@@ -88,51 +84,29 @@ def rejected_indexes(response: dict[str, Any], count: int) -> set[int]:
     return rejected
 
 
-def put_log_events(
-    client: Any,
-    log_group_name: str,
-    log_stream_name: str,
-    events: list[LogEvent],
-    *,
-    max_attempts: int = 5,
-    base_delay: float = 0.1,
-    max_delay: float = 5.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> BatchResult:
+def put_log_events(client: Any, log_group_name: str, log_stream_name: str, events: list[LogEvent]) -> BatchResult:
     """Send one batch (already within the limits); create the group/stream on ResourceNotFound.
 
-    Throttling, 5xx answers and broken connections are retried with full-jitter backoff (the same
-    rules as ``put_record_batch``); other errors propagate. The
-    events the service rejects for their age are counted in ``BatchResult.last_errors`` and
-    returned in ``failed`` only when every attempt failed (rejected events are never retried:
-    they can never succeed). ``delivered`` counts accepted events.
+    A failed call (throttling, a 5xx, a broken connection) is botocore's to retry: give the client
+    ``Config(retries={"mode": "standard", ...})``; what it still raises propagates. The events the
+    service rejects for their age are counted in ``BatchResult.last_errors`` and never retried
+    (they can never succeed). ``delivered`` counts accepted events.
     """
     result = BatchResult()
     payload = [{"timestamp": e.timestamp, "message": e.message.decode("utf-8", errors="replace")} for e in events]
-    created = False
-    attempt = 0
-    while attempt < max_attempts:
-        if attempt:
-            sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
+
+    def put() -> dict[str, Any]:
         result.calls += 1
-        try:
-            response = client.put_log_events(logGroupName=log_group_name, logStreamName=log_stream_name,
-                                             logEvents=payload)
-        except Exception as error:
-            code = _error_code(error)
-            if code == "ResourceNotFoundException" and not created:
-                ensure_stream(client, log_group_name, log_stream_name)
-                created = True
-                continue  # not an attempt: the stream did not exist yet
-            reason = _retryable(error) or (code if code in RETRYABLE_LOGS_CODES else None)
-            if reason is None:
-                raise
-            result.last_errors = [reason]
-            attempt += 1
-            continue
-        rejected = rejected_indexes(response, len(events))
-        result.delivered = len(events) - len(rejected)
-        result.last_errors = [f"rejected:{len(rejected)}"] if rejected else []
-        return result
-    result.failed = [e.message for e in events]
+        return client.put_log_events(logGroupName=log_group_name, logStreamName=log_stream_name, logEvents=payload)
+
+    try:
+        response = put()
+    except Exception as error:
+        if _error_code(error) != "ResourceNotFoundException":
+            raise
+        ensure_stream(client, log_group_name, log_stream_name)
+        response = put()
+    rejected = rejected_indexes(response, len(events))
+    result.delivered = len(events) - len(rejected)
+    result.last_errors = [f"rejected:{len(rejected)}"] if rejected else []
     return result

@@ -7,32 +7,23 @@ flagged, never dropped.
 from __future__ import annotations
 
 import json
-import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
+
+from .retry import Backoff, retry_pending
 
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_RECORD_BYTES = 1000 * 1024
 TRUNCATION_MARK = "...[truncated]"
-RETRYABLE_ERROR_CODES = frozenset({"ServiceUnavailableException", "ThrottlingException", "InternalFailure"})
-
-
-def _retryable(error: Exception) -> str | None:
-    """The reason to retry a failed call (throttling, a 5xx, a broken connection), or None."""
-    response = getattr(error, "response", None)
-    if isinstance(response, Mapping):  # botocore ClientError, without importing botocore here
-        code = response.get("Error", {}).get("Code", "")
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        if code in RETRYABLE_ERROR_CODES or status >= 500:
-            return code or f"HTTP {status}"
-        return None
-    # botocore's ConnectionError / HTTPClientError (connect or read timeout, connection reset).
-    names = {cls.__name__ for cls in type(error).__mro__}
-    if names & {"ConnectionError", "HTTPClientError"} and type(error).__module__.startswith("botocore"):
-        return type(error).__name__
-    return None
+PUT_MAX_ATTEMPTS = 5
+# Firehose answers "ServiceUnavailableException: Slow down." when a stream's throughput is
+# exceeded; botocore's standard mode retries it only with a 5xx status, so a call refused with it
+# counts here as every record of the call failed.
+SLOW_DOWN_CODES = frozenset({"ServiceUnavailableException"})
+# Re-sending failed records: full jitter from 0.1 s, at most 5 s between attempts.
+PUT_BACKOFF = Backoff(max_attempts=PUT_MAX_ATTEMPTS, base_s=0.1, max_s=5.0)
 
 
 def _dumps(document: Mapping[str, Any]) -> bytes:
@@ -99,50 +90,41 @@ def put_record_batch(
     stream_name: str,
     records: list[bytes],
     *,
-    max_attempts: int = 5,
-    base_delay: float = 0.1,
-    max_delay: float = 5.0,
+    backoff: Optional[Backoff] = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchResult:
     """Send one batch; re-send only the records Firehose reports as failed, with full-jitter backoff.
 
-    Throttling of the whole call (a ``ClientError`` with a retryable code or a 5xx status) and a
-    broken connection (botocore's ``ConnectionError``/``HTTPClientError``) are retried the same way;
-    any other error propagates. Records still failing after ``max_attempts`` are returned in
-    ``failed``, for the caller to keep (fail the invocation, re-queue) — never dropped here.
+    A failed whole call (throttling, a 5xx, a broken connection) is botocore's to retry: give the
+    client ``Config(retries={"mode": "standard", ...})``; what it still raises propagates, except
+    Firehose's "slow down" (:data:`SLOW_DOWN_CODES`), retried here like failed records. Records
+    still failing after ``backoff.max_attempts`` calls are returned in ``failed``, for the caller to
+    keep (fail the invocation, re-queue) — never dropped here.
     """
     result = BatchResult()
-    pending = records
-    for attempt in range(max_attempts):
-        if attempt:
-            sleep(random.uniform(0, min(max_delay, base_delay * 2**attempt)))
-        result.calls += 1
+
+    def send(pending: list[bytes]) -> list[bytes]:
         try:
-            response = client.put_record_batch(
-                DeliveryStreamName=stream_name, Records=[{"Data": data} for data in pending]
-            )
+            response = client.put_record_batch(DeliveryStreamName=stream_name,
+                                               Records=[{"Data": data} for data in pending])
         except Exception as error:
-            reason = _retryable(error)
-            if reason is None:
+            code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+            if code not in SLOW_DOWN_CODES:
                 raise
-            result.last_errors = [reason]
-            continue
+            result.last_errors = [code]
+            return pending
         if not response.get("FailedPutCount"):
             result.delivered += len(pending)
-            pending = []
-            break
+            result.last_errors = []
+            return []
         answers = response.get("RequestResponses") or []
         if len(answers) != len(pending):  # cannot tell which failed: re-send them all (at least once)
             result.last_errors = [f"{len(answers)} responses for {len(pending)} records"]
-            continue
-        retry = []
-        errors = []
-        for data, answer in zip(pending, answers):
-            if answer.get("ErrorCode"):
-                retry.append(data)
-                errors.append(answer["ErrorCode"])
+            return pending
+        retry = [data for data, answer in zip(pending, answers) if answer.get("ErrorCode")]
         result.delivered += len(pending) - len(retry)
-        result.last_errors = errors
-        pending = retry
-    result.failed = pending
+        result.last_errors = [answer["ErrorCode"] for answer in answers if answer.get("ErrorCode")]
+        return retry
+
+    result.failed, result.calls = retry_pending(send, records, backoff or PUT_BACKOFF, sleep=sleep)
     return result

@@ -163,9 +163,6 @@ class CloudWatchLogsHandler(BackgroundHandler):
                 result = put_log_events(self.client, self.log_group_name, self.log_stream_name, batch)
             except Exception as error:
                 raise DestinationError(error, self._requeue(batches[index:])) from error
-            if result.failed:
-                raise DestinationError(f"PutLogEvents failing: {', '.join(result.last_errors)}",
-                                       self._requeue(batches[index:]))
             self.delivered_records += result.delivered
             self.rejected_records += len(batch) - result.delivered
         return []

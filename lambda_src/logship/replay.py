@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Optional, Sequence
 
-from .firehose import iter_batches, put_record_batch
+from .firehose import PUT_MAX_ATTEMPTS, iter_batches, put_record_batch
 
 _DECODER = json.JSONDecoder()
 
@@ -91,6 +91,7 @@ class ReplayResult:
     unreadable_objects: list[str] = field(default_factory=list)
     failed: list[bytes] = field(default_factory=list)
     calls: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
 def replay(s3: Any, firehose: Any, *, bucket: str, stream: str, start: datetime, end: datetime,
@@ -120,7 +121,13 @@ def replay(s3: Any, firehose: Any, *, bucket: str, stream: str, start: datetime,
     if dry_run:
         return result
     for batch in iter_batches(selected):
-        sent = put_record_batch(firehose, stream, batch, **retry)
+        try:
+            sent = put_record_batch(firehose, stream, batch, **retry)
+        except Exception as error:  # the call failed after botocore's retries: keep the batch
+            result.calls += 1
+            result.errors.append(f"{type(error).__name__}: {error}")
+            result.failed.extend(batch)
+            continue
         result.calls += sent.calls
         result.replayed += sent.delivered
         result.failed.extend(sent.failed)
@@ -141,13 +148,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"--end ({args.end.isoformat()}) must be after --start ({args.start.isoformat()})")
 
     import boto3  # here, so the pure functions above need no AWS SDK
+    from botocore.config import Config
 
-    result = replay(boto3.client("s3"), boto3.client("firehose"), bucket=args.bucket, stream=args.stream,
+    # botocore retries failed whole calls (throttling, 5xx, broken connections); put_record_batch
+    # re-sends the records a successful call reports as failed.
+    firehose = boto3.client("firehose", config=Config(retries={"mode": "standard",
+                                                               "total_max_attempts": PUT_MAX_ATTEMPTS}))
+    result = replay(boto3.client("s3"), firehose, bucket=args.bucket, stream=args.stream,
                     start=args.start, end=args.end, prefix=args.prefix, dry_run=args.dry_run)
     print(json.dumps({"objects": result.objects, "records": result.records, "in_range": result.in_range,
                       "replayed": result.replayed, "without_timestamp": result.without_timestamp,
                       "unreadable_objects": result.unreadable_objects, "failed": len(result.failed),
-                      "put_record_batch_calls": result.calls, "dry_run": args.dry_run}, indent=2))
+                      "errors": result.errors[:10], "put_record_batch_calls": result.calls, "dry_run": args.dry_run}, indent=2))
     if result.failed:
         with open(args.failed_out, "wb") as out:
             out.writelines(result.failed)

@@ -10,10 +10,14 @@ from typing import Any, Mapping
 
 import boto3
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import documents, props, reconcile
-from .signed_http import RetryPolicy, SetupError, SignedClient
+from logship.retry import Backoff
+
+from .contract import PHYSICAL_ID_SUFFIX, SetupConfig
+from .signed_http import SetupError, SignedClient
 
 logger = Logger()
 # botocore logs response bodies at DEBUG, GetSecretValue's included: keep it at INFO whatever the
@@ -22,7 +26,6 @@ logging.getLogger("botocore").setLevel(logging.INFO)
 session = boto3.Session()
 secrets = boto3.client("secretsmanager")
 
-PHYSICAL_ID_SUFFIX = "opensearch-setup"
 
 
 def read_secret(secret_arn: str) -> tuple[str, str]:
@@ -39,22 +42,20 @@ def physical_id(properties: Mapping[str, Any]) -> str:
 
 
 def _client(settings: props.SetupSettings, environ: Mapping[str, str]) -> SignedClient:
-    retry = RetryPolicy(
-        max_attempts=int(environ.get("OPENSEARCH_SETUP_MAX_ATTEMPTS", "8")),
-        base_seconds=float(environ.get("OPENSEARCH_SETUP_BACKOFF_SECONDS", "1.0")),
-    )
+    config = SetupConfig.from_environment(environ)
+    retry = Backoff(max_attempts=config.max_attempts, base_s=config.backoff_seconds, max_s=20.0)
     return SignedClient(
         settings.base_url,
         settings.region,
         session.get_credentials,
         retry=retry,
-        timeout=float(environ.get("OPENSEARCH_SETUP_TIMEOUT_SECONDS", "20")),
+        timeout=config.timeout_seconds,
         log=lambda message: logger.info(message),
     )
 
 
 @logger.inject_lambda_context(log_event=False)
-def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     request_type = event.get("RequestType")
     properties = event.get("ResourceProperties") or {}
     resource_id = event.get("PhysicalResourceId") or physical_id(properties)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
+from .contract import ENV_ALLOW_ENDPOINT_OVERRIDE
 from .signed_http import SetupError
 
-ENDPOINT_OVERRIDE_ENV = "OPENSEARCH_SETUP_ALLOW_ENDPOINT_OVERRIDE"
+ENDPOINT_OVERRIDE_ENV = ENV_ALLOW_ENDPOINT_OVERRIDE
 
 
 @dataclass(frozen=True)

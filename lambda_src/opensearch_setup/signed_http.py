@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import random
 import socket
 import ssl
 import time
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from logship.retry import Backoff
 
 SERVICE = "es"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -47,17 +47,6 @@ def _excerpt(body: bytes) -> str:
     return text if len(text) <= MAX_ERROR_BODY else text[:MAX_ERROR_BODY] + "..."
 
 
-@dataclass
-class RetryPolicy:
-    max_attempts: int = 8
-    base_seconds: float = 1.0
-    max_seconds: float = 20.0
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2**attempt)] for the ``attempt``-th retry (1-based)."""
-        return random.uniform(0, min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1)))
-
-
 class SignedClient:
     """Talks JSON to one domain; every request is signed with SigV4 for the service ``es``.
 
@@ -70,7 +59,7 @@ class SignedClient:
         region: str,
         credentials: Callable[[], Any],
         *,
-        retry: Optional[RetryPolicy] = None,
+        retry: Optional[Backoff] = None,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         log: Optional[Callable[[str], None]] = None,
@@ -84,7 +73,7 @@ class SignedClient:
         self._port = parts.port
         self.region = region
         self._credentials = credentials
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or Backoff(max_attempts=8, base_s=1.0, max_s=20.0)
         self._timeout = timeout
         self._sleep = sleep
         self._log = log or (lambda message: None)

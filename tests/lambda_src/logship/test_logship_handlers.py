@@ -24,7 +24,7 @@ from logship.cloudwatch import EVENT_OVERHEAD_BYTES
 from tests.support.emulator import ACCOUNT, Emulator
 from tests.support.fault_proxy import Response, json_error
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STREAM = "app-logs"
 BUCKET = "app-logs-backup"
 GROUP = "/applications/shop"

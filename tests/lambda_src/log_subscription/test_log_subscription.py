@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from log_subscription import CONTROL_MESSAGE, PayloadError, decode_payload, encode_payload
+from log_subscription import CONTROL_MESSAGE, PayloadError, decode_payload
+from tests.support.subscription import encode_payload
 
 
 def _raw(data: bytes) -> dict:

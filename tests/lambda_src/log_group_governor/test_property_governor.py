@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-events = pytest.importorskip("log_group_governor.events", reason="the governor has not landed on this branch yet")
-planning = pytest.importorskip("log_group_governor.planning")
+from log_group_governor import events, planning
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ACCOUNT, REGION = "111122223333", "eu-west-1"

@@ -15,7 +15,8 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from log_subscription import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, CONTROL_MESSAGE, DATA_MESSAGE, LogBatch, LogEvent, PayloadError, decode_payload, encode_payload
+from log_subscription import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, CONTROL_MESSAGE, DATA_MESSAGE, LogBatch, LogEvent, PayloadError, decode_payload
+from tests.support.subscription import encode_payload
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from log_subscription import CONTROL_MESSAGE, encode_payload
+from log_subscription import CONTROL_MESSAGE
+from tests.support.subscription import encode_payload
 from tests.support.alerts import FakeContext, create_resources, destination_record, drain, log_event, scan
 from tests.support.webhook import WebhookServer
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from log_subscription import LogBatch, LogEvent, PayloadError, decode_payload, encode_payload
+from log_subscription import LogBatch, LogEvent, PayloadError, decode_payload
+from tests.support.subscription import encode_payload
 
-process = pytest.importorskip("log_alerts.process", reason="the alerts function has not landed on this branch yet")
-from log_alerts.config import Config  # noqa: E402
-from log_alerts.items import MAX_STORED_MESSAGE_CHARS, to_item  # noqa: E402
-from log_alerts.redaction import Redactor  # noqa: E402
-from log_alerts.slack import render  # noqa: E402
+from log_alerts import process
+from log_alerts.contract import AlertsConfig as Config
+from log_alerts.items import MAX_STORED_MESSAGE_CHARS, to_item
+from log_alerts.redaction import Redactor
+from log_alerts.slack import render
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MARKERS = ("CRITICAL", "ALERT")

@@ -14,11 +14,11 @@ import pytest
 
 from log_shipper import handler as shipper
 from log_shipper.dead_letter import join_parts
-from log_subscription import encode_payload
+from tests.support.subscription import encode_payload
 from logship.firehose import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES
 from tests.support.fault_proxy import Request, Response, json_error
 
-SAMPLES = Path(__file__).resolve().parents[1] / "events" / "cloudwatch_logs"
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "cloudwatch_logs"
 STREAM = "app-logs"
 BUCKET = "app-logs-delivered"
 QUEUE = "log-shipper-dlq"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from botocore.credentials import Credentials
 
-from opensearch_setup.signed_http import RetryPolicy, SetupError, SignedClient
+from logship.retry import Backoff
+from opensearch_setup.signed_http import SetupError, SignedClient
 from tests.support.opensearch_stub import OpenSearchStub
 
 KEYS = {"AKIDEXAMPLE": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
@@ -20,7 +21,7 @@ def client_for(stub: OpenSearchStub, *, secret: str = KEYS["AKIDEXAMPLE"], attem
                sleeps: list | None = None) -> SignedClient:
     credentials = Credentials("AKIDEXAMPLE", secret, "session-token")
     return SignedClient(stub.url, "eu-west-1", lambda: credentials,
-                        retry=RetryPolicy(max_attempts=attempts, base_seconds=0.5, max_seconds=2.0),
+                        retry=Backoff(max_attempts=attempts, base_s=0.5, max_s=2.0),
                         sleep=(sleeps.append if sleeps is not None else lambda s: None), timeout=5)
 
 

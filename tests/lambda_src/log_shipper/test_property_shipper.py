@@ -13,14 +13,14 @@ import gzip
 import json
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from log_subscription import DATA_MESSAGE, PayloadError, decode_payload, encode_payload
+from log_subscription import DATA_MESSAGE, PayloadError, decode_payload
+from tests.support.subscription import encode_payload
 
-transform = pytest.importorskip("log_shipper.transform", reason="the log shipper has not landed on this branch yet")
-firehose = pytest.importorskip("logship.firehose")
+from log_shipper import transform
+from logship import firehose
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MAX_TIMESTAMP_MS = 253_402_300_799_999

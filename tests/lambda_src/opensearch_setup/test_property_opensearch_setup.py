@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-props = pytest.importorskip("opensearch_setup.props", reason="the OpenSearch set-up has not landed on this branch yet")
-documents = pytest.importorskip("opensearch_setup.documents")
-from opensearch_setup.signed_http import SetupError  # noqa: E402
+from opensearch_setup import documents, props
+from opensearch_setup.signed_http import SetupError
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,15 +7,19 @@ import hashlib
 import json
 from pathlib import Path
 
+import botocore.session
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.retries import standard
 
 from log_shipper import dead_letter
 from log_shipper.transform import STRUCTURE_LIMIT, document, iso_timestamp, text_level, to_records
-from log_subscription import LogBatch, LogEvent, PayloadError, decode_payload, encode_payload
-from logship.firehose import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, _retryable, iter_batches
+from log_subscription import LogBatch, LogEvent, PayloadError, decode_payload
+from tests.support.subscription import encode_payload
+from logship.firehose import MAX_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, iter_batches
 
-SAMPLES = Path(__file__).resolve().parents[1] / "events" / "cloudwatch_logs"
+SAMPLES = Path(__file__).resolve().parents[2] / "events" / "cloudwatch_logs"
 MIB = 1024 * 1024
 
 
@@ -398,7 +402,19 @@ def test_invalid_events_are_packed_in_as_few_messages_as_fit():
     assert letters[0].attributes["reason"] == "event lacks timestamp"
 
 
-# --- which failures put_record_batch retries --------------------------------------------------
+# --- which failures of a PutRecordBatch call are retried (botocore's standard mode) -----------
+
+def _retryable(error: Exception) -> str | None:
+    """Why botocore's standard retry mode, which the shipper's Firehose client uses, retries ``error``."""
+    operation = botocore.session.get_session().get_service_model("firehose").operation_model("PutRecordBatch")
+    if isinstance(error, ClientError):
+        status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        context = standard.RetryContext(attempt_number=1, operation_model=operation, parsed_response=error.response,
+                                        http_response=AWSResponse("https://firehose", status, {}, None))
+    else:
+        context = standard.RetryContext(attempt_number=1, operation_model=operation, caught_exception=error)
+    return type(error).__name__ if standard.StandardRetryConditions().is_retryable(context) else None
+
 
 def client_error(code: str, status: int) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 
-from log_alerts.config import Config
+from log_alerts.contract import AlertsConfig as Config
 from log_alerts.items import Alert, cut, flags_of, to_item
 from log_alerts.process import Outcome, extract, unwrap_destination_record
 from log_alerts.redaction import Redactor
 from log_alerts.routing import Route
 from log_alerts.store import MAX_WRITE_ITEMS, chunks
-from log_subscription import decode_payload, encode_payload
+from log_subscription import decode_payload
+from tests.support.subscription import encode_payload
 
 ALERT = Alert(log_id="1", epoch_ms=1_751_191_260_123, marker="CRITICAL", message="m", text="m", app_name="orders",
               log_group="/aws/lambda/orders", log_stream="s", account="123456789012", channel="#oncall")

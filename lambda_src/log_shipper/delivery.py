@@ -1,0 +1,211 @@
+"""Shipping one subscription payload: decode, transform, dead-letter what is invalid, deliver (no globals).
+
+:class:`Shipper` holds what one execution environment shares between invocations: the Firehose
+and SQS clients (injected), the configuration and the :class:`ProgressCache`. The handler builds
+it; tests and benchmarks build their own against the emulator.
+
+Delivery is at least once. The progress cache remembers, per payload (sha256 of ``awslogs.data``),
+which events a failed invocation already delivered and whether its invalid events were
+dead-lettered, so Lambda's retry of the same payload in the same execution environment sends only
+the rest. Each document carries the CloudWatch event ``id``, which identifies duplicates.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from log_subscription import PayloadError, decode_payload
+from logship.firehose import iter_batches, put_record_batch
+from logship.retry import Backoff
+
+from . import contract as c
+from .dead_letter import DeadLetter, event_letters, payload_letters
+from .transform import Records, to_records
+
+REMEMBERED_PAYLOADS = 64
+
+
+class DeliveryError(RuntimeError):
+    """Some records could not be delivered: the invocation fails so that Lambda retries it."""
+
+
+@dataclass
+class Progress:
+    """What a failed invocation already did, for Lambda's retry of the same payload."""
+
+    delivered: set[str] = field(default_factory=set)
+    dead_lettered: bool = False
+
+    @property
+    def retried(self) -> bool:
+        return bool(self.delivered or self.dead_lettered)
+
+
+class ProgressCache:
+    """The progress of the last ``size`` payloads whose invocation failed (oldest forgotten first)."""
+
+    def __init__(self, size: int = REMEMBERED_PAYLOADS) -> None:
+        self.size = size
+        self._entries: "OrderedDict[str, Progress]" = OrderedDict()
+
+    @staticmethod
+    def key(event: Mapping[str, Any]) -> str:
+        return hashlib.sha256(event["awslogs"]["data"].encode("utf-8", "surrogatepass")).hexdigest()
+
+    def take(self, key: str) -> Progress:
+        return self._entries.pop(key, None) or Progress()
+
+    def keep(self, key: str, progress: Progress) -> None:
+        self._entries[key] = progress
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _no_metrics(name: str, value: int) -> None:
+    pass
+
+
+@dataclass
+class Shipper:
+    """Ships subscription payloads to ``config.delivery_stream_name``; see the module docstring.
+
+    :param firehose: a boto3 Firehose client (botocore retries failed whole calls).
+    :param sqs: a boto3 SQS client for the dead-letter queue.
+    :param count: ``count(metric_name, value)``, called for each non-zero count.
+    """
+
+    firehose: Any
+    sqs: Any
+    config: c.ShipperConfig
+    progress: ProgressCache = field(default_factory=ProgressCache)
+    log: Any = field(default_factory=lambda: logging.getLogger("log_shipper"))
+    count: Callable[[str, int], None] = _no_metrics
+    backoff: Backoff = field(default_factory=lambda: Backoff(max_attempts=c.PUT_MAX_ATTEMPTS))
+
+    def _count(self, name: str, value: int) -> None:
+        if value:
+            self.count(name, value)
+
+    def _send(self, letters: list[DeadLetter]) -> None:
+        for letter in letters:
+            self.sqs.send_message(**letter.send_message_kwargs(self.config.dead_letter_queue_url))
+
+    def _dead_letter_payload(self, event: Any, error: Exception) -> dict[str, Any]:
+        stage = error.stage if isinstance(error, PayloadError) else "undecodable"
+        letters = payload_letters(event, stage=stage, reason=str(error))
+        self.log.error("Undecodable subscription payload: sent as received to the dead-letter queue",
+                       extra={"stage": stage, "reason": str(error), "dead_letter_messages": len(letters)})
+        self._send(letters)
+        self._count(c.METRIC_PAYLOADS_DEAD_LETTERED, 1)
+        return {"status": "dead-lettered", "stage": stage, "dead_letter_messages": len(letters)}
+
+    def ship(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Ship one subscription payload; raises :class:`DeliveryError` when records stay undelivered."""
+        try:
+            batch = decode_payload(event, strict_utf8=False)
+        except Exception as error:  # PayloadError, or a shape the decoder did not foresee
+            return self._dead_letter_payload(event, error)
+        if hasattr(self.log, "append_keys"):
+            self.log.append_keys(log_group=batch.log_group, log_stream=batch.log_stream)
+        if batch.is_control:
+            self.log.info("Dropped a CONTROL_MESSAGE (CloudWatch Logs checking the subscription)")
+            self._count(c.METRIC_CONTROL_MESSAGES_DROPPED, 1)
+            return {"status": "control-message"}
+        if not batch.events and not batch.invalid:
+            self.log.info("Subscription payload with empty logEvents: nothing to ship")
+            self._count(c.METRIC_EMPTY_PAYLOADS, 1)
+            return {"status": "empty", "events": 0}
+
+        key = self.progress.key(event)
+        progress = self.progress.take(key)
+        retried = progress.retried
+        pending = [e for e in batch.events if e.id not in progress.delivered]
+        out = to_records(batch, pending)
+        self._count(c.METRIC_EVENTS_RECEIVED, len(batch.events) + len(batch.invalid))
+        try:
+            dead_lettered = self._dead_letter_events(batch, out, progress)
+        except Exception:
+            self.progress.keep(key, progress)
+            raise
+        self._warn_about(out)
+
+        failed_ids, calls, errors = self._deliver(out.records, progress)
+        delivered = len(out.records) - len(failed_ids)
+        self._count(c.METRIC_RECORDS_DELIVERED, delivered)
+        self._count(c.METRIC_PUT_RECORD_BATCH_CALLS, calls)
+        summary = {"events": len(batch.events) + len(batch.invalid), "delivered": delivered,
+                   "already_delivered": len(batch.events) - len(pending), "dead_lettered": dead_lettered,
+                   "truncated": out.truncated, "put_record_batch_calls": calls, "retry": retried}
+        stream = self.config.delivery_stream_name
+        if failed_ids:
+            self._count(c.METRIC_RECORDS_FAILED, len(failed_ids))
+            self.progress.keep(key, progress)
+            self.log.error(
+                "Records not delivered to Firehose after retries: failing the invocation so that Lambda "
+                "retries it and then keeps it in the on-failure destination",
+                extra={**summary, "failed": len(failed_ids), "errors": errors[:10], "stream": stream},
+            )
+            raise DeliveryError(f"{len(failed_ids)} of {len(out.records)} records not delivered to {stream}: "
+                                f"{'; '.join(errors[:3]) or 'unknown error'}")
+        self.log.info("Shipped log events", extra=summary)
+        return {"status": "shipped", **summary}
+
+    def _dead_letter_events(self, batch: Any, out: Records, progress: Progress) -> int:
+        if not out.invalid or progress.dead_lettered:
+            return 0
+        letters = event_letters(batch, out.invalid)
+        self.log.warning("Invalid log events sent to the dead-letter queue; the valid ones are shipped",
+                         extra={"invalid_events": len(out.invalid),
+                                "reasons": sorted({i.reason for i in out.invalid})[:10]})
+        self._send(letters)
+        progress.dead_lettered = True
+        self._count(c.METRIC_EVENTS_DEAD_LETTERED, len(out.invalid))
+        return len(out.invalid)
+
+    def _warn_about(self, out: Records) -> None:
+        if out.truncated:
+            self.log.warning("Oversized log events truncated to fit one Firehose record (flagged `truncated`)",
+                             extra={"truncated_events": out.truncated})
+        if out.invalid_utf8:
+            self.log.warning("Log events with bytes that are not UTF-8 (flagged `invalid_utf8`, original bytes "
+                             "in `message_base64`)", extra={"invalid_utf8_events": out.invalid_utf8})
+        self._count(c.METRIC_EVENTS_TRUNCATED, out.truncated)
+
+    def _deliver(self, records: list[tuple[str, bytes]], progress: Progress) -> tuple[list[str], int, list[str]]:
+        """Send the records; returns the ids not delivered, the number of calls and the errors seen."""
+        failed_ids: list[str] = []
+        errors: list[str] = []
+        calls = 0
+        offset = 0
+        broken = False
+        for chunk in iter_batches(data for _, data in records):
+            ids = [event_id for event_id, _ in records[offset:offset + len(chunk)]]
+            offset += len(chunk)
+            if broken:  # the stream refused a whole call: do not hammer it with the rest
+                failed_ids.extend(ids)
+                continue
+            try:
+                result = put_record_batch(self.firehose, self.config.delivery_stream_name, chunk,
+                                          backoff=self.backoff)
+            except Exception as error:  # after botocore's retries; stream missing, access denied, ...
+                broken = True
+                calls += 1
+                errors.append(f"{type(error).__name__}: {error}")
+                failed_ids.extend(ids)
+                continue
+            calls += result.calls
+            failed = set(result.failed)
+            for event_id, data in zip(ids, chunk):
+                if data in failed:
+                    failed_ids.append(event_id)
+                else:
+                    progress.delivered.add(event_id)
+            if result.failed:
+                errors.extend(sorted(set(result.last_errors)))
+        return failed_ids, calls, errors
