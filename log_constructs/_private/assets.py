@@ -19,11 +19,12 @@ LAMBDA_SRC = Path(str(resources.files("log_constructs") / "_lambda_src")).resolv
 
 # What each function package imports from lambda_src besides itself: whole packages, or single
 # modules (``package/module.py``). A packaging test checks every import of every asset resolves.
+_LOGSHIP_RETRY = ("logship/__init__.py", "logship/firehose.py", "logship/retry.py")
 SHARED_CODE: Mapping[str, Sequence[str]] = {
-    "log_shipper": ("log_subscription", "logship/__init__.py", "logship/firehose.py"),
+    "log_shipper": ("log_subscription", *_LOGSHIP_RETRY),
     "log_alerts": ("log_subscription",),
-    "log_group_governor": (),
-    "opensearch_setup": (),
+    "log_group_governor": _LOGSHIP_RETRY,
+    "opensearch_setup": _LOGSHIP_RETRY,
 }
 _NEVER = ("**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "**/pyproject.toml")
 
