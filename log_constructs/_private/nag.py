@@ -71,3 +71,10 @@ def arn_of(resource: IResource | IConstruct, suffix: str = "") -> str:
     stack = Stack.of(cfn)
     logical_id = stack.resolve(stack.get_logical_id(cfn))  # type: ignore[arg-type]
     return f"Resource::<{logical_id}.Arn>{suffix}"
+
+
+def acknowledge_no_rotation(secret: IConstruct, reason: str) -> None:
+    """Acknowledge, in every pack that checks it, that ``secret`` has no rotation function (and why)."""
+    acknowledge(secret, "SMG4", reason)
+    acknowledge_all(secret, {NIST_800_53_R5: "SecretsManagerRotationEnabled",
+                             HIPAA_SECURITY: "SecretsManagerRotationEnabled"}, reason=reason)
