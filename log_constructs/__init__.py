@@ -1,29 +1,38 @@
 """AWS CDK constructs for serverless logging on AWS.
 
-Only the public constructs are exported here; everything under ``_private`` is internal.
+The public API is what this module exports; everything under ``_private`` is internal.
 """
 __version__ = "0.2.0"
 
+from ._private.functions import ARCHITECTURE as LAMBDA_ARCHITECTURE
+from ._private.functions import RUNTIME as LAMBDA_RUNTIME
+from ._private.validation import PropError
 from .alerts import AlertRoute, LogAlerts
+from .app_logging import ApplicationLogging
 from .audit import AuditTrail
+from .dashboard import LoggingDashboard
+from .destinations import FirehoseLogDestination, KinesisLogDestination, LambdaLogDestination
+from .governor import LogGroupGovernor
 from .pipeline import LogPipeline
-from .dashboard import LoggingDashboard  # operability (issue 7)
+from .protocols import DashboardRow, ILogDestination, IMonitorable, LogDestinationConfig
 
 __all__ = [
     "__version__",
     "AlertRoute",
+    "ApplicationLogging",
     "AuditTrail",
+    "DashboardRow",
+    "FirehoseLogDestination",
+    "ILogDestination",
+    "IMonitorable",
+    "KinesisLogDestination",
+    "LAMBDA_ARCHITECTURE",
+    "LAMBDA_RUNTIME",
+    "LambdaLogDestination",
     "LogAlerts",
+    "LogDestinationConfig",
+    "LogGroupGovernor",
     "LogPipeline",
     "LoggingDashboard",
+    "PropError",
 ]
-
-# --- ApplicationLogging (issue 6) ---
-from .app_logging import ApplicationLogging  # noqa: E402
-
-__all__ += ["ApplicationLogging"]
-
-# --- LogGroupGovernor (issue 4) ---
-from .governor import LogGroupGovernor  # noqa: E402
-
-__all__ += ["LogGroupGovernor"]

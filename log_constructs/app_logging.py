@@ -9,10 +9,10 @@ already sets its own log group is reported (warning ``log-constructs:own-log-gro
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Protocol, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect, Token
+from aws_cdk import Annotations, Aspects, Duration, IAspect, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,7 +23,9 @@ from constructs import Construct, IConstruct
 from ._private import nag
 from ._private.functions import powertools_layer_arn, powertools_layer_supports
 from ._private.log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
+from ._private.metrics import function_row, graph_row, metric
 from ._private.validation import PropError, check, check_choice
+from .protocols import DashboardRow, ILogDestination
 
 NAME = "ApplicationLogging"
 OWN_LOG_GROUP_WARNING = "log-constructs:own-log-group"
@@ -38,28 +40,22 @@ _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _LOG_GROUP_NAME_PATTERN = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
 
 
-class LogDestination(Protocol):
-    """What ``ship_to`` and ``alerts`` need: a ``LogPipeline`` or a ``LogAlerts`` (duck-typed)."""
-
-    def add_log_group(self, log_group: logs.ILogGroup) -> Any: ...
-
-
-def _level(value: Any) -> Optional[str]:
+def _level(value: Union[str, lambda_.ApplicationLogLevel, lambda_.SystemLogLevel, None]) -> Optional[str]:
     """``"INFO"`` from ``"INFO"``, ``"info"`` or ``lambda_.ApplicationLogLevel.INFO``."""
     if value is None:
         return None
-    value = getattr(value, "value", value)
+    if isinstance(value, (lambda_.ApplicationLogLevel, lambda_.SystemLogLevel)):
+        value = value.value
     return value.upper() if isinstance(value, str) and not Token.is_unresolved(value) else value
 
 
 def _own_log_group(function: lambda_.Function) -> bool:
     """Whether the function's ``LoggingConfig`` already names a log group."""
-    config = function.node.default_child.logging_config  # type: ignore[union-attr]
-    if config is None:
-        return False
+    cfn = function.node.default_child
+    config = cfn.logging_config if isinstance(cfn, lambda_.CfnFunction) else None
     if isinstance(config, dict):
         return bool(config.get("logGroup") or config.get("log_group"))
-    return bool(getattr(config, "log_group", None))
+    return isinstance(config, lambda_.CfnFunction.LoggingConfigProperty) and bool(config.log_group)
 
 
 def _library_function(function: lambda_.Function) -> bool:
@@ -68,8 +64,8 @@ def _library_function(function: lambda_.Function) -> bool:
     scope = function.node.scope
     sibling = scope.node.try_find_child(f"{function.node.id}LogGroup") if scope is not None else None
     cfn = sibling.node.default_child if sibling is not None else None
-    name = getattr(cfn, "log_group_name", None)
-    return isinstance(name, str) and name.startswith(LIBRARY_LOG_GROUP_PREFIX)
+    return (isinstance(cfn, logs.CfnLogGroup) and isinstance(cfn.log_group_name, str)
+            and cfn.log_group_name.startswith(LIBRARY_LOG_GROUP_PREFIX))
 
 
 @jsii.implements(IAspect)
@@ -108,7 +104,7 @@ class ApplicationLogging(Construct):
     :param application_name: name of the application; the default service name, metrics namespace
         and log group name derive from it. Default: the construct id.
     :param log_group_name: name of the shared log group. Default: ``/applications/<application_name>``.
-    :param retention: how long the log group keeps events. Default: ``logs.RetentionDays.ONE_MONTH``.
+    :param log_retention: how long the log group keeps events. Default: ``logs.RetentionDays.ONE_MONTH``.
     :param encryption_key: KMS key of the log group. Default: - the stack's log groups key of this
         library (rotation on, usable by CloudWatch Logs of this account and region only).
     :param application_log_level: Lambda's application log level (``TRACE``, ``DEBUG``, ``INFO``,
@@ -119,10 +115,10 @@ class ApplicationLogging(Construct):
     :param functions: functions to apply to now. Default: - none.
     :param scopes: constructs whose functions (all of them, also those added later) get applied to,
         through an Aspect. Default: - none.
-    :param ship_to: a ``LogPipeline`` (anything with ``add_log_group(log_group)``) that receives the
-        application's log group. Default: - not shipped.
-    :param alerts: a ``LogAlerts`` (anything with ``add_log_group(log_group)``) that watches the
-        application's log group. Default: - no alerts.
+    :param ship_to: an ``ILogDestination`` (a ``LogPipeline``, or an adapter of ``log_constructs.destinations``)
+        that receives the application's log group. Default: - not shipped.
+    :param alerts: an ``ILogDestination`` (a ``LogAlerts``) that watches the application's log group.
+        Default: - no alerts.
     :param powertools_layer: add the Powertools layer to Python functions. Default: ``True``.
     """
 
@@ -133,7 +129,7 @@ class ApplicationLogging(Construct):
         *,
         application_name: Optional[str] = None,
         log_group_name: Optional[str] = None,
-        retention: Optional[logs.RetentionDays] = None,
+        log_retention: Optional[logs.RetentionDays] = None,
         encryption_key: Optional[kms.IKey] = None,
         application_log_level: Union[str, lambda_.ApplicationLogLevel, None] = None,
         system_log_level: Union[str, lambda_.SystemLogLevel, None] = None,
@@ -141,8 +137,8 @@ class ApplicationLogging(Construct):
         metrics_namespace: Optional[str] = None,
         functions: Optional[Sequence[lambda_.IFunction]] = None,
         scopes: Optional[Sequence[IConstruct]] = None,
-        ship_to: Optional[LogDestination] = None,
-        alerts: Optional[LogDestination] = None,
+        ship_to: Optional[ILogDestination] = None,
+        alerts: Optional[ILogDestination] = None,
         powertools_layer: Optional[bool] = None,
     ) -> None:
         super().__init__(scope, id)
@@ -158,7 +154,7 @@ class ApplicationLogging(Construct):
         self.log_group: logs.LogGroup = secure_log_group(
             self,
             "LogGroup",
-            retention=retention or logs.RetentionDays.ONE_MONTH,
+            retention=log_retention or logs.RetentionDays.ONE_MONTH,
             log_group_name=log_group_name,
             encryption_key=encryption_key,
         )
@@ -170,12 +166,13 @@ class ApplicationLogging(Construct):
             self.apply_to(target)
         self.ship_to = ship_to
         self.alerts = alerts
+        self.alarms: list[cloudwatch.Alarm] = []
         if ship_to is not None:
             ship_to.add_log_group(self.log_group)
         if alerts is not None:
             alerts.add_log_group(self.log_group)
 
-    def _validate(self, log_group_name: str, ship_to: Any, alerts: Any) -> None:
+    def _validate(self, log_group_name: str, ship_to: object, alerts: object) -> None:
         check(NAME, "application_name", Token.is_unresolved(self.application_name)
               or bool(_NAME_PATTERN.match(self.application_name)),
               f"must be 1-100 letters, digits, '.', '_' or '-' starting with a letter or digit, "
@@ -186,9 +183,8 @@ class ApplicationLogging(Construct):
         check_choice(NAME, "application_log_level", self.application_log_level, APPLICATION_LOG_LEVELS)
         check_choice(NAME, "system_log_level", self.system_log_level, SYSTEM_LOG_LEVELS)
         for prop, value, what in (("ship_to", ship_to, "a LogPipeline"), ("alerts", alerts, "a LogAlerts")):
-            if value is not None and not callable(getattr(value, "add_log_group", None)):
-                raise PropError(f"{NAME}: {prop} must be {what} (an object with add_log_group(log_group)), "
-                                f"got {type(value).__name__}")
+            if value is not None and not isinstance(value, ILogDestination):
+                raise PropError(f"{NAME}: {prop} must be {what} (an ILogDestination), got {type(value).__name__}")
 
     # --- applying ------------------------------------------------------------------------------
     def apply_to(self, scope: IConstruct) -> None:
@@ -223,7 +219,8 @@ class ApplicationLogging(Construct):
         return True
 
     def _configure(self, function: lambda_.Function) -> None:
-        cfn: lambda_.CfnFunction = function.node.default_child  # type: ignore[assignment]
+        cfn = function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
         cfn.logging_config = lambda_.CfnFunction.LoggingConfigProperty(
             log_format="JSON",
             application_log_level=self.application_log_level,
@@ -279,21 +276,39 @@ class ApplicationLogging(Construct):
         """Let ``grantee`` read the application's log group."""
         return self.log_group.grant_read(grantee)
 
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
-        """An ``AWS/Logs`` metric of the application's log group (``LogGroupName`` dimension, Sum).
+    def metric(self, metric_name: str, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+               label: Optional[str] = None) -> cloudwatch.Metric:
+        """An ``AWS/Logs`` metric of the application's log group (``LogGroupName`` dimension). Default: Sum over 5 minutes.
 
         Built here rather than with ``LogGroup.metric*``: in aws-cdk-lib 2.275 those carry no
         ``LogGroupName`` dimension and ``metricIncomingLogEvents`` names a metric that does not exist
         (``IncomingLogs``).
         """
-        props.setdefault("statistic", "Sum")
-        dimensions = {"LogGroupName": self.log_group.log_group_name, **props.pop("dimensions_map", {})}
-        return cloudwatch.Metric(namespace="AWS/Logs", metric_name=metric_name, dimensions_map=dimensions, **props)
+        return metric("AWS/Logs", metric_name, {"LogGroupName": self.log_group.log_group_name}, period=period,
+                      statistic=statistic, label=label)
 
-    def metric_incoming_log_events(self, **props: Any) -> cloudwatch.Metric:
+    def metric_incoming_log_events(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                   label: Optional[str] = None) -> cloudwatch.Metric:
         """Log events the application wrote (sum over 5 minutes by default)."""
-        return self.metric("IncomingLogEvents", **props)
+        return self.metric("IncomingLogEvents", period=period, statistic=statistic, label=label)
 
-    def metric_incoming_bytes(self, **props: Any) -> cloudwatch.Metric:
+    def metric_incoming_bytes(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                              label: Optional[str] = None) -> cloudwatch.Metric:
         """Bytes the application wrote, uncompressed (sum over 5 minutes by default)."""
-        return self.metric("IncomingBytes", **props)
+        return self.metric("IncomingBytes", period=period, statistic=statistic, label=label)
+
+    # --- dashboard (IMonitorable) ------------------------------------------------------------------
+    @property
+    def dashboard_title(self) -> str:
+        """``Application <name> (<path>)``."""
+        return f"Application {self.application_name} ({self.node.path})"
+
+    def dashboard_widgets(self, *, period: Duration) -> list[DashboardRow]:
+        """What the application logs, and the functions that log into its log group."""
+        rows = [graph_row("Logs", [
+            ("Log events", [self.metric_incoming_log_events(period=period)]),
+            ("Bytes", [self.metric_incoming_bytes(period=period)]),
+        ])]
+        if self.functions:
+            rows.append(function_row([(f.node.id, f) for f in self.functions], period))
+        return rows

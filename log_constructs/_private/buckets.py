@@ -25,8 +25,8 @@ def access_logs_bucket(scope: Construct) -> s3.Bucket:
     """The per-stack bucket that receives S3 server access logs of every bucket the library creates."""
     stack = Stack.of(scope)
     existing = stack.node.try_find_child(ACCESS_LOGS_BUCKET_ID)
-    if existing is not None:
-        return existing  # type: ignore[return-value]
+    if isinstance(existing, s3.Bucket):
+        return existing
     bucket = s3.Bucket(
         stack,
         ACCESS_LOGS_BUCKET_ID,

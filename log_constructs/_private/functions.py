@@ -11,14 +11,13 @@ from aws_cdk import CfnDynamicReference, CfnDynamicReferenceService, Duration, N
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as lambda_destinations
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from . import nag
 from .assets import function_code
+from .failures import DLQ_RULES, invoked_synchronously
 from .log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
 from .roles import library_role
 
@@ -49,7 +48,6 @@ OUTSIDE_VPC_REASON = (
 )
 OUTSIDE_VPC_RULES = {nag.NIST_800_53_R5: "LambdaInsideVPC", nag.HIPAA_SECURITY: "LambdaInsideVPC",
                      nag.PCI_DSS_321: "LambdaInsideVPC"}
-DLQ_RULES = {nag.NIST_800_53_R5: "LambdaDLQ", nag.HIPAA_SECURITY: "LambdaDLQ", nag.SERVERLESS: "LambdaDLQ"}
 
 
 def powertools_layer_parameter(*, runtime: lambda_.Runtime = RUNTIME,
@@ -101,7 +99,7 @@ def library_function(
     ``reserved_concurrent_executions`` defaults to ``DEFAULT_RESERVED_CONCURRENCY``. With ``vpc``
     the function runs in that VPC's subnets (it then needs NAT or endpoints for the APIs it calls).
     Its permissions live in one customer-managed policy (``roles.LibraryRole``). Say how failed
-    invocations are kept with ``send_failures_to`` or ``invoked_synchronously``.
+    invocations are kept with ``failures.send_failures_to`` or ``failures.invoked_synchronously``.
     """
     log_group = secure_log_group(
         scope,
@@ -164,53 +162,6 @@ def library_function(
     if vpc is None:
         nag.acknowledge_all(fn, OUTSIDE_VPC_RULES, reason=OUTSIDE_VPC_REASON)
     return fn
-
-
-def send_failures_to(
-    function: lambda_.Function,
-    queue: sqs.IQueue,
-    *,
-    retry_attempts: int = 2,
-    max_event_age: Duration = Duration.hours(6),
-) -> None:
-    """Asynchronous invocations that still fail after the retries go to ``queue`` (on-failure destination).
-
-    The destination record carries the event and the error, and is the successor of a function's
-    DeadLetterConfig; configuring both would put every failed event into the queues twice.
-    """
-    function.configure_async_invoke(
-        retry_attempts=retry_attempts,
-        max_event_age=max_event_age,
-        on_failure=lambda_destinations.SqsDestination(queue),
-    )
-    if queue.encryption_master_key is not None and function.role is not None:
-        nag.acknowledge(function.role, "IAM5", "Sending to the KMS-encrypted on-failure queue needs the data-key actions "
-                        "(kms:GenerateDataKey*, kms:ReEncrypt*) on that one key; the resource is the key ARN.",
-                        findings=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"])
-    failures_go_to_destination(function)
-
-
-def failures_go_to_destination(function: lambda_.IFunction) -> None:
-    """Record that ``function``'s failed asynchronous invocations go to an on-failure destination.
-
-    For constructs that configure the destination themselves (``send_failures_to`` does both).
-    """
-    nag.acknowledge_all(
-        function,
-        DLQ_RULES,
-        reason="Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig) with the "
-        "event and the error; a DeadLetterConfig as well would deliver every failed event twice.",
-    )
-
-
-def invoked_synchronously(function: lambda_.IFunction, *, by: str) -> None:
-    """Record that ``function`` is only invoked synchronously (``by`` whom), where a DLQ never applies."""
-    nag.acknowledge_all(
-        function,
-        DLQ_RULES,
-        reason=f"Invoked synchronously by {by}, which receives every error; a dead-letter queue only ever "
-        "receives failed asynchronous invocations.",
-    )
 
 
 def library_provider(

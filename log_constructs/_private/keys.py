@@ -27,8 +27,8 @@ def log_groups_key(scope: Construct) -> kms.Key:
     """
     stack = Stack.of(scope)
     existing = stack.node.try_find_child(LOGS_KEY_ID)
-    if existing is not None:
-        return existing  # type: ignore[return-value]
+    if isinstance(existing, kms.Key):
+        return existing
     key = new_key(stack, LOGS_KEY_ID, description="Encrypts the log groups created by log_constructs")
     key.add_to_resource_policy(
         iam.PolicyStatement(

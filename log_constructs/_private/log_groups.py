@@ -5,6 +5,7 @@ from typing import Optional
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -31,3 +32,14 @@ def secure_log_group(
         encryption_key=encryption_key or log_groups_key(scope),
         removal_policy=RemovalPolicy.RETAIN,
     )
+
+
+def function_log_group_names(function: lambda_.IFunction) -> list[str]:
+    """The log group names a Lambda function writes to: ``/aws/lambda/<name>`` and its configured one."""
+    names = [f"/aws/lambda/{function.function_name}"]
+    cfn = function.node.default_child
+    if isinstance(cfn, lambda_.CfnFunction) and isinstance(cfn.logging_config,
+                                                           lambda_.CfnFunction.LoggingConfigProperty):
+        if isinstance(cfn.logging_config.log_group, str):
+            names.append(cfn.logging_config.log_group)
+    return names

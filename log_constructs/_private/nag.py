@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from aws_cdk import Acknowledgment, IResource, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, IResource, Stack, Validations
 from constructs import IConstruct
 
 AWS_SOLUTIONS = "AwsSolutions"
@@ -68,6 +68,14 @@ def resource_finding(scope: IConstruct, arn: str) -> str:
 def arn_of(resource: IResource | IConstruct, suffix: str = "") -> str:
     """The IAM5 finding id cdk-nag gives ``<LogicalId.Arn>suffix`` for a resource's ARN."""
     cfn = resource.node.default_child if resource.node.default_child is not None else resource
+    assert isinstance(cfn, CfnElement)
     stack = Stack.of(cfn)
-    logical_id = stack.resolve(stack.get_logical_id(cfn))  # type: ignore[arg-type]
+    logical_id = stack.resolve(stack.get_logical_id(cfn))
     return f"Resource::<{logical_id}.Arn>{suffix}"
+
+
+def acknowledge_no_rotation(secret: IConstruct, reason: str) -> None:
+    """Acknowledge, in every pack that checks it, that ``secret`` has no rotation function (and why)."""
+    acknowledge(secret, "SMG4", reason)
+    acknowledge_all(secret, {NIST_800_53_R5: "SecretsManagerRotationEnabled",
+                             HIPAA_SECURITY: "SecretsManagerRotationEnabled"}, reason=reason)

@@ -22,7 +22,7 @@ def check_range(construct: str, prop: str, value: Optional[float], low: float, h
         )
 
 
-def check_choice(construct: str, prop: str, value: Optional[str], choices: Iterable[str]) -> None:
+def check_choice(construct: str, prop: str, value: Optional[object], choices: Iterable[object]) -> None:
     """Raise :class:`PropError` when ``value`` is not one of ``choices``."""
     allowed = tuple(choices)
     if _resolved(value) and value not in allowed:

@@ -21,7 +21,7 @@ from typing import Iterable, Optional
 
 import duckdb
 
-from log_constructs._private import cloudtrail_schema
+from log_constructs.audit import schema as cloudtrail_schema
 from tests.support import hive_types
 
 

@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
 
 from log_constructs import AlertRoute, LogAlerts
-from log_constructs._private.validation import PropError
+from log_constructs import PropError
 from log_constructs.alerts import REDACTION_RULES, marker_filter_pattern
 from tests.support.iam import POLICY_TYPES
 

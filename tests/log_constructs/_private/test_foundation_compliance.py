@@ -11,7 +11,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
 
-from log_constructs._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function, send_failures_to
+from log_constructs._private.failures import send_failures_to
+from log_constructs._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
 from log_constructs._private.queues import dead_letter_queue
 from log_constructs._private.roles import LibraryRole
 from tests.support.iam import role_statements

@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from log_constructs._private import nag
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "compliance_report.py"
 PACKS = (nag.AWS_SOLUTIONS, nag.NIST_800_53_R5, nag.HIPAA_SECURITY, nag.PCI_DSS_321, nag.SERVERLESS)
 S1_REASON = "Test bucket: its access logs would go nowhere useful in this test."

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from log_constructs._private.audit_filters import FILTERS
+from log_constructs.audit.filters import FILTERS
 from tests.support.cwl_filter import compile_pattern
 
-EVENTS = Path(__file__).parent.parent / "events" / "cloudtrail"
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "cloudtrail"
 SAMPLES = {path.stem: json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))}
 BY_KEY = {f.key: f for f in FILTERS}
 

@@ -16,11 +16,12 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from log_constructs._private import audit_queries, cloudtrail_schema
-from log_constructs._private.audit_queries import QUERIES
+from log_constructs.audit import queries as audit_queries
+from log_constructs.audit import schema as cloudtrail_schema
+from log_constructs.audit.queries import QUERIES
 from tests.support.cloudtrail_files import load_table, write_log_files
 
-EVENTS = Path(__file__).parent.parent / "events" / "cloudtrail"
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "cloudtrail"
 SAMPLES = {path.stem: json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))}
 BY_KEY = {q.key: q for q in QUERIES}
 DATABASE, TABLE, BUCKET, DAYS = "audit", "cloudtrail_logs", "audit-trail-bucket", 7

@@ -12,10 +12,10 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from log_constructs import ApplicationLogging
+from log_constructs import ApplicationLogging, LogDestinationConfig
 from log_constructs._private import nag
 from log_constructs._private.functions import POWERTOOLS_VERSION, library_function
-from log_constructs._private.validation import PropError
+from log_constructs import PropError
 
 
 class FakeDestination:
@@ -24,8 +24,11 @@ class FakeDestination:
     def __init__(self) -> None:
         self.log_groups: list[logs.ILogGroup] = []
 
-    def add_log_group(self, log_group: logs.ILogGroup) -> None:
+    def add_log_group(self, log_group: logs.ILogGroup, *, filter_pattern: Any = None) -> None:
         self.log_groups.append(log_group)
+
+    def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
+        return LogDestinationConfig(destination_arn="arn:aws:lambda:eu-west-1:111111111111:function:fake")
 
 
 def make_function(scope: Construct, id: str, *, runtime: lambda_.Runtime = lambda_.Runtime.PYTHON_3_13,
@@ -66,7 +69,7 @@ class Built:
         self.logging = ApplicationLogging(
             stack, "ShopLogging",
             application_name="shop",
-            retention=logs.RetentionDays.TWO_WEEKS,
+            log_retention=logs.RetentionDays.TWO_WEEKS,
             application_log_level="DEBUG",
             system_log_level=lambda_.SystemLogLevel.INFO,
             functions=[self.explicit],
@@ -224,7 +227,7 @@ def test_metrics_and_grants(built: Built) -> None:
      "ApplicationLogging: log_group_name must be 1-512 characters of a-z, A-Z, 0-9, '.', '-', '_', '/', '#', "
      "got '/apps/shop:prod'"),
     ({"ship_to": "arn:aws:firehose:eu-west-1:111111111111:deliverystream/x"},
-     "ApplicationLogging: ship_to must be a LogPipeline (an object with add_log_group(log_group)), got str"),
+     "ApplicationLogging: ship_to must be a LogPipeline (an ILogDestination), got str"),
 ])
 def test_wrong_props_fail_at_synth_naming_the_prop(props: dict[str, Any], message: str) -> None:
     # GIVEN a wrong prop WHEN the construct is built THEN a PropError names it and why

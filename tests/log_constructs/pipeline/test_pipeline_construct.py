@@ -5,6 +5,7 @@ import json
 import re
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_opensearchservice as opensearch
@@ -14,7 +15,7 @@ from aws_cdk.assertions import Match, Template
 
 from log_constructs import LogPipeline
 from log_constructs._private.subscriptions import PIPELINE_FILTER_NAME
-from log_constructs._private.validation import PropError
+from log_constructs import PropError
 from tests.support.iam import role_statements
 
 
@@ -27,7 +28,7 @@ def default() -> tuple[LogPipeline, Template]:
     stack = _stack()
     pipeline = LogPipeline(stack, "Logs")
     app_logs = logs.LogGroup(stack, "AppLogs")
-    pipeline.add_log_group(app_logs, filter_pattern='{ $.level = "ERROR" }')
+    pipeline.add_log_group(app_logs, filter_pattern=logs.FilterPattern.literal('{ $.level = "ERROR" }'))
     return pipeline, Template.from_stack(stack)
 
 
@@ -187,12 +188,12 @@ def test_alarms_cover_delivery_cluster_shipper_and_queue(default):
     assert free["Properties"]["Threshold"] == 2560  # 25% of 10 GiB, in MiB
 
 
-def test_overrides_and_alarm_topic():
+def test_overrides_and_alarm_actions():
     stack = _stack()
     topic = sns.Topic(stack, "Topic")
     LogPipeline(stack, "Logs", index="app-logs", index_rotation="hour", retry_seconds=60, buffer_interval_seconds=10,
                 buffer_mib=1, backup_mode="failed", zone_awareness_azs=2, volume_gib=20, master_nodes=3,
-                alarm_topic=topic)
+                alarm_actions=[cw_actions.SnsAction(topic)])
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::KinesisFirehose::DeliveryStream", {
         "AmazonopensearchserviceDestinationConfiguration": Match.object_like({

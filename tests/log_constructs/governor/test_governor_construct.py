@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import dataclasses
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,14 +15,23 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
-from log_constructs import LogGroupGovernor
-from log_constructs import governor as governor_module
+from log_constructs import FirehoseLogDestination, KinesisLogDestination, LambdaLogDestination, LogGroupGovernor
+from log_constructs import LogDestinationConfig
+from log_constructs.governor import construct as governor_module
 from log_constructs._private.functions import library_function
 from log_constructs._private.log_groups import LIBRARY_LOG_GROUP_PREFIX
 from log_constructs._private.subscriptions import GOVERNOR_FILTER_NAME, PIPELINE_FILTER_NAME
-from log_constructs._private.validation import PropError
+from log_constructs import PropError
 from tests.support.iam import POLICY_TYPES
 from log_group_governor import planning
+
+
+class PipelineStandIn(LambdaLogDestination):
+    """Stands in for a LogPipeline: its shipper function, under the pipeline's filter name."""
+
+    def bind_log_destination(self, scope: Any) -> LogDestinationConfig:
+        return dataclasses.replace(super().bind_log_destination(scope), filter_name=PIPELINE_FILTER_NAME)
+
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 
@@ -33,18 +43,18 @@ def built() -> SimpleNamespace:
     stack = cdk.Stack(app, "GovernorTest", env=ENV)
     shipper = library_function(stack, "Shipper", handler="log_shipper.handler.handler",
                                description="stand-in for the LogPipeline shipper", service="shipper")
-    pipeline = SimpleNamespace(shipper=shipper)  # duck-typed LogPipeline
+    pipeline = PipelineStandIn(shipper)
     per_group = LogGroupGovernor(stack, "Governor", ship_to=pipeline, exclude=["/aws/sandbox/", "/aws/lambda/tmp-*"],
                                  rate_limits={"PutRetentionPolicy": 2})
     stream = kinesis.Stream(stack, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
-    to_kinesis = LogGroupGovernor(stack, "KinesisGovernor", ship_to=stream, retention=logs.RetentionDays.ONE_WEEK,
+    to_kinesis = LogGroupGovernor(stack, "KinesisGovernor", ship_to=KinesisLogDestination(stream), retention=logs.RetentionDays.ONE_WEEK,
                                   retention_mode="max", sweep_at_deploy=False,
                                   sweep_schedule=events.Schedule.rate(cdk.Duration.hours(6)))
     delivery = firehose.CfnDeliveryStream(
         stack, "Delivery", delivery_stream_type="DirectPut",
         delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(
             key_type="AWS_OWNED_CMK"))
-    account = LogGroupGovernor(stack, "AccountGovernor", ship_to=delivery, subscription_mode="account-policy",
+    account = LogGroupGovernor(stack, "AccountGovernor", ship_to=FirehoseLogDestination(delivery), subscription_mode="account-policy",
                                exclude=["/aws/lambda/noisy"], dry_run=True)
     template = Template.from_stack(stack)
     return SimpleNamespace(stack=stack, template=template, per_group=per_group, to_kinesis=to_kinesis,
@@ -209,7 +219,7 @@ def stack() -> cdk.Stack:
     ({"rate_limits": {"DeleteLogGroup": 1}}, "LogGroupGovernor: rate_limits must be one of"),
     ({"rate_limits": {"PutRetentionPolicy": 0}}, "LogGroupGovernor: rate_limits['PutRetentionPolicy'] must be between 0.1 and 100 calls/s, got 0 calls/s"),
     ({"timeout": cdk.Duration.seconds(10)}, "LogGroupGovernor: timeout must be between 60 and 900 s, got 10 s"),
-    ({"ship_to": "arn:aws:lambda:eu-west-1:123456789012:function:x"}, "LogGroupGovernor: ship_to must be a LogPipeline, a Lambda function, a Firehose delivery stream or a Kinesis stream, got str"),
+    ({"ship_to": "arn:aws:lambda:eu-west-1:123456789012:function:x"}, "LogGroupGovernor: ship_to must be an ILogDestination (a LogPipeline, a LogAlerts, or a LambdaLogDestination, FirehoseLogDestination or KinesisLogDestination around your function or stream), got str"),
 ])
 def test_invalid_props_fail_at_synth_naming_the_prop(props: dict[str, Any], message: str) -> None:
     with pytest.raises(PropError) as error:
@@ -221,6 +231,6 @@ def test_account_policy_mode_rejects_include_and_glob_excludes() -> None:
     s = stack()
     delivery = firehose.CfnDeliveryStream(s, "Delivery", delivery_stream_type="DirectPut")
     with pytest.raises(PropError, match=r"^LogGroupGovernor: include is not supported with subscription_mode='account-policy'"):
-        LogGroupGovernor(s, "A", ship_to=delivery, subscription_mode="account-policy", include=["/aws/"])
+        LogGroupGovernor(s, "A", ship_to=FirehoseLogDestination(delivery), subscription_mode="account-policy", include=["/aws/"])
     with pytest.raises(PropError, match=r"^LogGroupGovernor: exclude entries must be exact log group names"):
-        LogGroupGovernor(s, "B", ship_to=delivery, subscription_mode="account-policy", exclude=["/aws/lambda/*"])
+        LogGroupGovernor(s, "B", ship_to=FirehoseLogDestination(delivery), subscription_mode="account-policy", exclude=["/aws/lambda/*"])

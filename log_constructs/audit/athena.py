@@ -12,9 +12,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from . import audit_queries, cloudtrail_schema
-from .buckets import secure_bucket
-from .keys import new_key
+from . import queries as audit_queries
+from . import schema as cloudtrail_schema
+from .._private.buckets import secure_bucket
+from .._private.keys import new_key
 
 TABLE_NAME = "cloudtrail_logs"
 ENGINE_VERSION = "Athena engine version 3"

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
-CLOUDWATCH = "cloudwatch.amazonaws.com"
 DELETE_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion")
 POLICY_CHANGE_ACTIONS = ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
 
@@ -121,31 +120,3 @@ def auditor_key_statement(scope: Construct, *, trail_name: str, role_arn: str) -
         resources=["*"],
         conditions=decrypt_conditions(scope, trail_name),
     )
-
-
-def alarm_source(scope: Construct) -> dict:
-    """Conditions that admit CloudWatch only for alarms of this account and region."""
-    stack = Stack.of(scope)
-    alarms = stack.format_arn(service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME)
-    return {"StringEquals": {"aws:SourceAccount": stack.account}, "ArnLike": {"aws:SourceArn": alarms}}
-
-
-def alarm_topic_key_statement(scope: Construct) -> iam.PolicyStatement:
-    return iam.PolicyStatement(
-        sid="CloudWatchAlarmsPublishEncrypted",
-        principals=[iam.ServicePrincipal(CLOUDWATCH)],
-        actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-        resources=["*"],
-        conditions=alarm_source(scope),
-    )
-
-
-def alarm_topic_statement(scope: Construct, topic_arn: str) -> iam.PolicyStatement:
-    return iam.PolicyStatement(
-        sid="CloudWatchAlarmsPublish",
-        principals=[iam.ServicePrincipal(CLOUDWATCH)],
-        actions=["sns:Publish"],
-        resources=[topic_arn],
-        conditions=alarm_source(scope),
-    )
-

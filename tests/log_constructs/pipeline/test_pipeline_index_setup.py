@@ -7,7 +7,7 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk.assertions import Template
 
 from log_constructs import LogPipeline
-from log_constructs._private.validation import PropError
+from log_constructs import PropError
 
 
 def _stack() -> cdk.Stack:

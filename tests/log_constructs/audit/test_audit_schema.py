@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from log_constructs._private import cloudtrail_schema as schema
+from log_constructs.audit import schema
 from tests.support import hive_types
 
-EVENTS = Path(__file__).parent.parent / "events" / "cloudtrail"
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "cloudtrail"
 SAMPLES = sorted(EVENTS.glob("*.json"))
 BUCKET = "audit-trail-bucket"
 

@@ -20,18 +20,21 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-from ._private import audit_filters, audit_policies, cloudtrail_schema, nag
-from ._private.audit_athena import TABLE_NAME, build_query_layer
-from ._private.buckets import secure_bucket
-from ._private.keys import new_key
-from ._private.log_groups import secure_log_group
-from ._private.roles import LibraryRole, library_role
-from ._private.validation import PropError, check, check_range
+from .._private import nag
+from .._private.buckets import secure_bucket
+from .._private.keys import new_key
+from .._private.log_groups import secure_log_group
+from .._private.metrics import graph
+from .._private.roles import LibraryRole, library_role
+from .._private.topics import alarm_topic
+from .._private.validation import PropError
+from ..protocols import DashboardRow
+from .props import validate
+from . import filters as audit_filters
+from . import policies as audit_policies
+from .athena import TABLE_NAME, build_query_layer
 
 _NAME = "AuditTrail"
-_TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
-_DATABASE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,254}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _GIB = 1024**3
 
 
@@ -67,7 +70,7 @@ class AuditTrail(Construct):
         query_window_days: Optional[int] = None,
         query_scan_limit_gib: Optional[int] = None,
         query_results_expire_days: Optional[int] = None,
-        alarm_topic: Optional[sns.ITopic] = None,
+        alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
         auditor_principal: Optional[iam.IPrincipal] = None,
         break_glass_role: Optional[iam.IRole] = None,
     ) -> None:
@@ -99,8 +102,9 @@ class AuditTrail(Construct):
         :param query_scan_limit_gib: Per-query scanned-data limit of the workgroup, in GiB (1-10240).
             Default: 10.
         :param query_results_expire_days: Days query results are kept (1-3650). Default: 30.
-        :param alarm_topic: Topic the alarms notify; it must let CloudWatch publish (and use its key).
-            Default: - a new KMS-encrypted topic that only this account's alarms may publish to.
+        :param alarm_actions: Actions of the CIS alarms, e.g. ``cw_actions.SnsAction(topic)`` (an encrypted
+            topic must let CloudWatch publish and use its key). Default: - an ``SnsAction`` to a new
+            KMS-encrypted topic (``alarm_topic``) that only this account's alarms may publish to.
         :param auditor_principal: Who may assume the auditor role (read the logs, decrypt them,
             query in the workgroup). Default: - no auditor role.
         :param break_glass_role: The one role exempt from the bucket policy's deny of deleting log
@@ -108,7 +112,7 @@ class AuditTrail(Construct):
         """
         super().__init__(scope, id)
         stack = Stack.of(self)
-        self._validate(
+        validate(
             bucket=bucket,
             object_lock_mode=object_lock_mode,
             object_lock_days=object_lock_days,
@@ -212,11 +216,13 @@ class AuditTrail(Construct):
         self.results_bucket: s3.Bucket = queries.results_bucket
         self._results_key = queries.results_key
 
-        self.alarm_topic: sns.ITopic = alarm_topic or self._alarm_topic()
+        self.alarm_topic: Optional[sns.ITopic] = None
+        if alarm_actions is None:
+            self.alarm_topic = alarm_topic(self, "AlarmTopic", display_name="Audit trail alarms (CIS monitoring)",
+                                           key_description="Encrypts the audit trail's alarm topic")
+        self._alarm_actions = list(alarm_actions) if alarm_actions is not None else [cw_actions.SnsAction(self.alarm_topic)]
         self.metric_filters: dict[str, logs.MetricFilter] = {}
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
-        for audit_filter in audit_filters.FILTERS:
-            self._watch(audit_filter)
+        self.alarms: list[cloudwatch.Alarm] = [self._watch(audit_filter) for audit_filter in audit_filters.FILTERS]
 
         self.auditor_role: Optional[iam.Role] = None
         if auditor_principal is not None:
@@ -253,16 +259,7 @@ class AuditTrail(Construct):
             ],
         )
 
-    def _alarm_topic(self) -> sns.Topic:
-        key = new_key(self, "AlarmTopicKey", description="Encrypts the audit trail's alarm topic")
-        key.add_to_resource_policy(audit_policies.alarm_topic_key_statement(self))
-        topic = sns.Topic(
-            self, "AlarmTopic", display_name="Audit trail alarms (CIS monitoring)", master_key=key, enforce_ssl=True
-        )
-        topic.add_to_resource_policy(audit_policies.alarm_topic_statement(self, topic.topic_arn))
-        return topic
-
-    def _watch(self, audit_filter: audit_filters.AuditFilter) -> None:
+    def _watch(self, audit_filter: audit_filters.AuditFilter) -> cloudwatch.Alarm:
         metric_filter = logs.MetricFilter(
             self,
             f"{audit_filter.key}Filter",
@@ -282,9 +279,10 @@ class AuditTrail(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
+        for action in self._alarm_actions:
+            alarm.add_alarm_action(action)
         self.metric_filters[audit_filter.key] = metric_filter
-        self.alarms[audit_filter.key] = alarm
+        return alarm
 
     def _auditor_role(self, principal: iam.IPrincipal) -> LibraryRole:
         role = library_role(
@@ -354,79 +352,23 @@ class AuditTrail(Construct):
             combined = grant if combined is None else combined.combine(grant)
         return combined
 
-    def metric(self, key: str, *, period: Optional[Duration] = None) -> cloudwatch.Metric:
-        """The count of trail events matching the CIS filter ``key`` (e.g. ``"RootUsage"``)."""
+    def metric(self, key: str, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+               label: Optional[str] = None) -> cloudwatch.Metric:
+        """The count of trail events matching the CIS filter ``key`` (e.g. ``"RootUsage"``). Default: Sum over 5 minutes."""
         if key not in self.metric_filters:
             raise PropError(f"{_NAME}: metric key must be one of {', '.join(sorted(self.metric_filters))}, got {key!r}")
-        return self.metric_filters[key].metric(statistic="Sum", period=period or Duration.minutes(5))
+        return self.metric_filters[key].metric(statistic=statistic or "Sum", period=period or Duration.minutes(5),
+                                               label=label)
 
-    # -- validation ------------------------------------------------------------------------------
+    @property
+    def dashboard_title(self) -> str:
+        """``Audit trail (<path>)``."""
+        return f"Audit trail ({self.node.path})"
 
-    @staticmethod
-    def _validate(
-        *,
-        bucket,
-        object_lock_mode,
-        object_lock_days,
-        glacier_after_days,
-        trail_name,
-        is_organization_trail,
-        organization_id,
-        data_event_buckets,
-        database_name,
-        query_accounts,
-        query_regions,
-        query_history_days,
-        query_window_days,
-        query_scan_limit_gib,
-        query_results_expire_days,
-    ) -> None:
-        for prop, value, low, high, unit in (
-            ("object_lock_days", object_lock_days, 1, 36500, " days"),
-            ("glacier_after_days", glacier_after_days, 1, 36500, " days"),
-            ("query_history_days", query_history_days, 1, 36500, " days"),
-            ("query_window_days", query_window_days, 1, 3650, " days"),
-            ("query_scan_limit_gib", query_scan_limit_gib, 1, 10240, " GiB"),
-            ("query_results_expire_days", query_results_expire_days, 1, 3650, " days"),
-        ):
-            if value is not None and not Token.is_unresolved(value):
-                check(_NAME, prop, isinstance(value, int) and not isinstance(value, bool), f"must be a whole number, got {value!r}")
-            check_range(_NAME, prop, value, low, high, unit)
-        if bucket is not None:
-            for prop, value in (("object_lock_mode", object_lock_mode), ("object_lock_days", object_lock_days),
-                                ("glacier_after_days", glacier_after_days)):  # fmt: skip
-                check(_NAME, prop, value is None, "applies only to the bucket the construct creates; "
-                      "configure your own bucket yourself (or leave out bucket)")
-            check(_NAME, "data_event_buckets", all(b is not bucket for b in data_event_buckets),
-                  "must not contain the trail's own bucket: recording its writes would log CloudTrail's deliveries")
-        if object_lock_mode is not None:
-            check(_NAME, "object_lock_mode", isinstance(object_lock_mode, s3.ObjectLockMode),
-                  f"must be s3.ObjectLockMode.GOVERNANCE or COMPLIANCE, got {object_lock_mode!r}")
-        if trail_name is not None and not Token.is_unresolved(trail_name):
-            check(_NAME, "trail_name", bool(_TRAIL_NAME.match(trail_name)),
-                  f"must be 3-128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit, got {trail_name!r}")
-        if is_organization_trail:
-            check(_NAME, "organization_id", organization_id is not None,
-                  "is required when is_organization_trail is True (log files go under AWSLogs/<org-id>/)")
-        elif organization_id is not None:
-            check(_NAME, "organization_id", False, "is only used with is_organization_trail=True")
-        if organization_id is not None and not Token.is_unresolved(organization_id):
-            check(_NAME, "organization_id", bool(_ORG_ID.match(organization_id)),
-                  f"must be an organization ID such as 'o-a1b2c3d4e5', got {organization_id!r}")
-        if database_name is not None and not Token.is_unresolved(database_name):
-            check(_NAME, "database_name", bool(_DATABASE_NAME.match(database_name)),
-                  f"must be lower-case letters, digits and '_', not starting with a digit, got {database_name!r}")
-        if query_accounts is not None or query_regions is not None:
-            try:
-                cloudtrail_schema.validate_projection_inputs(
-                    accounts=list(query_accounts if query_accounts is not None else ["000000000000"]),
-                    regions=list(query_regions if query_regions is not None else ["us-east-1"]),
-                    history_days=1,
-                    is_unresolved=Token.is_unresolved,
-                )
-            except ValueError as error:
-                problems = str(error).split("\n  - ")[1:]
-                raise PropError(f"{_NAME}: " + "; ".join(f"query_{p}" for p in problems)) from None
+    def dashboard_widgets(self, *, period: Duration) -> list[DashboardRow]:
+        """Trail events per CIS filter."""
+        metrics = [self.metric(key, period=period, label=key) for key in sorted(self.metric_filters)]
+        return [DashboardRow("Events per audit filter", [graph("Events per audit filter", metrics, width=24)])]
 
 
 def _default_database_name(scope: Construct) -> str:

@@ -1,0 +1,87 @@
+"""Where a library function's failed invocations go: one mechanism, least privilege.
+
+Asynchronous invocations that still fail after Lambda's retries go to an SQS on-failure
+destination (``EventInvokeConfig``): the record carries the event and the error. The function's
+role gets exactly ``sqs:SendMessage`` on that queue and ``kms:Decrypt`` / ``kms:Encrypt`` /
+``kms:GenerateDataKey`` on its key; aws-cdk-lib's ``SqsDestination`` would add the wildcard actions
+``kms:GenerateDataKey*`` and ``kms:ReEncrypt*``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import jsii
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import nag
+
+DLQ_RULES = {nag.NIST_800_53_R5: "LambdaDLQ", nag.HIPAA_SECURITY: "LambdaDLQ", nag.SERVERLESS: "LambdaDLQ"}
+
+
+@jsii.implements(lambda_.IDestination)
+class _QueueDestination:
+    """An on-failure destination that only names the queue; the permissions are granted by ``send_failures_to``."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(self, scope: Construct, fn: lambda_.IFunction, *, type: Any = None) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
+
+
+KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+def grant_key_use(function: lambda_.IFunction, key: kms.IKey) -> iam.Grant:
+    """The one statement a library function gets per KMS key it encrypts or decrypts with (no wildcard)."""
+    return key.grant(function, *KEY_ACTIONS)
+
+
+def grant_send_failures(function: lambda_.IFunction, queue: sqs.IQueue) -> None:
+    """Let ``function`` send to ``queue`` (and use its key), with no wildcard action."""
+    function.add_to_role_policy(iam.PolicyStatement(sid="DeadLetterQueue", actions=["sqs:SendMessage"],
+                                                    resources=[queue.queue_arn]))
+    if queue.encryption_master_key is not None:
+        grant_key_use(function, queue.encryption_master_key)
+
+
+def send_failures_to(
+    function: lambda_.Function,
+    queue: sqs.IQueue,
+    *,
+    retry_attempts: int = 2,
+    max_event_age: Duration = Duration.hours(6),
+) -> None:
+    """Asynchronous invocations that still fail after the retries go to ``queue`` (on-failure destination).
+
+    The destination record carries the event and the error, and is the successor of a function's
+    DeadLetterConfig; configuring both would put every failed event into the queues twice. The
+    function may also send to the queue itself (events it cannot process).
+    """
+    function.configure_async_invoke(
+        retry_attempts=retry_attempts,
+        max_event_age=max_event_age,
+        on_failure=_QueueDestination(queue),
+    )
+    grant_send_failures(function, queue)
+    nag.acknowledge_all(
+        function,
+        DLQ_RULES,
+        reason="Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig) with the "
+        "event and the error; a DeadLetterConfig as well would deliver every failed event twice.",
+    )
+
+
+def invoked_synchronously(function: lambda_.IFunction, *, by: str) -> None:
+    """Record that ``function`` is only invoked synchronously (``by`` whom), where a DLQ never applies."""
+    nag.acknowledge_all(
+        function,
+        DLQ_RULES,
+        reason=f"Invoked synchronously by {by}, which receives every error; a dead-letter queue only ever "
+        "receives failed asynchronous invocations.",
+    )

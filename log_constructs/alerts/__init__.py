@@ -1,0 +1,5 @@
+"""LogAlerts: marker events of subscribed log groups → Slack, SNS and a DynamoDB audit table."""
+from .construct import LogAlerts
+from .props import REDACTION_RULES, AlertRoute, marker_filter_pattern
+
+__all__ = ["AlertRoute", "LogAlerts", "REDACTION_RULES", "marker_filter_pattern"]

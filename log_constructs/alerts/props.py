@@ -1,0 +1,107 @@
+"""LogAlerts' props: markers, routes, redaction rules, and their validation."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_logs as logs
+
+from .._private.validation import PropError, check
+
+NAME = "LogAlerts"
+DEFAULT_MARKERS = ("CRITICAL", "ALERT")
+MARKER_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+RULE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# The names of the function's built-in redaction rules (lambda_src/log_alerts/redaction.py; a unit
+# test keeps both lists equal).
+REDACTION_RULES = ("jwt", "bearer", "aws_secret", "aws_key_id", "password_json", "password_kv", "email", "card")
+# What the optional CloudWatch Logs data-protection policy masks at the source.
+DATA_IDENTIFIERS = ("AwsSecretKey", "CreditCardNumber", "EmailAddress")
+GSI_NAME = "by_app_time"
+TTL_ATTRIBUTE = "expires_at"
+MAX_FILTER_PATTERN_CHARS = 1024
+MAX_ROUTES_JSON_CHARS = 2048  # Lambda environment variables total at most 4 KB
+
+
+@dataclass(frozen=True)
+class AlertRoute:
+    """Send alerts matching ``marker`` and/or ``log_group_prefix`` to ``channel`` (first match wins).
+
+    :param channel: the Slack channel (a key of the webhook secret, e.g. ``"#oncall"``).
+    :param marker: only alerts with this marker. Default: - any marker
+    :param log_group_prefix: only alerts from log groups whose name starts with this. Default: - any log group
+    """
+
+    channel: str
+    marker: Optional[str] = None
+    log_group_prefix: Optional[str] = None
+
+
+def marker_filter_pattern(markers: Sequence[str]) -> logs.IFilterPattern:
+    """One regex filter pattern matching each marker as text (``[CRITICAL]``) or as a JSON ``level``.
+
+    CloudWatch Logs cannot combine term matching with a JSON selector (``{ $.level = ... }``) in one
+    pattern, and a quoted term cannot contain the double quotes of ``"level":"CRITICAL"``. A regex
+    pattern (``%...%``, alternatives with ``|``) covers both forms: ``\\[CRITICAL\\]`` for text and
+    ``level.{3,4}CRITICAL`` for ``"level":"CRITICAL"`` / ``"level": "CRITICAL"`` (regex patterns may
+    not contain ``"``). The function re-checks every event exactly (markers.classify).
+    """
+    alternatives = []
+    for marker in markers:
+        alternatives += [f"\\[{marker}\\]", f"level.{{3,4}}{marker}"]
+    return logs.FilterPattern.literal("%" + "|".join(alternatives) + "%")
+
+
+def validate(*, markers: Sequence[str], channel: str, routes: Sequence[AlertRoute], redaction_disabled: Sequence[str],
+             redaction_patterns: Mapping[str, str], table: Optional[dynamodb.ITable]) -> None:
+    """Every prop of LogAlerts that can be checked before anything is built."""
+    check(NAME, "markers", len(markers) > 0, "must name at least one marker")
+    check(NAME, "markers", len(markers) <= 10, f"may hold at most 10 markers, got {len(markers)}")
+    for marker in markers:
+        check(NAME, "markers", isinstance(marker, str) and bool(MARKER_RE.match(marker)),
+              f"entries must be uppercase letters, digits or '_' (at most 32, starting with a letter), got {marker!r}")
+    check(NAME, "markers", len(set(markers)) == len(markers), f"has duplicates: {list(markers)}")
+    check(NAME, "channel", isinstance(channel, str) and 0 < len(channel.strip()) <= 80,
+          f"must be a non-empty channel name of at most 80 characters, got {channel!r}")
+    for index, route in enumerate(routes):
+        prop = f"routes[{index}]"
+        check(NAME, prop, isinstance(route, AlertRoute), f"must be an AlertRoute, got {type(route).__name__}")
+        check(NAME, f"{prop}.channel", isinstance(route.channel, str) and 0 < len(route.channel.strip()) <= 80,
+              f"must be a non-empty channel name of at most 80 characters, got {route.channel!r}")
+        check(NAME, prop, route.marker is not None or route.log_group_prefix is not None,
+              "needs a marker or a log_group_prefix (an unconditional route is the channel prop)")
+        check(NAME, f"{prop}.marker", route.marker is None or route.marker in markers,
+              f"must be one of the markers {', '.join(markers)}, got {route.marker!r}")
+        check(NAME, f"{prop}.log_group_prefix",
+              route.log_group_prefix is None or (isinstance(route.log_group_prefix, str) and route.log_group_prefix != ""),
+              f"must be a non-empty string, got {route.log_group_prefix!r}")
+    unknown = sorted(set(redaction_disabled) - set(REDACTION_RULES))
+    check(NAME, "redaction_disabled", not unknown,
+          f"names unknown rule(s) {', '.join(map(repr, unknown))}; the rules are {', '.join(REDACTION_RULES)}")
+    for name, pattern in redaction_patterns.items():
+        check(NAME, "redaction_patterns", isinstance(name, str) and bool(RULE_NAME_RE.match(name)),
+              f"names must be lower-case identifiers, got {name!r}")
+        check(NAME, "redaction_patterns", name not in REDACTION_RULES,
+              f"{name!r} is a built-in rule; choose another name")
+        try:
+            compiled = re.compile(pattern)
+        except (re.error, TypeError) as error:
+            raise PropError(f"{NAME}: redaction_patterns[{name!r}] is not a valid regex: {error}") from None
+        check(NAME, f"redaction_patterns[{name!r}]", compiled.search("") is None,
+              "matches the empty string and would mask everywhere")
+    check(NAME, "routes", len(routes_json(routes)) <= MAX_ROUTES_JSON_CHARS,
+          f"are too many for the function's environment ({MAX_ROUTES_JSON_CHARS} characters of JSON at most)")
+    if isinstance(table, dynamodb.Table):
+        partition_key = table.schema().partition_key
+        check(NAME, "table", partition_key.name == "log_id" and partition_key.type == dynamodb.AttributeType.STRING,
+              f"must have the string partition key 'log_id', got {partition_key.name!r}")
+
+
+def routes_json(routes: Sequence[AlertRoute]) -> str:
+    """The ``ROUTES`` environment variable of the function."""
+    return json.dumps([{k: v for k, v in (("channel", r.channel), ("marker", r.marker),
+                                           ("log_group_prefix", r.log_group_prefix)) if v is not None}
+                       for r in routes], separators=(",", ":"))

@@ -1,0 +1,73 @@
+"""What the governor's function may do, and what CloudWatch Logs needs to deliver to its destination."""
+from __future__ import annotations
+
+from typing import Optional
+
+from aws_cdk import Names, Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from .._private import nag
+from ..protocols import LogDestinationConfig
+
+
+def _log_group_arn_pattern(scope: Construct) -> str:
+    stack = Stack.of(scope)
+    return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+
+
+def _nag_part(value: str, pseudo: str) -> str:
+    """How cdk-nag writes an ARN part in a finding id: the literal, or ``<AWS::Region>`` for a pseudo parameter."""
+    return f"<{pseudo}>" if Token.is_unresolved(value) else value
+
+
+def grant_log_groups(scope: Construct, function: lambda_.Function, *, subscribe: bool) -> None:
+    """Least-privilege CloudWatch Logs access, and invoking itself to continue a sweep."""
+    role = function.role
+    assert role is not None
+    stack = Stack.of(scope)
+    role.add_to_principal_policy(iam.PolicyStatement(
+        sid="ListLogGroups", actions=["logs:DescribeLogGroups"], resources=["*"]))
+    group_actions = ["logs:PutRetentionPolicy"]
+    if subscribe:
+        group_actions += ["logs:DescribeSubscriptionFilters", "logs:PutSubscriptionFilter"]
+    role.add_to_principal_policy(iam.PolicyStatement(
+        sid="GovernLogGroups", actions=group_actions, resources=[_log_group_arn_pattern(scope)]))
+    nag.acknowledge(
+        role, "IAM5",
+        "logs:DescribeLogGroups has no resource-level permissions; the governor governs every log group "
+        "of this account and region by design (log-group:*), with only the Put/Describe actions it uses.",
+        findings=["Resource::*", f"Resource::arn:{_nag_part(stack.partition, 'AWS::Partition')}:logs:"
+                  f"{_nag_part(stack.region, 'AWS::Region')}:{_nag_part(stack.account, 'AWS::AccountId')}:log-group:*"],
+    )
+    # Continuing a sweep: the function invokes itself asynchronously. A separate policy (not the
+    # role's own one, which the function depends on) avoids a dependency cycle; customer-managed,
+    # like every policy of the library (NIST/HIPAA/PCI IAMNoInlinePolicy).
+    iam.ManagedPolicy(scope, "ContinueSweepPolicy", roles=[role], statements=[iam.PolicyStatement(
+        actions=["lambda:InvokeFunction"], resources=[function.function_arn])])
+
+
+def grant_destination(scope: Construct, destination: LogDestinationConfig) -> Optional[iam.Role]:
+    """A Lambda destination: one account-wide permission for CloudWatch Logs. A stream: the role
+    CloudWatch Logs assumes to write to it (returned)."""
+    stack = Stack.of(scope)
+    if destination.function is not None:
+        # One permission for the whole account's log groups: per-group permissions would hit the
+        # function policy size limit long before 20,000 log groups.
+        destination.function.add_permission(
+            f"InvokeFromLogs{Names.unique_id(scope)}",
+            principal=iam.ServicePrincipal("logs.amazonaws.com"),
+            source_account=stack.account,
+            source_arn=_log_group_arn_pattern(scope),
+        )
+        return None
+    role = iam.Role(
+        scope, "LogsToDestinationRole",
+        assumed_by=iam.ServicePrincipal("logs.amazonaws.com", conditions={
+            "StringLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"}}),
+        description="CloudWatch Logs writes subscribed log events to the governor's destination",
+    )
+    if destination.grant_write is not None:
+        destination.grant_write(role)
+    return role

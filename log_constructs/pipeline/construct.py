@@ -1,0 +1,351 @@
+"""LogPipeline: Amazon Data Firehose → Amazon OpenSearch Service, with an S3 backup bucket.
+
+CloudWatch Logs reach the stream through the shipper function (one Firehose record per log
+event: Firehose cannot split a CloudWatch Logs record into documents); applications can put
+records directly (``grant_put_records``, or ``logship.FirehoseHandler``).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+from aws_cdk import CustomResource, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_opensearchservice as opensearch
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from .._private.buckets import secure_bucket
+from .._private.failures import send_failures_to
+from .._private.functions import library_function
+from .._private.keys import new_key
+from .._private.log_groups import function_log_group_names, secure_log_group
+from .._private.metrics import create_alarms
+from .._private.queues import dead_letter_queue
+from .._private.roles import library_role
+from .._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
+from .._private.validation import PropError, check, check_choice, check_range
+from ..protocols import LogDestinationConfig
+from . import delivery
+from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
+from .index_setup import IndexSetup
+from .metrics import LogPipelineMetrics
+
+NAME = "LogPipeline"
+
+
+class LogPipeline(LogPipelineMetrics, Construct):
+    """Firehose → OpenSearch with an S3 backup, a CloudWatch Logs shipper, alarms.
+
+    :param domain: Bring your own OpenSearch domain. Default: - a new domain with the secure defaults below.
+        A domain of your own must let the Firehose role write the index (fine-grained access control
+        role mapping is then yours to do).
+    :param index: Index name (Firehose appends the rotation suffix). Default: ``"logs"``
+    :param index_rotation: ``"none"``, ``"hour"``, ``"day"``, ``"week"`` or ``"month"``. Default: ``"day"``
+    :param retry_seconds: How long Firehose retries a failed delivery to OpenSearch, 0–7200. Default: 300
+    :param buffer_interval_seconds: Firehose buffering interval, 0–900. Default: 60
+    :param buffer_mib: Firehose buffering size, 1–100 MiB. Default: 5
+    :param backup_mode: ``"all"`` (every document also to S3) or ``"failed"`` (only failed ones). Default: ``"all"``
+    :param backup_bucket: Bring your own backup bucket. Default: - a new KMS-encrypted, versioned, TLS-only bucket
+        with access logs and a lifecycle.
+    :param backup_infrequent_access_days: Days before backups move to S3 Standard-IA (≥30). Default: 30
+    :param backup_glacier_days: Days before backups move to Glacier Flexible Retrieval. Default: 90
+    :param backup_expiration_days: Days before backups expire. Default: 365
+    :param encryption_key: KMS key for the domain, stream, bucket, queue and secret. Default: - a new key with rotation.
+    :param engine_version: OpenSearch engine. Default: OpenSearch 2.19
+    :param data_node_instance_type: Default: ``"t3.small.search"`` (a cheap first deploy; see README for production)
+    :param data_nodes: Default: 1 (2 with zone awareness of 2 AZs, 3 with 3 AZs)
+    :param volume_gib: gp3 EBS volume per data node, 10–16384 GiB. Default: 10
+    :param master_nodes: Dedicated master nodes, 0, 3 or 5. Default: 0 (none)
+    :param master_node_instance_type: Default: ``"m7g.large.search"`` when ``master_nodes`` > 0
+    :param zone_awareness_azs: Spread data nodes over 2 or 3 AZs. Default: - no zone awareness
+    :param vpc: Place the domain (and the stream's ENIs) in this VPC. Default: - public endpoint with
+        fine-grained access control and SigV4
+    :param vpc_subnets: Subnets in ``vpc``. Default: - the VPC's private subnets, one per AZ used
+    :param log_retention: Retention of the domain's, the stream's and the functions' log groups.
+        Default: ``RetentionDays.ONE_MONTH``
+    :param shipper_memory_mib: Memory of the shipper function. Default: 512
+    :param shipper_timeout: Timeout of the shipper function. Default: 2 minutes
+    :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions
+    :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
+    :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
+
+    Index set-up at deploy time (only for a domain this construct creates, whose set-up function is
+    the master user):
+
+    :param index_template: Apply a composable index template to ``<index>*`` (``@timestamp`` date, the
+        pipeline's fields as keyword, ``message`` text + keyword, other strings keyword). Default: True
+    :param index_shards: Primary shards per index, 1–1024. Default: 1
+    :param index_replicas: Replicas per index, 0–15, at most data nodes − 1. Default: 1, or 0 on a single node
+    :param index_field_limit: ``index.mapping.total_fields.limit``, 100–100000. Default: 2000
+    :param index_lifecycle: Attach an Index State Management policy to ``<index>*``. Default: True
+    :param index_delete_after_days: Delete indices older than this, 1–36500 days. Default: 30
+    :param index_warm_after_days: Move indices to UltraWarm after this many days (the domain needs UltraWarm).
+        Default: - no warm tier
+    :param index_cold_after_days: Move indices to cold storage after this many days (needs UltraWarm and cold
+        storage; requires ``index_warm_after_days``). Default: - no cold tier
+    :param dashboards_saved_objects: Import the OpenSearch Dashboards index pattern, the "Errors and criticals"
+        search and the "Logs overview" dashboard. Default: True
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        domain: Optional[opensearch.IDomain] = None,
+        index: Optional[str] = None,
+        index_rotation: Optional[str] = None,
+        retry_seconds: Optional[int] = None,
+        buffer_interval_seconds: Optional[int] = None,
+        buffer_mib: Optional[int] = None,
+        backup_mode: Optional[str] = None,
+        backup_bucket: Optional[s3.IBucket] = None,
+        backup_infrequent_access_days: Optional[int] = None,
+        backup_glacier_days: Optional[int] = None,
+        backup_expiration_days: Optional[int] = None,
+        encryption_key: Optional[kms.IKey] = None,
+        engine_version: Optional[opensearch.EngineVersion] = None,
+        data_node_instance_type: Optional[str] = None,
+        data_nodes: Optional[int] = None,
+        volume_gib: Optional[int] = None,
+        master_nodes: Optional[int] = None,
+        master_node_instance_type: Optional[str] = None,
+        zone_awareness_azs: Optional[int] = None,
+        vpc: Optional[ec2.IVpc] = None,
+        vpc_subnets: Optional[ec2.SubnetSelection] = None,
+        log_retention: Optional[logs.RetentionDays] = None,
+        shipper_memory_mib: Optional[int] = None,
+        shipper_timeout: Optional[Duration] = None,
+        alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
+        free_storage_alarm_mib: Optional[int] = None,
+        data_freshness_alarm_seconds: Optional[int] = None,
+        index_template: Optional[bool] = None,
+        index_shards: Optional[int] = None,
+        index_replicas: Optional[int] = None,
+        index_field_limit: Optional[int] = None,
+        index_lifecycle: Optional[bool] = None,
+        index_delete_after_days: Optional[int] = None,
+        index_warm_after_days: Optional[int] = None,
+        index_cold_after_days: Optional[int] = None,
+        dashboards_saved_objects: Optional[bool] = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.index = index if index is not None else "logs"
+        settings = delivery.DeliverySettings(
+            index=self.index,
+            rotation=index_rotation if index_rotation is not None else "day",
+            retry_seconds=retry_seconds if retry_seconds is not None else 300,
+            interval_seconds=buffer_interval_seconds if buffer_interval_seconds is not None else 60,
+            size_mib=buffer_mib if buffer_mib is not None else 5,
+            backup_mode=backup_mode if backup_mode is not None else "all",
+        )
+        ia_days = backup_infrequent_access_days if backup_infrequent_access_days is not None else 30
+        glacier_days = backup_glacier_days if backup_glacier_days is not None else 90
+        expiration_days = backup_expiration_days if backup_expiration_days is not None else 365
+        azs = zone_awareness_azs
+        sizing = DomainSizing(
+            engine_version=engine_version or opensearch.EngineVersion.OPENSEARCH_2_19,
+            instance_type=data_node_instance_type or "t3.small.search",
+            nodes=data_nodes if data_nodes is not None else (azs or 1),
+            volume=volume_gib if volume_gib is not None else 10,
+            masters=master_nodes if master_nodes is not None else 0,
+            master_type=master_node_instance_type or "m7g.large.search",
+            azs=azs,
+        )
+        self.log_retention = log_retention or logs.RetentionDays.ONE_MONTH
+
+        _validate(
+            settings, sizing, ia_days=ia_days, glacier_days=glacier_days, expiration_days=expiration_days,
+            domain=domain, vpc=vpc,
+            domain_sizing_given=any(v is not None for v in (engine_version, data_node_instance_type, data_nodes,
+                                                           volume_gib, master_nodes, zone_awareness_azs)),
+        )
+        # Validated here, applied by the set-up custom resource.
+        self.index_setup = IndexSetup.from_props(
+            own_domain=domain is not None, data_nodes=sizing.nodes, template=index_template, shards=index_shards,
+            replicas=index_replicas, field_limit=index_field_limit, lifecycle=index_lifecycle,
+            delete_after_days=index_delete_after_days, warm_after_days=index_warm_after_days,
+            cold_after_days=index_cold_after_days, dashboards=dashboards_saved_objects,
+        )
+
+        self.encryption_key: kms.IKey = encryption_key or new_key(
+            self, "Key", description=f"Encrypts the {self.node.path} log pipeline (domain, stream, backups)"
+        )
+        self.backup_bucket: s3.IBucket = backup_bucket or self._new_backup_bucket(ia_days, glacier_days,
+                                                                                   expiration_days)
+
+        self.setup_function: Optional[lambda_.Function] = None
+        self.admin_secret: Optional[secretsmanager.Secret] = None
+        self.security_group: Optional[ec2.SecurityGroup] = None
+        network: Optional[DomainNetwork] = None
+        if domain is None:
+            network = domain_network(self, vpc, vpc_subnets, azs) if vpc is not None else None
+            self.security_group = network.security_group if network else None
+            # The deploy-time setup function's role is the domain's master user: it signs its requests
+            # to the security API with SigV4, so no master password exists anywhere.
+            self.setup_function = library_function(
+                self,
+                "DomainSetupFunction",
+                handler="opensearch_setup.handler.handler",
+                description="Sets up the OpenSearch domain: Firehose writer role mapping, Dashboards admin user, "
+                            "index template, index lifecycle and Dashboards objects",
+                service="opensearch-setup",
+                timeout=Duration.minutes(5),
+                log_retention=self.log_retention,
+                **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [network.setup_security_group]}
+                   if network else {}),
+            )
+            assert self.setup_function.role is not None
+            self.admin_secret = admin_secret(self, self.encryption_key)
+            self.domain: opensearch.IDomain = new_domain(
+                self, sizing=sizing, encryption_key=self.encryption_key,
+                master_user_arn=self.setup_function.role.role_arn, log_retention=self.log_retention,
+                vpc=vpc, network=network,
+            )
+        else:
+            self.domain = domain
+
+        self.delivery_role = library_role(
+            self, "DeliveryRole", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
+            description="Firehose writes to the OpenSearch index and the backup bucket",
+        )
+        self.delivery_log_group = secure_log_group(self, "DeliveryLogs", retention=self.log_retention)
+        delivery.grant_delivery_role(self, self.delivery_role, domain=self.domain, index=self.index,
+                                     backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
+                                     log_group=self.delivery_log_group, in_vpc=vpc is not None)
+        self.delivery_stream: firehose.CfnDeliveryStream = delivery.delivery_stream(
+            self, settings=settings, role=self.delivery_role, domain=self.domain, backup_bucket=self.backup_bucket,
+            encryption_key=self.encryption_key, log_group=self.delivery_log_group,
+            vpc_config=delivery.vpc_configuration(self.delivery_role, network),
+        )
+        # Firehose validates its permissions when the stream is created: wait for the role's policy.
+        self.delivery_stream.node.add_dependency(self.delivery_role.managed_policy)
+        self.delivery_stream_name: str = self.delivery_stream.ref
+        self.delivery_stream_arn: str = self.delivery_stream.attr_arn
+
+        # Fine-grained access control: map the Firehose role to a writer role, set up the index.
+        self.setup: Optional[CustomResource] = None
+        if self.setup_function is not None and self.admin_secret is not None:
+            self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
+                                      secret=self.admin_secret, writer_role=self.delivery_role, index=self.index,
+                                      index_setup=self.index_setup, log_retention=self.log_retention)
+
+        # Shipper: CloudWatch Logs → one Firehose record per log event.
+        self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
+        self.shipper: lambda_.Function = library_function(
+            self,
+            "Shipper",
+            handler="log_shipper.handler.handler",
+            description="Ships CloudWatch Logs events to Firehose, one record per event",
+            service="log-shipper",
+            timeout=shipper_timeout or Duration.minutes(2),
+            memory_size=shipper_memory_mib or 512,
+            log_retention=self.log_retention,
+            environment={
+                "DELIVERY_STREAM_NAME": self.delivery_stream_name,
+                "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+            },
+        )
+        send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
+        self.grant_put_records(self.shipper)
+
+        free_storage_mib = (free_storage_alarm_mib if free_storage_alarm_mib is not None
+                            else max(sizing.volume * 1024 // 4, 1))
+        freshness_seconds = data_freshness_alarm_seconds if data_freshness_alarm_seconds is not None else 900
+        self.alarms: list[cloudwatch.Alarm] = create_alarms(self, self._alarm_specs(
+            free_storage_mib=free_storage_mib, freshness_seconds=freshness_seconds), alarm_actions)
+        self.subscriptions: list[logs.SubscriptionFilter] = []
+
+    def add_log_group(self, log_group: logs.ILogGroup, *,
+                      filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:
+        """Subscribe ``log_group`` to the shipper (permission scoped to that log group).
+
+        :param filter_pattern: the events to ship. Default: - every event
+
+        Refused when ``log_group`` is the shipper's own log group: it would ship itself forever.
+        """
+        subscription = subscribe_function(
+            self,
+            f"Subscription{len(self.subscriptions)}",
+            construct_name=NAME,
+            log_group=log_group,
+            function=self.shipper,
+            filter_name=PIPELINE_FILTER_NAME,
+            filter_pattern=filter_pattern or logs.FilterPattern.all_events(),
+        )
+        self.subscriptions.append(subscription)
+        return subscription
+
+    def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
+        """The shipper function as a subscription destination (``ILogDestination``)."""
+        return LogDestinationConfig(destination_arn=self.shipper.function_arn, function=self.shipper,
+                                    filter_name=PIPELINE_FILTER_NAME,
+                                    own_log_group_names=function_log_group_names(self.shipper))
+
+    def grant_put_records(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` put records into the delivery stream."""
+        return self.grant(grantee, "firehose:PutRecord", "firehose:PutRecordBatch")
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        """Grant ``actions`` on the delivery stream."""
+        return iam.Grant.add_to_principal(grantee=grantee, actions=list(actions),
+                                          resource_arns=[self.delivery_stream_arn])
+
+    # --- internals --------------------------------------------------------------------------------
+    def _new_backup_bucket(self, ia_days: int, glacier_days: int, expiration_days: int) -> s3.Bucket:
+        return secure_bucket(
+            self,
+            "BackupBucket",
+            encryption_key=self.encryption_key,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="TierThenExpireBackups",
+                    transitions=[
+                        s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                                      transition_after=Duration.days(ia_days)),
+                        s3.Transition(storage_class=s3.StorageClass.GLACIER,
+                                      transition_after=Duration.days(glacier_days)),
+                    ],
+                    expiration=Duration.days(expiration_days),
+                    noncurrent_version_expiration=Duration.days(30),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+        )
+
+
+def _validate(settings: delivery.DeliverySettings, sizing: DomainSizing, *, ia_days: int, glacier_days: int,
+              expiration_days: int, domain: Optional[opensearch.IDomain], vpc: Optional[ec2.IVpc],
+              domain_sizing_given: bool) -> None:
+    index = settings.index
+    check(NAME, "index", bool(re.fullmatch(r"[a-z0-9][a-z0-9_\-]{0,79}", index)) and index.count("*") == 0,
+          f"must be a lowercase OpenSearch index name (a-z, 0-9, '-', '_', at most 80 characters), got {index!r}")
+    check_choice(NAME, "index_rotation", settings.rotation, delivery.INDEX_ROTATIONS)
+    check_range(NAME, "retry_seconds", settings.retry_seconds, 0, 7200, " s")
+    check_range(NAME, "buffer_interval_seconds", settings.interval_seconds, 0, 900, " s")
+    check_range(NAME, "buffer_mib", settings.size_mib, 1, 100, " MiB")
+    check_choice(NAME, "backup_mode", settings.backup_mode, delivery.BACKUP_MODES)
+    check_range(NAME, "backup_infrequent_access_days", ia_days, 30, 36500, " days")
+    check(NAME, "backup_glacier_days", glacier_days > ia_days,
+          f"must be later than backup_infrequent_access_days ({ia_days}), got {glacier_days}")
+    check(NAME, "backup_expiration_days", expiration_days > glacier_days,
+          f"must be later than backup_glacier_days ({glacier_days}), got {expiration_days}")
+    azs, nodes = sizing.azs, sizing.nodes
+    if azs is not None:
+        check_choice(NAME, "zone_awareness_azs", azs, (2, 3))
+        check(NAME, "data_nodes", nodes % azs == 0,
+              f"must be a multiple of zone_awareness_azs ({azs}) to balance the AZs, got {nodes}")
+    check_range(NAME, "data_nodes", nodes, 1, 80)
+    check_range(NAME, "volume_gib", sizing.volume, 10, 16384, " GiB")
+    check_choice(NAME, "master_nodes", sizing.masters, (0, 3, 5))
+    if domain is not None and (domain_sizing_given or vpc is not None):
+        raise PropError(f"{NAME}: domain is your own, so engine_version, sizing, zone_awareness_azs and vpc "
+                        "cannot be set; configure them on your domain")

@@ -1,0 +1,215 @@
+"""LogPipeline's OpenSearch domain: secure settings, its log groups, network, admin secret and set-up."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from aws_cdk import CustomResource, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_opensearchservice as opensearch
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from .._private import nag
+from .._private.functions import library_provider
+from .._private.log_groups import secure_log_group
+from .index_setup import IndexSetup
+
+WRITER_ROLE_NAME = "log_constructs_firehose_writer"
+
+
+@dataclass(frozen=True)
+class DomainSizing:
+    engine_version: opensearch.EngineVersion
+    instance_type: str
+    nodes: int
+    volume: int
+    masters: int
+    master_type: str
+    azs: Optional[int]
+
+
+@dataclass(frozen=True)
+class DomainNetwork:
+    """Security groups and subnets of a VPC domain (shared with Firehose's ENIs)."""
+
+    security_group: ec2.SecurityGroup
+    setup_security_group: ec2.SecurityGroup
+    subnets: ec2.SubnetSelection
+
+
+def selection_args(selection: Optional[ec2.SubnetSelection]) -> dict:
+    """A SubnetSelection as keyword arguments for ``IVpc.select_subnets`` (private subnets by default)."""
+    if selection is None:
+        return {"subnet_type": ec2.SubnetType.PRIVATE_WITH_EGRESS}
+    return dict(selection._values)  # jsii structs keep their fields here
+
+
+def domain_network(scope: Construct, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.SubnetSelection],
+                   azs: Optional[int]) -> DomainNetwork:
+    """One group for the domain and Firehose's ENIs (HTTPS between members), one for the set-up function."""
+    group = ec2.SecurityGroup(
+        scope, "DomainSecurityGroup", vpc=vpc, allow_all_outbound=False,
+        description="OpenSearch domain and Firehose ENIs: HTTPS between members only",
+    )
+    group.add_ingress_rule(group, ec2.Port.tcp(443), "HTTPS from members")
+    group.add_egress_rule(group, ec2.Port.tcp(443), "HTTPS to members")
+    # The set-up function also calls Secrets Manager (HTTPS, through the VPC's NAT or endpoints).
+    setup_group = ec2.SecurityGroup(
+        scope, "DomainSetupSecurityGroup", vpc=vpc, allow_all_outbound=False,
+        description="OpenSearch set-up function: HTTPS to the domain and to AWS APIs",
+    )
+    setup_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the domain and AWS APIs")
+    group.add_ingress_rule(setup_group, ec2.Port.tcp(443), "HTTPS from the set-up function")
+    # Without zone awareness a VPC domain takes exactly one subnet; Firehose uses the same ones.
+    chosen = vpc.select_subnets(**selection_args(vpc_subnets)).subnets[: azs or 1]
+    return DomainNetwork(group, setup_group, ec2.SubnetSelection(subnets=chosen))
+
+
+def admin_secret(scope: Construct, encryption_key: kms.IKey) -> secretsmanager.Secret:
+    """The password of the OpenSearch Dashboards ``admin`` user."""
+    secret = secretsmanager.Secret(
+        scope,
+        "AdminUserSecret",
+        description="Password of the OpenSearch Dashboards 'admin' user (internal user database)",
+        encryption_key=encryption_key,
+        generate_secret_string=secretsmanager.SecretStringGenerator(
+            password_length=32, exclude_characters="\"'\\/@:`", require_each_included_type=True
+        ),
+    )
+    rotation_reason = ("OpenSearch internal-user passwords have no managed rotation; rotate the admin password "
+                       "through the security plugin's account API and store it in this secret, as "
+                       "docs/runbook.md shows.")
+    nag.acknowledge_no_rotation(secret, rotation_reason)
+    return secret
+
+
+def new_domain(scope: Construct, *, sizing: DomainSizing, encryption_key: kms.IKey, master_user_arn: str,
+               log_retention: logs.RetentionDays, vpc: Optional[ec2.IVpc],
+               network: Optional[DomainNetwork]) -> opensearch.Domain:
+    """A domain with encryption at rest and in transit, TLS 1.2, fine-grained access control, every log on."""
+    slow_search, slow_index, app_logs, audit_logs = (
+        secure_log_group(scope, name, retention=log_retention)
+        for name in ("SlowSearchLogs", "SlowIndexLogs", "ApplicationLogs", "AuditLogs")
+    )
+    azs, masters = sizing.azs, sizing.masters
+    domain = opensearch.Domain(
+        scope,
+        "Domain",
+        version=sizing.engine_version,
+        capacity=opensearch.CapacityConfig(
+            data_node_instance_type=sizing.instance_type,
+            data_nodes=sizing.nodes,
+            master_nodes=masters or None,
+            master_node_instance_type=sizing.master_type if masters else None,
+            multi_az_with_standby_enabled=False,
+        ),
+        ebs=opensearch.EbsOptions(volume_size=sizing.volume, volume_type=ec2.EbsDeviceVolumeType.GP3),
+        zone_awareness=opensearch.ZoneAwarenessConfig(enabled=True, availability_zone_count=azs)
+        if azs else opensearch.ZoneAwarenessConfig(enabled=False),
+        encryption_at_rest=opensearch.EncryptionAtRestOptions(enabled=True, kms_key=encryption_key),
+        node_to_node_encryption=True,
+        enforce_https=True,
+        tls_security_policy=opensearch.TLSSecurityPolicy.TLS_1_2_PFS,
+        fine_grained_access_control=opensearch.AdvancedSecurityOptions(master_user_arn=master_user_arn),
+        logging=opensearch.LoggingOptions(
+            slow_search_log_enabled=True, slow_search_log_group=slow_search,
+            slow_index_log_enabled=True, slow_index_log_group=slow_index,
+            app_log_enabled=True, app_log_group=app_logs,
+            audit_log_enabled=True, audit_log_group=audit_logs,
+        ),
+        # We publish the log resource policy ourselves (below) instead of CDK's custom resource.
+        suppress_logs_resource_policy=True,
+        vpc=vpc,
+        vpc_subnets=[network.subnets] if network else None,
+        security_groups=[network.security_group] if network else None,
+        enable_auto_software_update=True,
+        off_peak_window_enabled=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    cfn_domain = domain.node.default_child
+    assert isinstance(cfn_domain, opensearch.CfnDomain)
+    # Internal users (the Dashboards 'admin' from Secrets Manager) next to the IAM master user.
+    cfn_domain.add_property_override("AdvancedSecurityOptions.InternalUserDatabaseEnabled", True)
+    stack = Stack.of(scope)
+    policy = logs.CfnResourcePolicy(
+        scope,
+        "DomainLogsPolicy",
+        policy_name=f"opensearch-{stack.stack_name}-{scope.node.addr[:12]}"[:255],
+        policy_document=stack.to_json_string({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "es.amazonaws.com"},
+                "Action": ["logs:PutLogEvents", "logs:CreateLogStream"],
+                "Resource": [g.log_group_arn for g in (slow_search, slow_index, app_logs, audit_logs)],
+                "Condition": {"StringEquals": {"aws:SourceAccount": stack.account}},
+            }],
+        }),
+    )
+    domain.node.add_dependency(policy)
+    _acknowledge(domain, single_az=not azs, no_masters=not masters, public=vpc is None)
+    return domain
+
+
+def _acknowledge(domain: opensearch.Domain, *, single_az: bool, no_masters: bool, public: bool) -> None:
+    if single_az:
+        nag.acknowledge(domain, "OS7", "A single-AZ domain is the documented cheap first deploy; "
+                        "set zone_awareness_azs=2 or 3 for production (README: production sizing).")
+    if no_masters:
+        nag.acknowledge(domain, "OS4", "Dedicated master nodes are off for the cheap first deploy; "
+                        "set master_nodes=3 for production (README: production sizing).")
+    if public:
+        public_reason = ("Public endpoint by default so Firehose and Dashboards users reach it without a VPC; "
+                         "fine-grained access control authorizes every request, TLS 1.2 only. "
+                         "Pass vpc= to place the domain in a VPC.")
+        nag.acknowledge(domain, "OS1", public_reason)
+        nag.acknowledge_all(domain, {pack: "OpenSearchInVPCOnly" for pack in (
+            nag.NIST_800_53_R5, nag.HIPAA_SECURITY, nag.PCI_DSS_321)}, reason=public_reason)
+    open_policy_reason = (
+        "Fine-grained access control is the gate: anonymous access is off, every request must be SigV4-signed "
+        "by a mapped IAM role or authenticate as an internal user (Dashboards login), over TLS 1.2. An IP or "
+        "IAM-only access policy would lock out the internal users."
+    )
+    nag.acknowledge(domain, "OS3", open_policy_reason)
+    nag.acknowledge(domain, "OS5", open_policy_reason)
+
+
+def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opensearch.IDomain,
+                 secret: secretsmanager.ISecret, writer_role: iam.IRole, index: str, index_setup: IndexSetup,
+                 log_retention: logs.RetentionDays) -> CustomResource:
+    """Deploy-time set-up of the domain over its REST API, signed as the master user (the function's role)."""
+    assert function.role is not None
+    function.add_to_role_policy(iam.PolicyStatement(
+        sid="SignedDomainRequests",
+        actions=["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPut", "es:ESHttpPost", "es:ESHttpPatch"],
+        resources=[domain.domain_arn, f"{domain.domain_arn}/*"],
+    ))
+    nag.acknowledge(function.role, "IAM5", "The master user administers the domain over its REST API: security "
+                    "plugin, index templates, ISM and Dashboards paths below the domain ARN.",
+                    findings=[nag.resource_finding(scope, f"{domain.domain_arn}/*")])
+    secret.grant_read(function)
+    provider = library_provider(scope, "DomainSetupProvider", on_event_handler=function, log_retention=log_retention)
+    return CustomResource(
+        scope,
+        "DomainSetup",
+        service_token=provider.service_token,
+        resource_type="Custom::OpenSearchSetup",
+        properties={
+            "DomainEndpoint": domain.domain_endpoint,
+            "Region": Stack.of(scope).region,
+            "Security": {
+                "WriterRoleName": WRITER_ROLE_NAME,
+                "WriterBackendRoles": [writer_role.role_arn],
+                "IndexPatterns": [f"{index}*"],
+                "AdminUser": "admin",
+                "AdminSecretArn": secret.secret_arn,
+                "MasterRoleArn": function.role.role_arn,
+            },
+            **index_setup.properties(index),
+        },
+    )
