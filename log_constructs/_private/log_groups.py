@@ -9,11 +9,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._lambda_src.log_group_governor import contract as governor_contract
 from .keys import log_groups_key
 
 # Every log group of this library's own functions starts with this prefix, so the log group
 # governor can always exclude them (subscribing a shipper to its own logs loops forever).
-LIBRARY_LOG_GROUP_PREFIX = "/log-constructs/"
+LIBRARY_LOG_GROUP_PREFIX = governor_contract.LIBRARY_LOG_GROUP_PREFIX
 
 
 def secure_log_group(

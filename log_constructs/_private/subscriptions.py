@@ -15,12 +15,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as destinations
 from constructs import Construct
 
+from .._lambda_src.log_group_governor import contract as governor_contract
 from .validation import PropError
 
 PIPELINE_FILTER_NAME = "log-constructs-pipeline"
 ALERTS_FILTER_NAME = "log-constructs-alerts"
-GOVERNOR_FILTER_NAME = "log-constructs-governor"
-MAX_FILTERS_PER_LOG_GROUP = 2
+# The governor's function reads these too: written once, in its contract.
+GOVERNOR_FILTER_NAME = governor_contract.GOVERNOR_FILTER_NAME
+MAX_FILTERS_PER_LOG_GROUP = governor_contract.MAX_FILTERS_PER_LOG_GROUP
 
 SLOTS_ID = "LogConstructsSubscriptionSlots"
 

@@ -7,7 +7,6 @@ alert (optional) and stores every alert in the table. See the README section "Lo
 """
 from __future__ import annotations
 
-import json
 from typing import Mapping, Optional, Sequence
 
 from aws_cdk import Duration, Names
@@ -20,6 +19,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from .._lambda_src.log_alerts import contract
+from .._lambda_src.log_alerts.contract import AlertsConfig
 from .._private.failures import grant_key_use, send_failures_to
 from .._private.functions import METRICS_NAMESPACE, library_function
 from .._private.keys import new_key
@@ -29,7 +30,7 @@ from .._private.queues import dead_letter_queue
 from .._private.subscriptions import ALERTS_FILTER_NAME, subscribe_function
 from .._private.validation import check, check_range
 from ..protocols import DashboardRow, LogDestinationConfig
-from .props import DEFAULT_MARKERS, MAX_FILTER_PATTERN_CHARS, NAME, AlertRoute, marker_filter_pattern, routes_json, validate
+from .props import DEFAULT_MARKERS, MAX_FILTER_PATTERN_CHARS, NAME, AlertRoute, marker_filter_pattern, validate
 from .resources import new_secret, new_table, protect
 
 
@@ -134,23 +135,22 @@ class LogAlerts(Construct):
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue", encryption_key=self.encryption_key)
 
         self.service_name = f"log-alerts-{Names.unique_id(self)}"[:200]
-        environment = {
-            "TABLE_NAME": self.table.table_name,
-            "WEBHOOK_SECRET_ID": self.webhook_secret.secret_arn,
-            "SECRET_TTL_SECONDS": str(secret_ttl_seconds),
-            "MARKERS": ",".join(self.markers),
-            "DEFAULT_CHANNEL": self.channel,
-            "ROUTES": routes_json(self.routes),
-            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
-            "RETENTION_DAYS": str(self.retention_days),
-            "MAX_MESSAGES": str(self.max_messages),
-            "REDACT": "false" if redact is False else "true",
-            "REDACT_DISABLED": ",".join(redaction_disabled),
-            "REDACT_EXTRA": json.dumps(redaction_patterns, separators=(",", ":")),
-            "WEBHOOK_TIMEOUT_SECONDS": str(webhook_timeout_seconds),
-        }
-        if topic is not None:
-            environment["TOPIC_ARN"] = topic.topic_arn
+        environment = AlertsConfig(
+            table_name=self.table.table_name,
+            secret_id=self.webhook_secret.secret_arn,
+            secret_ttl_s=secret_ttl_seconds,
+            markers=self.markers,
+            default_channel=self.channel,
+            routes=self.routes,
+            topic_arn=topic.topic_arn if topic is not None else None,
+            dead_letter_queue_url=self.dead_letter_queue.queue_url,
+            retention_days=self.retention_days,
+            max_messages=self.max_messages,
+            redact=redact is not False,
+            redact_disabled=tuple(redaction_disabled),
+            redact_extra=dict(redaction_patterns),
+            webhook_timeout_s=webhook_timeout_seconds,
+        ).to_environment()
         self.function = library_function(
             self,
             "Function",
@@ -214,27 +214,27 @@ class LogAlerts(Construct):
                       label: Optional[str] = None) -> cloudwatch.Metric:
         """New alerts with ``marker`` (replays not counted)."""
         check(NAME, "marker", marker in self.markers, f"must be one of {', '.join(self.markers)}, got {marker!r}")
-        return self.metric("Alerts", dimensions={"marker": marker}, period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_ALERTS, dimensions={contract.MARKER_DIMENSION: marker}, period=period, statistic=statistic, label=label)
 
     def metric_slack_messages(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                               label: Optional[str] = None) -> cloudwatch.Metric:
         """Slack messages posted."""
-        return self.metric("SlackMessages", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_SLACK_MESSAGES, period=period, statistic=statistic, label=label)
 
     def metric_delivery_failures(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                  label: Optional[str] = None) -> cloudwatch.Metric:
         """Slack or SNS deliveries that failed after the retries."""
-        return self.metric("DeliveryFailures", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_DELIVERY_FAILURES, period=period, statistic=statistic, label=label)
 
     def metric_redactions(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                           label: Optional[str] = None) -> cloudwatch.Metric:
         """Values masked by the redaction rules."""
-        return self.metric("Redactions", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_REDACTIONS, period=period, statistic=statistic, label=label)
 
     def metric_invalid_events(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                               label: Optional[str] = None) -> cloudwatch.Metric:
         """Input the function could not decode (sent to the dead-letter queue)."""
-        return self.metric("InvalidEvents", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_INVALID_EVENTS, period=period, statistic=statistic, label=label)
 
     def metric_errors(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                       label: Optional[str] = None) -> cloudwatch.Metric:

@@ -1,23 +1,21 @@
 """LogAlerts' props: markers, routes, redaction rules, and their validation."""
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
+from .._lambda_src.log_alerts import contract
 from .._private.validation import PropError, check
 
 NAME = "LogAlerts"
-DEFAULT_MARKERS = ("CRITICAL", "ALERT")
-MARKER_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
-RULE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-# The names of the function's built-in redaction rules (lambda_src/log_alerts/redaction.py; a unit
-# test keeps both lists equal).
-REDACTION_RULES = ("jwt", "bearer", "aws_secret", "aws_key_id", "password_json", "password_kv", "email", "card")
+# Markers, redaction rule names and routes are the function's contract: written once, imported here.
+DEFAULT_MARKERS = contract.DEFAULT_MARKERS
+MARKER_RE = contract.MARKER_PATTERN
+RULE_NAME_RE = contract.REDACTION_RULE_NAME_PATTERN
+REDACTION_RULES = contract.REDACTION_RULES
 # What the optional CloudWatch Logs data-protection policy masks at the source.
 DATA_IDENTIFIERS = ("AwsSecretKey", "CreditCardNumber", "EmailAddress")
 GSI_NAME = "by_app_time"
@@ -26,18 +24,10 @@ MAX_FILTER_PATTERN_CHARS = 1024
 MAX_ROUTES_JSON_CHARS = 2048  # Lambda environment variables total at most 4 KB
 
 
-@dataclass(frozen=True)
-class AlertRoute:
-    """Send alerts matching ``marker`` and/or ``log_group_prefix`` to ``channel`` (first match wins).
-
-    :param channel: the Slack channel (a key of the webhook secret, e.g. ``"#oncall"``).
-    :param marker: only alerts with this marker. Default: - any marker
-    :param log_group_prefix: only alerts from log groups whose name starts with this. Default: - any log group
-    """
-
-    channel: str
-    marker: Optional[str] = None
-    log_group_prefix: Optional[str] = None
+#: Send alerts matching ``marker`` and/or ``log_group_prefix`` to ``channel`` (first match wins):
+#: ``AlertRoute(channel="#oncall", marker="CRITICAL")``. ``channel`` is a key of the webhook secret;
+#: ``marker`` defaults to any marker, ``log_group_prefix`` to any log group.
+AlertRoute = contract.Route
 
 
 def marker_filter_pattern(markers: Sequence[str]) -> logs.IFilterPattern:
@@ -102,6 +92,4 @@ def validate(*, markers: Sequence[str], channel: str, routes: Sequence[AlertRout
 
 def routes_json(routes: Sequence[AlertRoute]) -> str:
     """The ``ROUTES`` environment variable of the function."""
-    return json.dumps([{k: v for k, v in (("channel", r.channel), ("marker", r.marker),
-                                           ("log_group_prefix", r.log_group_prefix)) if v is not None}
-                       for r in routes], separators=(",", ":"))
+    return contract.routes_to_json(routes)

@@ -18,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import triggers
 from constructs import Construct
 
+from .._lambda_src.log_group_governor import contract
 from .._private.failures import send_failures_to
 from .._private.functions import METRICS_NAMESPACE, library_function
 from .._private.keys import new_key
@@ -31,24 +32,15 @@ from .permissions import grant_destination, grant_log_groups
 
 NAME = "LogGroupGovernor"
 SERVICE = "log-group-governor"
-RETENTION_MODES = ("missing", "max")
+RETENTION_MODES = contract.RETENTION_MODES
 SUBSCRIPTION_MODES = ("per-group", "account-policy")
 # Calls per second per CloudWatch Logs API; see the README for the quotas these stay under.
-DEFAULT_RATE_LIMITS = {
-    "DescribeLogGroups": 5.0,
-    "DescribeSubscriptionFilters": 3.0,
-    "PutRetentionPolicy": 3.0,
-    "PutSubscriptionFilter": 3.0,
-}
+DEFAULT_RATE_LIMITS = contract.DEFAULT_RATE_LIMITS
 # RetentionDays is a jsii enum of names; CloudWatch Logs wants the days (same order as the enum).
-RETENTION_DAYS = dict(zip(
-    [m for m in logs.RetentionDays if m != logs.RetentionDays.INFINITE],
-    (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
-))
+RETENTION_DAYS = dict(zip([m for m in logs.RetentionDays if m != logs.RetentionDays.INFINITE], contract.RETENTION_DAYS))
 _PATTERN = re.compile(r"^[\.\-_/#A-Za-z0-9*?\[\]]{1,512}$")
-# The names the function emits (lambda_src/log_group_governor/planning.py METRIC_NAMES; asserted equal by the tests).
-METRIC_NAMES = ("GroupsScanned", "GroupsCompliant", "RetentionSet", "Subscribed", "SkippedNoSlot",
-                "SkippedForeignFilter", "GroupsExcluded", "Failed", "ThrottledRetries")
+# The names the function emits.
+METRIC_NAMES = contract.ALL_METRIC_NAMES
 
 
 class LogGroupGovernor(Construct):
@@ -158,35 +150,34 @@ class LogGroupGovernor(Construct):
         if destination is not None:
             own_groups += destination.own_log_group_names
         per_group_destination = destination if subscription_mode == "per-group" else None
-        environment = {
-            "RETENTION_DAYS": str(RETENTION_DAYS[retention]),
-            "RETENTION_MODE": retention_mode,
-            "DRY_RUN": "true" if self.dry_run else "false",
-            "INCLUDE": ",".join(include),
-            "EXCLUDE": ",".join(exclude),
-            "ALWAYS_EXCLUDE": ",".join(own_groups),
-            "RATE_LIMITS": ",".join(f"{api}={rate:g}" for api, rate in rates.items()),
-            "TIME_RESERVE_MS": str(min(30_000, int(timeout.to_milliseconds() / 5))),
-            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
-            "FILTER_NAME": self.filter_name,
-            "FILTER_NAME_OWNED": "true" if self.filter_name == GOVERNOR_FILTER_NAME else "false",
-        }
-        if per_group_destination is not None:
-            environment["DESTINATION_ARN"] = per_group_destination.destination_arn
-            environment["FILTER_PATTERN"] = pattern.log_pattern_string
-        for key, value in environment.items():
-            self.function.add_environment(key, value)
-
         grant_log_groups(self, self.function, subscribe=per_group_destination is not None)
         self.destination_role: Optional[iam.Role] = None
         if destination is not None:
             self.destination_role = grant_destination(self, destination)
-        if per_group_destination is not None and self.destination_role is not None:
-            self.function.add_environment("DESTINATION_ROLE_ARN", self.destination_role.role_arn)
+        passed_role = self.destination_role if per_group_destination is not None else None
+        if passed_role is not None:
             self.function.add_to_role_policy(iam.PolicyStatement(
                 sid="PassRoleToCloudWatchLogs", actions=["iam:PassRole"],
-                resources=[self.destination_role.role_arn],
+                resources=[passed_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "logs.amazonaws.com"}}))
+        environment = contract.GovernorConfig(
+            retention_days=RETENTION_DAYS[retention],
+            retention_mode=retention_mode,
+            destination_arn=per_group_destination.destination_arn if per_group_destination is not None else None,
+            role_arn=passed_role.role_arn if passed_role is not None else None,
+            filter_name=self.filter_name,
+            filter_name_owned=self.filter_name == GOVERNOR_FILTER_NAME,
+            filter_pattern=pattern.log_pattern_string,
+            include=tuple(include),
+            exclude=tuple(exclude),
+            always_exclude=tuple(own_groups),
+            dry_run=self.dry_run,
+            rate_limits=rates,
+            time_reserve_ms=min(contract.DEFAULT_TIME_RESERVE_MS, int(timeout.to_milliseconds() / 5)),
+            dead_letter_queue_url=self.dead_letter_queue.queue_url,
+        ).to_environment()
+        for key, value in environment.items():
+            self.function.add_environment(key, value)
 
         self.account_policy: Optional[logs.CfnAccountPolicy] = None
         if subscription_mode == "account-policy" and destination is not None:
@@ -260,27 +251,27 @@ class LogGroupGovernor(Construct):
     def metric_groups_scanned(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                               label: Optional[str] = None) -> cloudwatch.Metric:
         """Log groups a sweep looked at."""
-        return self.metric("GroupsScanned", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_NAMES["scanned"], period=period, statistic=statistic, label=label)
 
     def metric_retention_set(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                              label: Optional[str] = None) -> cloudwatch.Metric:
         """Log groups that got the retention."""
-        return self.metric("RetentionSet", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_NAMES["retention_set"], period=period, statistic=statistic, label=label)
 
     def metric_subscribed(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                           label: Optional[str] = None) -> cloudwatch.Metric:
         """Log groups subscribed to the destination."""
-        return self.metric("Subscribed", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_NAMES["subscribed"], period=period, statistic=statistic, label=label)
 
     def metric_skipped_no_slot(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                label: Optional[str] = None) -> cloudwatch.Metric:
         """Log groups left unsubscribed because both subscription filter slots were taken."""
-        return self.metric("SkippedNoSlot", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_NAMES["skipped_no_slot"], period=period, statistic=statistic, label=label)
 
     def metric_failed(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                       label: Optional[str] = None) -> cloudwatch.Metric:
         """Log groups the governor could not change."""
-        return self.metric("Failed", period=period, statistic=statistic, label=label)
+        return self.metric(contract.METRIC_NAMES["failed"], period=period, statistic=statistic, label=label)
 
     def metric_dead_letters(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                             label: Optional[str] = None) -> cloudwatch.Metric:

@@ -22,6 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from .._lambda_src.log_shipper.contract import ShipperConfig
 from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
 from .._private.functions import library_function
@@ -249,10 +250,8 @@ class LogPipeline(LogPipelineMetrics, Construct):
             timeout=shipper_timeout or Duration.minutes(2),
             memory_size=shipper_memory_mib or 512,
             log_retention=self.log_retention,
-            environment={
-                "DELIVERY_STREAM_NAME": self.delivery_stream_name,
-                "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
-            },
+            environment=ShipperConfig(delivery_stream_name=self.delivery_stream_name,
+                                      dead_letter_queue_url=self.dead_letter_queue.queue_url).to_environment(),
         )
         send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
         self.grant_put_records(self.shipper)
