@@ -5,10 +5,11 @@ The subscription filter already keeps only candidate events (see ``filter_patter
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
+
+from log_subscription import json_object
 
 from .contract import LEVEL_KEYS, MARKER_PATTERN as MARKER_RE
 
@@ -19,24 +20,13 @@ class Classified:
     text: str  # what a human reads: the JSON ``message`` field, or the whole line
 
 
-def _json_object(message: str) -> Optional[dict]:
-    stripped = message.strip()
-    if not (stripped.startswith("{") and stripped.endswith("}")):
-        return None
-    try:
-        value = json.loads(stripped)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def classify(message: str, markers: Sequence[str]) -> Optional[Classified]:
     """The first marker of ``markers`` (priority order) that the event carries, or ``None``.
 
     Text form: ``[CRITICAL]`` anywhere in the line. JSON form: a top-level ``level`` (or
     ``levelname``/``log_level``) equal to the marker, case-insensitively.
     """
-    document = _json_object(message)
+    document = json_object(message)
     text = message
     level = None
     if document is not None:

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Iterable
 
-from log_subscription import InvalidEvent, LogBatch, LogEvent
+from log_subscription import InvalidEvent, LogBatch, LogEvent, json_object
 from logship.firehose import MAX_RECORD_BYTES, TRUNCATION_MARK, encode_document
 
 _TRUNCATED_TAIL = f'{TRUNCATION_MARK}"}}\n'.encode()
@@ -113,17 +113,6 @@ def json_level(fields: dict[str, Any]) -> str | None:
     return None
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
-    stripped = text.strip()
-    if len(stripped) < 2 or stripped[0] != "{" or stripped[-1] != "}":
-        return None
-    try:
-        value = json.loads(stripped)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _has_surrogates(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -165,14 +154,14 @@ def document(event: LogEvent, batch: LogBatch) -> dict[str, Any]:
         if level:
             doc["level"] = level
         return doc
-    fields = _json_object(message)
+    fields = json_object(message)
     level = None
     if fields is None:
         match = _LAMBDA_TEXT.match(message)
         if match:
             level = _normalize(match.group(3))
             doc["request_id"] = match.group(2)
-            fields = _json_object(match.group(4))  # e.g. Node's console.log(JSON.stringify(...))
+            fields = json_object(match.group(4))  # e.g. Node's console.log(JSON.stringify(...))
         else:
             level = text_level(message)
     if fields is not None:

@@ -122,3 +122,14 @@ def decode_payload(event: Mapping[str, Any], *, strict_utf8: bool = True) -> Log
         (batch.events if isinstance(decoded, LogEvent) else batch.invalid).append(decoded)
     return batch
 
+
+def json_object(message: str) -> dict[str, Any] | None:
+    """The JSON object a log message holds (``{...}``, whitespace around), or ``None``."""
+    stripped = message.strip()
+    if len(stripped) < 2 or stripped[0] != "{" or stripped[-1] != "}":
+        return None
+    try:
+        value = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,4 +1,4 @@
-"""Foundation decisions every construct inherits for the compliance packs (issue 8)."""
+"""Foundation decisions every construct inherits for the compliance packs."""
 from __future__ import annotations
 
 import json

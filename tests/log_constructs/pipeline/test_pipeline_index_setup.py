@@ -1,4 +1,4 @@
-"""LogPipeline's index set-up props (issue 7): what reaches the set-up custom resource, and validation."""
+"""LogPipeline's index set-up props: what reaches the set-up custom resource, and validation."""
 from __future__ import annotations
 
 import aws_cdk as cdk
