@@ -9,7 +9,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
 PYTEST_ARGS ?=
 
-.PHONY: setup synth test lint bench clean
+.PHONY: setup synth test lint bench clean compliance diagram
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,14 +44,11 @@ bench: setup
 clean:
 	rm -rf cdk.out .pytest_cache
 
-# --- compliance report (issue 8) ------------------------------------------------------------------
 # docs/compliance.md from cdk.out/validation-report.json: every rule of the five cdk-nag packs, the
 # resources it covered, pass or acknowledged, and the reason.
-.PHONY: compliance
 compliance: synth
 	$(BIN)/python scripts/compliance_report.py cdk.out docs/compliance.md
 
 # docs/architecture.png from the synthesized app (needs Graphviz's `dot`; not part of `make test`).
-.PHONY: diagram
 diagram: synth
 	$(BIN)/python scripts/architecture_diagram.py cdk.out docs/architecture.png
