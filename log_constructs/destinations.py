@@ -13,7 +13,7 @@ from aws_cdk import aws_logs_destinations as log_destinations
 from constructs import Construct
 
 from ._private.log_groups import function_log_group_names
-from ._private.subscriptions import GOVERNOR_FILTER_NAME, subscribe_function
+from ._private.subscriptions import GOVERNOR_FILTER_NAME, subscribe, subscribe_function
 from .protocols import LogDestinationConfig
 
 
@@ -68,10 +68,10 @@ class FirehoseLogDestination:
         stream = self.delivery_stream if not isinstance(self.delivery_stream, firehose.CfnDeliveryStream) else \
             firehose.DeliveryStream.from_delivery_stream_attributes(
                 log_group, f"{_filter_id(log_group)}Stream", delivery_stream_arn=self.delivery_stream_arn)
-        return logs.SubscriptionFilter(log_group, _filter_id(log_group), log_group=log_group,
-                                       destination=log_destinations.FirehoseDestination(stream),
-                                       filter_pattern=filter_pattern or logs.FilterPattern.all_events(),
-                                       filter_name=GOVERNOR_FILTER_NAME)
+        return subscribe(log_group, _filter_id(log_group), construct_name="FirehoseLogDestination",
+                         log_group=log_group, destination=log_destinations.FirehoseDestination(stream),
+                         filter_name=GOVERNOR_FILTER_NAME, filter_pattern=filter_pattern or logs.FilterPattern.all_events(),
+                         own_log_group=f"/aws/kinesisfirehose/{self.delivery_stream_name}")
 
     def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
         """The stream; its own error log group is never subscribed to it."""
@@ -91,10 +91,9 @@ class KinesisLogDestination:
     def add_log_group(self, log_group: logs.ILogGroup, *,
                       filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:
         """Subscribe ``log_group`` to the stream (aws-cdk-lib creates the role CloudWatch Logs uses)."""
-        return logs.SubscriptionFilter(log_group, _filter_id(log_group), log_group=log_group,
-                                       destination=log_destinations.KinesisDestination(self.stream),
-                                       filter_pattern=filter_pattern or logs.FilterPattern.all_events(),
-                                       filter_name=GOVERNOR_FILTER_NAME)
+        return subscribe(log_group, _filter_id(log_group), construct_name="KinesisLogDestination",
+                         log_group=log_group, destination=log_destinations.KinesisDestination(self.stream),
+                         filter_name=GOVERNOR_FILTER_NAME, filter_pattern=filter_pattern or logs.FilterPattern.all_events())
 
     def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
         """The stream; CloudWatch Logs' role may write to it."""

@@ -70,6 +70,34 @@ def _own_log_group_key(function: lambda_.IFunction) -> Optional[str]:
         return None
 
 
+def subscribe(
+    scope: Construct,
+    id: str,
+    *,
+    construct_name: str,
+    log_group: logs.ILogGroup,
+    destination: logs.ILogSubscriptionDestination,
+    filter_name: str,
+    filter_pattern: logs.IFilterPattern,
+    own_log_group: Optional[str] = None,
+    kind: str = "stream",
+) -> logs.SubscriptionFilter:
+    """Subscribe ``log_group`` to ``destination`` (a ``kind``) in one of its two slots.
+
+    Refused when ``log_group`` is ``own_log_group``, where the destination writes its own logs: every
+    delivery would log into it and trigger itself forever.
+    """
+    key = _log_group_key(log_group)
+    if own_log_group is not None and key == own_log_group:
+        raise PropError(
+            f"{construct_name}: log_group {key!r} is the log group of the {kind} it would be "
+            "subscribed to; every invocation would log into it and trigger itself forever"
+        )
+    SubscriptionSlots.of(log_group).take(construct_name, key, filter_name)
+    return logs.SubscriptionFilter(scope, id, log_group=log_group, destination=destination,
+                                   filter_pattern=filter_pattern, filter_name=filter_name)
+
+
 def subscribe_function(
     scope: Construct,
     id: str,
@@ -81,18 +109,6 @@ def subscribe_function(
     filter_pattern: logs.IFilterPattern,
 ) -> logs.SubscriptionFilter:
     """Subscribe ``function`` to ``log_group``; the Lambda permission is scoped to that log group."""
-    key = _log_group_key(log_group)
-    if key == _own_log_group_key(function):
-        raise PropError(
-            f"{construct_name}: log_group {key!r} is the log group of the function it would be "
-            "subscribed to; every invocation would log into it and trigger itself forever"
-        )
-    SubscriptionSlots.of(log_group).take(construct_name, key, filter_name)
-    return logs.SubscriptionFilter(
-        scope,
-        id,
-        log_group=log_group,
-        destination=destinations.LambdaDestination(function),
-        filter_pattern=filter_pattern,
-        filter_name=filter_name,
-    )
+    return subscribe(scope, id, construct_name=construct_name, log_group=log_group,
+                     destination=destinations.LambdaDestination(function), filter_name=filter_name,
+                     filter_pattern=filter_pattern, own_log_group=_own_log_group_key(function), kind="function")

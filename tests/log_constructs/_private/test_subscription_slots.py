@@ -59,3 +59,17 @@ def test_a_function_is_never_subscribed_to_its_own_log_group() -> None:
     function = _function(stack)
     with pytest.raises(PropError, match="is the log group of the function it would be subscribed to"):
         _subscribe(stack, function.log_group, function, "loop")
+
+
+def test_stream_destinations_take_slots_too() -> None:
+    from aws_cdk import aws_kinesis as kinesis
+
+    from log_constructs import KinesisLogDestination
+    # GIVEN a log group with two filters of the library
+    stack = cdk.Stack(cdk.App(), "Stack")
+    group, function = logs.LogGroup.from_log_group_name(stack, "Group", "/app/orders"), _function(stack)
+    _subscribe(stack, group, function, "first")
+    _subscribe(stack, group, function, "second")
+    # WHEN a Kinesis destination subscribes it as well THEN the third filter is refused
+    with pytest.raises(PropError, match=r"^KinesisLogDestination: log_group '/app/orders' already has 2 "):
+        KinesisLogDestination(kinesis.Stream(stack, "Stream")).add_log_group(group)
