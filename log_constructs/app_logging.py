@@ -12,7 +12,7 @@ import re
 from typing import Optional, Sequence, Union
 
 import jsii
-from aws_cdk import Annotations, Aspects, Duration, IAspect, Token
+from aws_cdk import Annotations, Aspects, Duration, IAspect, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -24,6 +24,7 @@ from ._private import nag
 from ._private.functions import powertools_layer_arn, powertools_layer_supports
 from ._private.log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
 from ._private.metrics import function_row, graph_row, metric
+from ._private.removal import apply_removal_policy
 from ._private.validation import PropError, check, check_choice
 from .protocols import DashboardRow, ILogDestination
 
@@ -105,6 +106,7 @@ class ApplicationLogging(Construct):
         and log group name derive from it. Default: the construct id.
     :param log_group_name: name of the shared log group. Default: ``/applications/<application_name>``.
     :param log_retention: how long the log group keeps events. Default: ``logs.RetentionDays.ONE_MONTH``.
+    :param removal_policy: what happens to the application log group when it leaves the stack Default: ``RemovalPolicy.RETAIN``
     :param encryption_key: KMS key of the log group. Default: - the stack's log groups key of this
         library (rotation on, usable by CloudWatch Logs of this account and region only).
     :param application_log_level: Lambda's application log level (``TRACE``, ``DEBUG``, ``INFO``,
@@ -130,6 +132,7 @@ class ApplicationLogging(Construct):
         application_name: Optional[str] = None,
         log_group_name: Optional[str] = None,
         log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: Optional[RemovalPolicy] = None,
         encryption_key: Optional[kms.IKey] = None,
         application_log_level: Union[str, lambda_.ApplicationLogLevel, None] = None,
         system_log_level: Union[str, lambda_.SystemLogLevel, None] = None,
@@ -142,6 +145,7 @@ class ApplicationLogging(Construct):
         powertools_layer: Optional[bool] = None,
     ) -> None:
         super().__init__(scope, id)
+        apply_removal_policy(self, removal_policy)
         self.application_name = application_name or id
         self.application_log_level = _level(application_log_level) or "INFO"
         self.system_log_level = _level(system_log_level) or "WARN"

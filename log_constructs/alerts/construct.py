@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Sequence
 
-from aws_cdk import Duration, Names
+from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -27,6 +27,7 @@ from .._private.keys import new_key
 from .._private.log_groups import function_log_group_names
 from .._private.metrics import AlarmSpec, create_alarms, function_row, queue_depth, graph, graph_row, metric, queue_row
 from .._private.queues import dead_letter_queue
+from .._private.removal import apply_removal_policy
 from .._private.subscriptions import ALERTS_FILTER_NAME, subscribe_function
 from .._private.validation import check, check_range
 from ..protocols import DashboardRow, LogDestinationConfig
@@ -62,6 +63,8 @@ class LogAlerts(Construct):
     :param webhook_timeout_seconds: timeout of one webhook attempt (1-30). Default: 5
     :param alarm_actions: actions of the alarms (errors, throttles, dead letters). Default: - none
     :param log_retention: retention of the function's own log group. Default: one month
+    :param removal_policy: what happens to the table, the webhook secret, the key, the dead-letter queue and the log group when they leave the stack
+        (a DynamoDB table with deletion protection stays until that is turned off). Default: ``RemovalPolicy.RETAIN``
     """
 
     def __init__(self, queue: sqs.IQueue) -> None:
@@ -100,8 +103,10 @@ class LogAlerts(Construct):
         webhook_timeout_seconds: Optional[int] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
         log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: Optional[RemovalPolicy] = None,
     ) -> None:
         super().__init__(scope, id)
+        apply_removal_policy(self, removal_policy)
         self.markers = tuple(markers) if markers is not None else DEFAULT_MARKERS
         self.channel = channel if channel is not None else "default"
         self.routes = tuple(routes or ())

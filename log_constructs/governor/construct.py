@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Optional, Sequence
 
-from aws_cdk import Annotations, Aspects, Duration, Names, Stack, Token
+from aws_cdk import Annotations, Aspects, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -24,6 +24,7 @@ from .._private.functions import METRICS_NAMESPACE, library_function
 from .._private.keys import new_key
 from .._private.metrics import AlarmSpec, create_alarms, function_row, queue_depth, graph_row, metric, queue_row
 from .._private.queues import dead_letter_queue
+from .._private.removal import apply_removal_policy
 from .._private.subscriptions import GOVERNOR_FILTER_NAME
 from .._private.validation import PropError, check, check_choice, check_range
 from ..protocols import DashboardRow, ILogDestination, LogDestinationConfig
@@ -78,6 +79,7 @@ class LogGroupGovernor(Construct):
     :param timeout: the function's timeout; a sweep that needs longer continues in a fresh
         invocation. Default: 5 minutes.
     :param log_retention: retention of the governor function's own log group. Default: ``RetentionDays.ONE_MONTH``.
+    :param removal_policy: what happens to the dead-letter queue, its key and the function's log group when they leave the stack Default: ``RemovalPolicy.RETAIN``
     :param alarm_actions: actions of the alarms (function errors, dead letters). Default: - alarms without actions
     """
 
@@ -99,9 +101,11 @@ class LogGroupGovernor(Construct):
         rate_limits: Optional[Mapping[str, float]] = None,
         timeout: Optional[Duration] = None,
         log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: Optional[RemovalPolicy] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
     ) -> None:
         super().__init__(scope, id)
+        apply_removal_policy(self, removal_policy)
         account = Stack.of(self).account
         retention = retention or logs.RetentionDays.ONE_MONTH
         retention_mode = retention_mode or "missing"

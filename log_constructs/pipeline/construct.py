@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from aws_cdk import CustomResource, Duration
+from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -30,6 +30,7 @@ from .._private.keys import new_key
 from .._private.log_groups import function_log_group_names, secure_log_group
 from .._private.metrics import create_alarms
 from .._private.queues import dead_letter_queue
+from .._private.removal import apply_removal_policy
 from .._private.roles import library_role
 from .._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
 from .._private.validation import PropError, check, check_choice, check_range
@@ -72,6 +73,7 @@ class LogPipeline(LogPipelineMetrics, Construct):
     :param vpc_subnets: Subnets in ``vpc``. Default: - the VPC's private subnets, one per AZ used
     :param log_retention: Retention of the domain's, the stream's and the functions' log groups.
         Default: ``RetentionDays.ONE_MONTH``
+    :param removal_policy: what happens to the domain, the backup bucket, the key, the dead-letter queue, the secret and the log groups when they leave the stack Default: ``RemovalPolicy.RETAIN``
     :param shipper_memory_mib: Memory of the shipper function. Default: 512
     :param shipper_timeout: Timeout of the shipper function. Default: 2 minutes
     :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions
@@ -123,6 +125,7 @@ class LogPipeline(LogPipelineMetrics, Construct):
         vpc: Optional[ec2.IVpc] = None,
         vpc_subnets: Optional[ec2.SubnetSelection] = None,
         log_retention: Optional[logs.RetentionDays] = None,
+        removal_policy: Optional[RemovalPolicy] = None,
         shipper_memory_mib: Optional[int] = None,
         shipper_timeout: Optional[Duration] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
@@ -139,6 +142,7 @@ class LogPipeline(LogPipelineMetrics, Construct):
         dashboards_saved_objects: Optional[bool] = None,
     ) -> None:
         super().__init__(scope, id)
+        apply_removal_policy(self, removal_policy)
         self.index = index if index is not None else "logs"
         settings = delivery.DeliverySettings(
             index=self.index,

@@ -76,6 +76,7 @@ def admin_secret(scope: Construct, encryption_key: kms.IKey) -> secretsmanager.S
         scope,
         "AdminUserSecret",
         description="Password of the OpenSearch Dashboards 'admin' user (internal user database)",
+        removal_policy=RemovalPolicy.RETAIN,  # the retained domain's admin keeps this password
         encryption_key=encryption_key,
         generate_secret_string=secretsmanager.SecretStringGenerator(
             password_length=32, exclude_characters="\"'\\/@:`", require_each_included_type=True
