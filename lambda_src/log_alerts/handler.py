@@ -10,6 +10,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities import parameters
+from botocore.config import Config
 
 from . import slack
 from . import contract as c
@@ -19,11 +20,14 @@ from .redaction import Redactor
 from .routing import parse_webhooks
 
 # Clients at module scope: created once per execution environment; the endpoint comes from the
-# environment (AWS_ENDPOINT_URL in tests).
-DYNAMODB = boto3.client("dynamodb")
-SNS = boto3.client("sns")
-SQS = boto3.client("sqs")
-SECRETS = parameters.SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+# environment (AWS_ENDPOINT_URL in tests). botocore's standard retry mode retries a whole call that
+# fails (throttling, 5xx, connection errors); the parts of a batch call the service leaves undone
+# (UnprocessedKeys/UnprocessedItems, PublishBatch's Failed entries) are the function's to re-send.
+_STANDARD = Config(retries={"mode": "standard", "total_max_attempts": 3})
+DYNAMODB = boto3.client("dynamodb", config=Config(retries={"mode": "standard", "total_max_attempts": 5}))
+SNS = boto3.client("sns", config=_STANDARD)
+SQS = boto3.client("sqs", config=_STANDARD)
+SECRETS = parameters.SecretsProvider(boto3_client=boto3.client("secretsmanager", config=_STANDARD))
 
 logger = Logger()
 metrics = Metrics()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
 from log_subscription import LogBatch, PayloadError, decode_payload
+from logship.retry import Backoff, retry_pending
 
 from . import store
 from .contract import AlertsConfig as Config
@@ -28,6 +29,8 @@ from .routing import WebhookConfigError, channel_for, webhook_for
 from .slack import Delivery, WebhookError, render
 
 SNS_BATCH = 10
+# Re-sending the entries a PublishBatch reports as failed: 3 calls per chunk, at most 2 s apart.
+SNS_BACKOFF = Backoff(max_attempts=3, base_s=0.2, max_s=2.0)
 MAX_DEAD_LETTER_CHARS = 200_000
 FLAG_ATTRIBUTES = ("log_id", "notified", "slack_sent", "sns_sent")
 
@@ -154,32 +157,37 @@ def _sns_message(alert: Alert) -> str:
 
 
 def _publish_sns(todo: list[Alert], config: Config, services: Services, outcome: Outcome,
-                 log: logging.Logger, *, max_attempts: int = 3) -> list[Alert]:
+                 log: logging.Logger) -> list[Alert]:
+    """Publish the alerts not yet on SNS, 10 per ``PublishBatch``; re-send the entries SNS reports as
+    failed. A whole call that fails is retried by botocore; when its retries are spent, the chunk's
+    unpublished alerts stay ``sns_sent = false`` for Lambda's retry of the invocation."""
     if not config.topic_arn or services.sns is None:
         return todo
     pending = [alert for alert in todo if not alert.sns_sent]
     published: set[str] = set()
-    for chunk in store.chunks(pending, SNS_BATCH):
+    codes: set[str] = set()
+
+    def send(chunk: list[Alert]) -> list[Alert]:
+        outcome.sns_calls += 1
         entries = {str(i): alert for i, alert in enumerate(chunk)}
-        for attempt in range(max_attempts):
-            if attempt:
-                services.sleep(min(2.0, 0.1 * 2**attempt))
-            outcome.sns_calls += 1
-            try:
-                response = services.sns.publish_batch(TopicArn=config.topic_arn, PublishBatchRequestEntries=[
-                    {"Id": entry_id, "Message": _sns_message(alert)} for entry_id, alert in entries.items()
-                ])
-            except Exception as error:  # throttling or an outage: retry the whole chunk
-                last = type(error).__name__
-                continue
-            for ok in response.get("Successful", []):
-                published.add(entries.pop(ok["Id"]).log_id)
-            last = ", ".join(sorted({f.get("Code", "?") for f in response.get("Failed", [])}))
-            if not entries:
-                break
-        if entries:
-            outcome.failures.append(f"sns: {len(entries)} alert(s) not published ({last})")
-            log.error("sns publish failed", extra={"alerts": len(entries), "error": last})
+        response = services.sns.publish_batch(TopicArn=config.topic_arn, PublishBatchRequestEntries=[
+            {"Id": entry_id, "Message": _sns_message(alert)} for entry_id, alert in entries.items()
+        ])
+        for ok in response.get("Successful", []):
+            published.add(entries.pop(ok["Id"]).log_id)
+        codes.clear()
+        codes.update(failed.get("Code", "?") for failed in response.get("Failed", []))
+        return list(entries.values())
+
+    for chunk in store.chunks(pending, SNS_BATCH):
+        try:
+            left, _ = retry_pending(send, chunk, SNS_BACKOFF, sleep=services.sleep)
+            last = ", ".join(sorted(codes))
+        except Exception as error:  # throttling or an outage outlasting botocore's retries
+            left, last = [alert for alert in chunk if alert.log_id not in published], type(error).__name__
+        if left:
+            outcome.failures.append(f"sns: {len(left)} alert(s) not published ({last})")
+            log.error("sns publish failed", extra={"alerts": len(left), "error": last})
     outcome.sns_published += len(published)
     return [alert.with_flags(sns_sent=True) if alert.log_id in published else alert for alert in todo]
 

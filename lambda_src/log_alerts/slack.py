@@ -5,13 +5,13 @@ section text, 150 per header text, 10 elements per context block; the top-level 
 notification fallback) is kept under 3,000 characters. Longer text is cut with a note.
 
 Delivery uses only the standard library (``urllib``): HTTP 429 waits for ``Retry-After``; 5xx,
-connection errors and timeouts are retried with exponential backoff and jitter; other 4xx fail at
+connection errors and timeouts are retried with exponential backoff and equal jitter
+(:class:`logship.retry.Backoff`: every wait between half its cap and its cap); other 4xx fail at
 once (retrying a rejected payload or a revoked webhook cannot succeed).
 """
 from __future__ import annotations
 
 import json
-import random
 import socket
 import time
 import urllib.error
@@ -20,6 +20,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 from urllib.parse import quote
+
+from logship.retry import EQUAL, Backoff
 
 from .items import Alert
 
@@ -143,14 +145,15 @@ def post(
     invocation can still record what happened before Lambda's timeout.
     """
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    backoff = Backoff(max_attempts=max_attempts, base_s=base_delay_s, max_s=max_delay_s, jitter=EQUAL)
     delivery = Delivery()
     last_error = "no attempt made"
     status: Optional[int] = None
-    for attempt in range(max_attempts):
+    for attempt in range(1, backoff.max_attempts + 1):
         delivery.attempts += 1
         request = urllib.request.Request(url, data=data, method="POST",
                                          headers={"Content-Type": "application/json; charset=utf-8"})
-        wait = min(max_delay_s, base_delay_s * 2**attempt) * random.uniform(0.5, 1.0)
+        wait = backoff.delay(attempt)
         try:
             with opener(request, timeout=timeout_s) as response:
                 response.read()
@@ -177,7 +180,7 @@ def post(
         except (ConnectionError, OSError) as error:
             delivery.statuses.append("unreachable")
             last_error = f"connection failed ({type(error).__name__})"
-        if attempt + 1 >= max_attempts:
+        if attempt >= backoff.max_attempts:
             break
         if deadline is not None and clock() + wait + timeout_s > deadline:
             last_error += "; no time left for another attempt"

@@ -20,7 +20,7 @@ from botocore.config import Config as BotoConfig
 
 from .events import Ignored, MalformedEvent, NewLogGroup, decode
 from .governor import Governor
-from .contract import METRIC_NAMES, METRIC_THROTTLED_RETRIES, GovernorConfig
+from .contract import ENV_DEAD_LETTER_QUEUE_URL, METRIC_NAMES, METRIC_THROTTLED_RETRIES, GovernorConfig
 from .planning import Config, Counters, Cursor
 from .ratelimit import RateLimiter
 
@@ -43,17 +43,16 @@ def _account_and_region(context: Any) -> tuple[str, str]:
     return parts[4], parts[3]
 
 
-def dead_letter(event: Any, reason: str) -> None:
+def dead_letter(event: Any, reason: str, settings: GovernorConfig) -> None:
     """Send an event the governor cannot understand to the dead-letter queue (never drop it silently)."""
     logger.error("malformed event sent to the dead-letter queue", extra={"reason": reason})
     body = json.dumps({"reason": reason, "event": event}, default=str)
     if len(body.encode()) > MAX_DEAD_LETTER_BYTES:
         body = json.dumps({"reason": reason, "truncated": True, "event": body[: MAX_DEAD_LETTER_BYTES // 2]})
-    queue_url = os.environ.get("DEAD_LETTER_QUEUE_URL")
-    if not queue_url:
-        raise RuntimeError(f"malformed event and no DEAD_LETTER_QUEUE_URL: {reason}")
+    if not settings.dead_letter_queue_url:
+        raise RuntimeError(f"malformed event and no {ENV_DEAD_LETTER_QUEUE_URL}: {reason}")
     # If this raises, Lambda's own retries and the function's dead-letter queue keep the event.
-    sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+    sqs.send_message(QueueUrl=settings.dead_letter_queue_url, MessageBody=body)
 
 
 def emit(run: Counters, *, kind: str, config: Config, started: float, complete: bool,
@@ -89,7 +88,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     try:
         decoded = decode(event, account=account, region=region)
     except MalformedEvent as error:
-        dead_letter(event, str(error))
+        dead_letter(event, str(error), settings)
         return {"status": "dead-lettered", "reason": str(error)}
 
     if isinstance(decoded, Ignored):
@@ -106,7 +105,7 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     try:
         cursor = Cursor.from_event(decoded.event)
     except (ValueError, TypeError) as error:
-        dead_letter(event, f"malformed sweep cursor: {error}")
+        dead_letter(event, f"malformed sweep cursor: {error}", settings)
         return {"status": "dead-lettered", "reason": str(error)}
     if cursor.started_at is None:
         cursor = Cursor(started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

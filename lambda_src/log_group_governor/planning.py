@@ -6,7 +6,6 @@ destination is configured, the group's subscription filters) and answers with th
 from __future__ import annotations
 
 import fnmatch
-import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
@@ -58,11 +57,6 @@ class Config:
                    filter_name=config.filter_name, filter_pattern=config.filter_pattern,
                    owned_filter_names=frozenset(owned), include=config.include, exclude=config.exclude,
                    always_excluded_names=frozenset(config.always_exclude), dry_run=config.dry_run)
-
-    @classmethod
-    def from_environment(cls, env: Mapping[str, str] = os.environ) -> "Config":
-        """The planning policy of the function's environment (:class:`GovernorConfig`)."""
-        return cls.from_contract(GovernorConfig.from_environment(env))
 
 
 def matches(name: str, pattern: str) -> bool:

@@ -22,7 +22,7 @@ LAMBDA_SRC = Path(str(resources.files("log_constructs") / "_lambda_src")).resolv
 _LOGSHIP_RETRY = ("logship/__init__.py", "logship/firehose.py", "logship/retry.py")
 SHARED_CODE: Mapping[str, Sequence[str]] = {
     "log_shipper": ("log_subscription", *_LOGSHIP_RETRY),
-    "log_alerts": ("log_subscription",),
+    "log_alerts": ("log_subscription", *_LOGSHIP_RETRY),
     "log_group_governor": _LOGSHIP_RETRY,
     "opensearch_setup": _LOGSHIP_RETRY,
 }

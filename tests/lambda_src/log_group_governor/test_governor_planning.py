@@ -13,6 +13,7 @@ from log_group_governor.planning import (
     ConfigError,
     Counters,
     Cursor,
+    GovernorConfig,
     exclusion_reason,
     retention_needed,
     subscription_needed,
@@ -75,8 +76,9 @@ def test_subscription_decisions_never_take_a_foreign_filter(filters: list, filte
 
 def test_config_from_environment_rejects_a_retention_cloudwatch_logs_does_not_accept() -> None:
     with pytest.raises(ConfigError, match="RETENTION_DAYS must be one of"):
-        Config.from_environment({"RETENTION_DAYS": "31"})
-    config = Config.from_environment({"RETENTION_DAYS": "30", "INCLUDE": "/aws/, /ecs/", "ALWAYS_EXCLUDE": "/x"})
+        GovernorConfig.from_environment({"RETENTION_DAYS": "31"})
+    config = Config.from_contract(
+        GovernorConfig.from_environment({"RETENTION_DAYS": "30", "INCLUDE": "/aws/, /ecs/", "ALWAYS_EXCLUDE": "/x"}))
     assert config.include == ("/aws/", "/ecs/") and config.always_excluded_names == {"/x"}
     assert config.always_excluded == ("/log-constructs/",)
 
