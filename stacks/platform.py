@@ -44,6 +44,9 @@ class PlatformStack(cdk.Stack):
         props = with_retention(cfg, "log_retention")
         auditor = props.pop("auditor", False)
         ship = props.pop("ship_to_pipeline", False)
+        # The demo's cdk.json asks for GOVERNANCE with a one-day lock so that a trial deployment can be torn
+        # down; the library's default is COMPLIANCE for 365 days, which nobody (root included) can shorten.
+        # Drop both settings from cdk.json for a real audit trail.
         if "object_lock_mode" in props:
             props["object_lock_mode"] = s3.ObjectLockMode[props["object_lock_mode"]]
         audit = AuditTrail(

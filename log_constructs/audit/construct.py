@@ -77,7 +77,10 @@ class AuditTrail(Construct):
         """
         :param bucket: Bucket for the log files. Default: - a new bucket with S3 Object Lock, versioning,
             SSE-KMS, block public access, TLS only, access logs, lifecycle to Glacier, retained.
-        :param object_lock_mode: Default retention mode of the new bucket. Default: GOVERNANCE.
+        :param object_lock_mode: Default retention mode of the new bucket. COMPLIANCE: no principal, the
+            account's root user included, can delete or overwrite a log file version, or shorten its
+            retention, until the lock period ends. GOVERNANCE (with few ``object_lock_days``) suits a
+            trial deployment. Default: COMPLIANCE.
         :param object_lock_days: Default retention of the new bucket, in days (1-36500). Default: 365.
         :param glacier_after_days: Days after which log files move to S3 Glacier Flexible Retrieval
             (1-36500). Default: 90.
@@ -108,7 +111,9 @@ class AuditTrail(Construct):
         :param auditor_principal: Who may assume the auditor role (read the logs, decrypt them,
             query in the workgroup). Default: - no auditor role.
         :param break_glass_role: The one role exempt from the bucket policy's deny of deleting log
-            files and changing the bucket policy. Default: - nobody is exempt.
+            files, changing the bucket policy and weakening the lock (retention, lifecycle, Object Lock
+            configuration), and from the key policy's deny of disabling or deleting the key.
+            Default: - nobody is exempt.
         """
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -139,9 +144,10 @@ class AuditTrail(Construct):
         )
         for statement in audit_policies.trail_key_statements(self, trail_name=self.trail_name):
             self.encryption_key.add_to_resource_policy(statement)
+        self.encryption_key.add_to_resource_policy(audit_policies.key_protection_statement(exempt))
 
         self.bucket: s3.IBucket = bucket or self._locked_bucket(
-            mode=object_lock_mode or s3.ObjectLockMode.GOVERNANCE,
+            mode=object_lock_mode or s3.ObjectLockMode.COMPLIANCE,
             days=object_lock_days or 365,
             glacier_after_days=glacier_after_days or 90,
         )

@@ -16,6 +16,15 @@ from constructs import Construct
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 DELETE_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion")
 POLICY_CHANGE_ACTIONS = ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
+# What would let a principal shorten the lock: bypass governance retention, shorten or remove an object's
+# retention, expire objects by lifecycle (lifecycle deletes ignore bucket-policy denies), change the default lock.
+LOCK_CHANGE_ACTIONS = (
+    "s3:BypassGovernanceRetention",
+    "s3:PutObjectRetention",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketObjectLockConfiguration",
+)
+KEY_DESTRUCTION_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey")
 
 
 def trail_arn(scope: Construct, trail_name: str) -> str:
@@ -40,7 +49,8 @@ def bucket_statements(
     exempt_role_arns: Sequence[str] = (),
 ) -> list[iam.PolicyStatement]:
     """CloudTrail may check the ACL and write under ``write_prefixes`` for this trail only; nobody
-    but the exempt (break-glass) roles may delete objects or versions or change the bucket policy."""
+    but the exempt (break-glass) roles may delete objects or versions, change the bucket policy, or
+    weaken the lock (retention, lifecycle, Object Lock configuration)."""
     source = {"aws:SourceArn": trail_arn}
     return [
         iam.PolicyStatement(
@@ -73,7 +83,28 @@ def bucket_statements(
             resources=[bucket_arn],
             conditions=_except(exempt_role_arns),
         ),
+        iam.PolicyStatement(
+            sid="DenyWeakeningTheLock",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=list(LOCK_CHANGE_ACTIONS),
+            resources=[bucket_arn, f"{bucket_arn}/*"],
+            conditions=_except(exempt_role_arns),
+        ),
     ]
+
+
+def key_protection_statement(exempt_role_arns: Sequence[str] = ()) -> iam.PolicyStatement:
+    """Key policy statement: nobody but the exempt (break-glass) roles may disable the key or schedule
+    its deletion (either makes every log file unreadable)."""
+    return iam.PolicyStatement(
+        sid="DenyDisablingOrDeletingTheKey",
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=list(KEY_DESTRUCTION_ACTIONS),
+        resources=["*"],  # in a key policy, "*" is this key
+        conditions=_except(exempt_role_arns),
+    )
 
 
 def trail_key_statements(scope: Construct, *, trail_name: str) -> list[iam.PolicyStatement]:

@@ -44,6 +44,10 @@ _PATTERN = re.compile(r"^[\.\-_/#A-Za-z0-9*?\[\]]{1,512}$")
 METRIC_NAMES = contract.ALL_METRIC_NAMES
 
 
+# EventBridge rule names are at most 64 characters; the suffixes (-create, -sweep) take 7.
+_RULE_NAME_PREFIX_LENGTH = 57
+
+
 class LogGroupGovernor(Construct):
     """Makes every log group of the account and region comply: a retention policy and, optionally,
     a subscription to a destination, without ever subscribing a loop-prone log group.
@@ -129,6 +133,10 @@ class LogGroupGovernor(Construct):
         self.filter_name = (destination.filter_name if destination is not None else None) or GOVERNOR_FILTER_NAME
 
         # Dead-letter queue: undeliverable and malformed events (EventBridge targets and the function).
+        # The rules are named up front: the key policy names their ARNs, and a reference to the rules
+        # would be a cycle (rule -> queue -> key -> rule).
+        rule_prefix = Names.unique_resource_name(self, max_length=_RULE_NAME_PREFIX_LENGTH, separator="-")
+        self._rule_names = {"create": f"{rule_prefix}-create", "sweep": f"{rule_prefix}-sweep"}
         self.dead_letter_key = new_key(self, "DeadLetterKey",
                                        description=f"Encrypts the dead-letter queue of {self.node.path}")
         self.dead_letter_key.add_to_resource_policy(iam.PolicyStatement(
@@ -136,7 +144,13 @@ class LogGroupGovernor(Construct):
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=["*"],  # in a key policy, "*" means this key
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
+            conditions={
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnEquals": {"aws:SourceArn": [
+                    Stack.of(self).format_arn(service="events", resource="rule", resource_name=name)
+                    for name in self._rule_names.values()
+                ]},
+            },
         ))
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue", encryption_key=self.dead_letter_key)
 
@@ -215,6 +229,7 @@ class LogGroupGovernor(Construct):
         # New log groups: CloudTrail CreateLogGroup via EventBridge.
         self.create_rule = events.Rule(
             self, "CreateLogGroupRule",
+            rule_name=self._rule_names["create"],
             description="New log groups (CloudTrail CreateLogGroup) to the log group governor",
             event_pattern=events.EventPattern(
                 source=["aws.logs"],
@@ -227,6 +242,7 @@ class LogGroupGovernor(Construct):
         # Existing log groups: a scheduled sweep and one sweep at deploy time.
         self.sweep_rule = events.Rule(
             self, "SweepSchedule",
+            rule_name=self._rule_names["sweep"],
             description="Scheduled sweep of every log group by the log group governor",
             schedule=sweep_schedule or events.Schedule.rate(Duration.days(1)),
             targets=[targets.LambdaFunction(self.function, event=events.RuleTargetInput.from_object({"action": "sweep"}),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -219,7 +219,10 @@ class LogPipeline(LogPipelineMetrics, Construct):
             self.domain = domain
 
         self.delivery_role = library_role(
-            self, "DeliveryRole", assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
+            self, "DeliveryRole",
+            # Firehose passes the stream's account as the external ID when it assumes a delivery role.
+            assumed_by=iam.ServicePrincipal(
+                "firehose.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": Stack.of(self).account}}),
             description="Firehose writes to the OpenSearch index and the backup bucket",
         )
         self.delivery_log_group = secure_log_group(self, "DeliveryLogs", retention=self.log_retention)

@@ -172,14 +172,25 @@ def test_an_environment_agnostic_stack_projects_its_deploy_time_account():
 # -- locked bucket -------------------------------------------------------------------------------
 
 
-def test_bucket_has_object_lock_governance_365_days_by_default(default):
+def test_bucket_has_object_lock_compliance_365_days_by_default(default):
     # GIVEN the default audit trail
     _, _, template = default
-    # THEN the bucket has Object Lock with a default retention of 365 days in governance mode
+    # THEN the bucket has Object Lock with a default retention of 365 days in compliance mode
     _, bucket = trail_bucket(template)
     assert bucket["Properties"]["ObjectLockConfiguration"] == {
         "ObjectLockEnabled": "Enabled",
-        "Rule": {"DefaultRetention": {"Days": 365, "Mode": "GOVERNANCE"}},
+        "Rule": {"DefaultRetention": {"Days": 365, "Mode": "COMPLIANCE"}},
+    }
+
+
+def test_bucket_governance_mode_with_short_lock_is_available_for_trials():
+    # GIVEN an audit trail for a trial deployment
+    _, _, template = make(object_lock_mode=s3.ObjectLockMode.GOVERNANCE, object_lock_days=1)
+    # THEN the default retention is governance mode, one day
+    _, bucket = trail_bucket(template)
+    assert bucket["Properties"]["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {
+        "Days": 1,
+        "Mode": "GOVERNANCE",
     }
 
 
@@ -273,6 +284,60 @@ def test_bucket_policy_exempts_only_the_break_glass_role(full):
     # THEN both denies apply to every principal except that role
     assert by_sid(statements, "DenyDeletingAuditLogs")["Condition"] == exempt
     assert by_sid(statements, "DenyChangingTheBucketPolicy")["Condition"] == exempt
+
+
+LOCK_CHANGES = ["s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration",
+                "s3:PutLifecycleConfiguration", "s3:PutObjectRetention"]
+
+
+def test_bucket_policy_denies_weakening_the_lock_to_everyone_without_break_glass(default):
+    # GIVEN the default audit trail (no break-glass role)
+    stack, audit, template = default
+    lock = by_sid(trail_bucket_statements(template), "DenyWeakeningTheLock")
+    bucket_arn = resolve(stack, audit.bucket.bucket_arn)
+    # THEN bypassing governance retention, changing an object's retention, adding a lifecycle rule (whose
+    # deletes ignore the policy) and changing the Object Lock configuration are denied to every principal
+    assert (lock["Effect"], lock["Principal"]) == ("Deny", {"AWS": "*"})
+    assert sorted(lock["Action"]) == LOCK_CHANGES
+    # AND on the bucket as well as on every object
+    assert lock["Resource"][0] == bucket_arn
+    assert lock["Resource"][1]["Fn::Join"][1][-1] == "/*"
+    # AND nobody is exempt
+    assert "Condition" not in lock
+
+
+def test_bucket_policy_lock_deny_exempts_only_the_break_glass_role(full):
+    # GIVEN an audit trail with a break-glass role
+    stack, _, template = full
+    break_glass = stack.node.find_child("BreakGlass")
+    # THEN the lock deny applies to every principal except that role
+    assert by_sid(trail_bucket_statements(template), "DenyWeakeningTheLock")["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": [resolve(stack, break_glass.role_arn)]}
+    }
+
+
+def test_key_policy_denies_disabling_or_deleting_the_key_to_everyone_without_break_glass(default):
+    # GIVEN the default audit trail (no break-glass role)
+    _, _, template = default
+    statements = policy_statements(key_of(template, "Encrypts the log files of CloudTrail trail"), "KeyPolicy")
+    deny = by_sid(statements, "DenyDisablingOrDeletingTheKey")
+    # THEN disabling the key and scheduling its deletion are denied to every principal, root included
+    assert (deny["Effect"], deny["Principal"], deny["Resource"]) == ("Deny", {"AWS": "*"}, "*")
+    assert sorted(deny["Action"]) == ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+    assert "Condition" not in deny
+    # AND the key policy does not deny changing itself (KMS refuses a policy that locks its admins out)
+    assert not any(s["Effect"] == "Deny" and "kms:PutKeyPolicy" in s["Action"] for s in statements)
+
+
+def test_key_policy_deny_exempts_only_the_break_glass_role(full):
+    # GIVEN an audit trail with a break-glass role
+    stack, _, template = full
+    statements = policy_statements(key_of(template, "Encrypts the log files of CloudTrail trail"), "KeyPolicy")
+    break_glass = stack.node.find_child("BreakGlass")
+    # THEN only that role may disable the key or schedule its deletion
+    assert by_sid(statements, "DenyDisablingOrDeletingTheKey")["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": [resolve(stack, break_glass.role_arn)]}
+    }
 
 
 def test_bucket_policy_requires_tls(default):
@@ -717,3 +782,25 @@ def test_nag_gate_is_clean_with_every_option(tmp_path):
     acknowledged = plugin.get("suppressedViolations", [])
     assert {a["ruleName"].split("[")[0] for a in acknowledged} <= {"AwsSolutions-IAM5", "AwsSolutions-S1"}
     assert all(len(a.get("reason", a.get("suppressionReason", "x" * 20))) >= 20 for a in acknowledged)
+
+
+def test_example_scp_denies_at_least_what_the_bucket_and_key_policies_deny():
+    # GIVEN the example SCP in docs/
+    from log_constructs.audit import policies as audit_policies
+
+    scp = json.loads((ROOT / "docs" / "audit-scp.json").read_text())
+    statements = {s["Sid"]: s for s in scp["Statement"]}
+    # THEN every statement is a deny that exempts only the break-glass role
+    for statement in statements.values():
+        assert statement["Effect"] == "Deny"
+        assert list(statement["Condition"]) == ["ArnNotLike"]
+        assert list(statement["Condition"]["ArnNotLike"]) == ["aws:PrincipalArn"]
+    # AND it denies every action the construct's bucket and key policies deny, and more
+    bucket_actions = set(statements["ProtectAuditTrailBucket"]["Action"])
+    assert set(audit_policies.LOCK_CHANGE_ACTIONS + audit_policies.DELETE_ACTIONS
+               + audit_policies.POLICY_CHANGE_ACTIONS) <= bucket_actions
+    key_actions = set(statements["ProtectAuditTrailKey"]["Action"])
+    assert set(audit_policies.KEY_DESTRUCTION_ACTIONS) | {"kms:PutKeyPolicy"} <= key_actions
+    assert {"cloudtrail:StopLogging", "cloudtrail:DeleteTrail"} <= set(statements["ProtectAuditTrail"]["Action"])
+    # AND it fits an SCP's 5,120 characters
+    assert len((ROOT / "docs" / "audit-scp.json").read_text()) <= 5120

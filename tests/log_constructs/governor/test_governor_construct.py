@@ -234,3 +234,22 @@ def test_account_policy_mode_rejects_include_and_glob_excludes() -> None:
         LogGroupGovernor(s, "A", ship_to=FirehoseLogDestination(delivery), subscription_mode="account-policy", include=["/aws/"])
     with pytest.raises(PropError, match=r"^LogGroupGovernor: exclude entries must be exact log group names"):
         LogGroupGovernor(s, "B", ship_to=FirehoseLogDestination(delivery), subscription_mode="account-policy", exclude=["/aws/lambda/*"])
+
+
+def test_dead_letter_key_lets_eventbridge_in_only_for_the_governors_own_rules(built):
+    # GIVEN each governor's dead-letter key
+    for governor in (built.per_group, built.to_kinesis, built.account):
+        key = built.template.to_json()["Resources"][logical_id(built, governor.dead_letter_key)]
+        statement = next(s for s in key["Properties"]["KeyPolicy"]["Statement"]
+                         if s.get("Sid") == "AllowEventBridgeToDeadLetter")
+        names = [built.template.to_json()["Resources"][logical_id(built, rule)]["Properties"]["Name"]
+                 for rule in (governor.create_rule, governor.sweep_rule)]
+        rule_arns = [built.stack.resolve(built.stack.format_arn(service="events", resource="rule", resource_name=name))
+                     for name in names]
+        # THEN EventBridge may use it only from this account and only for this governor's two rules
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": ENV.account},
+            "ArnEquals": {"aws:SourceArn": rule_arns},
+        }
+        # AND the rules have fixed names of at most 64 characters, distinct per governor
+        assert all(isinstance(name, str) and len(name) <= 64 for name in names) and names[0] != names[1]
