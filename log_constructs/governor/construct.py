@@ -166,7 +166,6 @@ class LogGroupGovernor(Construct):
             destination_arn=per_group_destination.destination_arn if per_group_destination is not None else None,
             role_arn=passed_role.role_arn if passed_role is not None else None,
             filter_name=self.filter_name,
-            filter_name_owned=self.filter_name == GOVERNOR_FILTER_NAME,
             filter_pattern=pattern.log_pattern_string,
             include=tuple(include),
             exclude=tuple(exclude),

@@ -97,8 +97,8 @@ def test_own_and_destination_log_groups_are_always_excluded(built: SimpleNamespa
     assert logical_id(built, built.per_group.function.log_group) in always
     assert logical_id(built, built.shipper) in always and "/aws/lambda/" in always
     assert env["EXCLUDE"] == "/aws/sandbox/,/aws/lambda/tmp-*"
-    # AND it reuses the pipeline's filter name (one slot per destination) without owning it
-    assert env["FILTER_NAME"] == PIPELINE_FILTER_NAME and env["FILTER_NAME_OWNED"] == "false"
+    # AND it reuses the pipeline's filter name (one slot per destination)
+    assert env["FILTER_NAME"] == PIPELINE_FILTER_NAME
     assert environment(built, built.to_kinesis)["FILTER_NAME"] == GOVERNOR_FILTER_NAME
     assert env["RETENTION_DAYS"] == "30" and env["RETENTION_MODE"] == "missing"
     assert "PutRetentionPolicy=2" in env["RATE_LIMITS"] and "DescribeLogGroups=5" in env["RATE_LIMITS"]
