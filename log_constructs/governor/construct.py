@@ -27,7 +27,7 @@ from .._private.queues import dead_letter_queue
 from .._private.subscriptions import GOVERNOR_FILTER_NAME
 from .._private.validation import PropError, check, check_choice, check_range
 from ..protocols import DashboardRow, ILogDestination, LogDestinationConfig
-from .account_policy import ExcludeLibraryLogGroups, selection_criteria
+from .account_policy import ExcludeLibraryLogGroups, ExcludeLibraryLogGroupsFromFunction, selection_criteria
 from .permissions import grant_destination, grant_log_groups
 
 NAME = "LogGroupGovernor"
@@ -177,6 +177,11 @@ class LogGroupGovernor(Construct):
         ).to_environment()
         for key, value in environment.items():
             self.function.add_environment(key, value)
+        # Just before synthesis: ALWAYS_EXCLUDE also lists every library log group of the app.
+        Aspects.of(self.function).add(ExcludeLibraryLogGroupsFromFunction(
+            self.function, own_groups, contract.ENV_ALWAYS_EXCLUDE,
+            {**environment, "POWERTOOLS_SERVICE_NAME": SERVICE, "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+             "POWERTOOLS_LOG_LEVEL": "INFO"}))
 
         self.account_policy: Optional[logs.CfnAccountPolicy] = None
         if subscription_mode == "account-policy" and destination is not None:

@@ -384,3 +384,25 @@ def test_two_governors_with_the_same_filter_name_do_not_swap_each_others_logs(
                for n in ("/aws/lambda/orders-api", "/aws/lambda/billing-api"))
     assert [s["subscribed"] for s in summaries] == [2, 0, 0]
     assert summaries[1]["skipped_foreign_filter"] == 2 and summaries[2]["compliant"] == 2
+
+
+def test_a_library_log_group_in_always_exclude_is_neither_shortened_nor_subscribed(
+        aws: Any, env: Any, monkeypatch: Any) -> None:
+    # GIVEN max mode and the audit trail's log group (a generated name, 365 days) listed in ALWAYS_EXCLUDE
+    ours = create_lambda_destination(aws, "shipper")
+    trail = "Platform-AuditLogGroup1A2B3C4D-AbCdEfGhIjKl"
+    logs = aws.client("logs", direct=True)
+    logs.create_log_group(logGroupName=trail)
+    logs.put_retention_policy(logGroupName=trail, retentionInDays=365)
+    monkeypatch.setenv("DESTINATION_ARN", ours)
+    monkeypatch.setenv("RETENTION_MODE", "max")
+    monkeypatch.setenv("ALWAYS_EXCLUDE", f"/aws/lambda/shipper,{trail}")
+    aws.proxy.clear()
+
+    # WHEN the governor sweeps
+    result = governor.handler({"action": "sweep"}, FakeContext())
+
+    # THEN the group keeps its retention and gets no filter
+    assert snapshot(aws)[trail] == {"retention": 365, "filters": {}}
+    assert aws.proxy.calls["PutSubscriptionFilter"] == aws.proxy.calls["PutRetentionPolicy"] == 0
+    assert result["summary"]["this_invocation"]["excluded"] == 1
