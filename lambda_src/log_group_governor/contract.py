@@ -13,7 +13,6 @@ ENV_RETENTION_MODE = "RETENTION_MODE"
 ENV_DESTINATION_ARN = "DESTINATION_ARN"
 ENV_DESTINATION_ROLE_ARN = "DESTINATION_ROLE_ARN"
 ENV_FILTER_NAME = "FILTER_NAME"
-ENV_FILTER_NAME_OWNED = "FILTER_NAME_OWNED"
 ENV_FILTER_PATTERN = "FILTER_PATTERN"
 ENV_INCLUDE = "INCLUDE"
 ENV_EXCLUDE = "EXCLUDE"
@@ -82,7 +81,6 @@ class GovernorConfig:
     :param destination_arn: subscription destination (``DESTINATION_ARN``). Default: - no subscription
     :param role_arn: role CloudWatch Logs assumes for it (``DESTINATION_ROLE_ARN``).
     :param filter_name: (``FILTER_NAME``). Default: log-constructs-governor
-    :param filter_name_owned: the governor may replace a filter of that name (``FILTER_NAME_OWNED``).
     :param filter_pattern: (``FILTER_PATTERN``). Default: - every event
     :param include: / :param exclude: prefixes or globs (``INCLUDE`` / ``EXCLUDE``, comma-separated).
     :param always_exclude: exact names never governed (``ALWAYS_EXCLUDE``): the governor's, the destination's.
@@ -97,7 +95,6 @@ class GovernorConfig:
     destination_arn: Optional[str] = None
     role_arn: Optional[str] = None
     filter_name: str = GOVERNOR_FILTER_NAME
-    filter_name_owned: bool = True
     filter_pattern: str = ""
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -117,7 +114,6 @@ class GovernorConfig:
             ENV_RATE_LIMITS: ",".join(f"{api}={rate:g}" for api, rate in self.rate_limits.items()),
             ENV_TIME_RESERVE_MS: str(self.time_reserve_ms),
             ENV_FILTER_NAME: self.filter_name,
-            ENV_FILTER_NAME_OWNED: "true" if self.filter_name_owned else "false",
         }
         optional = {ENV_RETENTION_DAYS: self.retention_days, ENV_DESTINATION_ARN: self.destination_arn,
                     ENV_DESTINATION_ROLE_ARN: self.role_arn, ENV_DEAD_LETTER_QUEUE_URL: self.dead_letter_queue_url}
@@ -143,7 +139,6 @@ class GovernorConfig:
             destination_arn=environ.get(ENV_DESTINATION_ARN) or None,
             role_arn=environ.get(ENV_DESTINATION_ROLE_ARN) or None,
             filter_name=environ.get(ENV_FILTER_NAME, GOVERNOR_FILTER_NAME).strip(),
-            filter_name_owned=environ.get(ENV_FILTER_NAME_OWNED, "true") == "true",
             filter_pattern=environ.get(ENV_FILTER_PATTERN, ""),
             include=_names(environ.get(ENV_INCLUDE, "")),
             exclude=_names(environ.get(ENV_EXCLUDE, "")),

@@ -35,9 +35,6 @@ class Config:
     role_arn: Optional[str] = None
     filter_name: str = "log-constructs-governor"
     filter_pattern: str = ""
-    # Filter names this governor may update in place (its own). A filter with the governor's name but
-    # another destination and a name not in this set belongs to someone else and is never touched.
-    owned_filter_names: frozenset[str] = frozenset({"log-constructs-governor"})
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     always_excluded: tuple[str, ...] = (LIBRARY_LOG_GROUP_PREFIX,)  # prefixes/globs
@@ -51,11 +48,10 @@ class Config:
     @classmethod
     def from_contract(cls, config: GovernorConfig) -> "Config":
         """The planning policy of the configuration the construct wrote."""
-        owned = {GOVERNOR_FILTER_NAME} | ({config.filter_name} if config.filter_name_owned else set())
         return cls(retention_days=config.retention_days, retention_mode=config.retention_mode,
                    destination_arn=config.destination_arn, role_arn=config.role_arn,
                    filter_name=config.filter_name, filter_pattern=config.filter_pattern,
-                   owned_filter_names=frozenset(owned), include=config.include, exclude=config.exclude,
+                   include=config.include, exclude=config.exclude,
                    always_excluded_names=frozenset(config.always_exclude), dry_run=config.dry_run)
 
 
@@ -103,20 +99,21 @@ class SubscriptionDecision:
 def subscription_needed(filters: Sequence[Mapping[str, Any]], config: Config) -> SubscriptionDecision:
     """Whether to put the governor's filter, given the group's current subscription filters.
 
-    Never removes or replaces a filter the governor does not own: a filter with the governor's
-    name is replaced only when that name is one the governor owns.
+    The governor owns a filter only when it sends to the governor's destination, and then there is
+    nothing to do. It never removes or replaces any other filter: one with the governor's name but
+    another destination (a second governor's, an earlier destination's, anyone's) is left alone.
     """
     if not config.subscribes:
         return SubscriptionDecision(None, COMPLIANT)
     if any(f.get("destinationArn") == config.destination_arn for f in filters):
         # Already shipped there (by us, by a construct's own filter, or by hand): one slot is enough.
         return SubscriptionDecision(None, COMPLIANT)
-    same_name = [f for f in filters if f.get("filterName") == config.filter_name]
-    if same_name:
-        if config.filter_name in config.owned_filter_names:
-            return SubscriptionDecision("subscribe", detail="replaces the governor's own filter (new destination)")
+    foreign = [f for f in filters if f.get("filterName") == config.filter_name]
+    if foreign:
+        # Putting a filter of the same name would replace it: two governors would swap every sweep.
         return SubscriptionDecision(None, SKIPPED_FOREIGN_FILTER,
-                                    f"a filter named {config.filter_name!r} sends elsewhere")
+                                    f"a filter named {config.filter_name!r} sends to "
+                                    f"{foreign[0].get('destinationArn')!r}, not to this governor's destination")
     if len(filters) >= MAX_FILTERS_PER_LOG_GROUP:
         names = ", ".join(sorted(str(f.get("filterName")) for f in filters))
         return SubscriptionDecision(None, SKIPPED_NO_SLOT, f"both subscription slots are taken ({names})")

@@ -1,30 +1,87 @@
-"""The governor's account-level subscription filter policy: which log groups it leaves out."""
+"""Which log groups the governor leaves out: its own, its destination's, and every library log group.
+
+Every log group the library creates is tagged (:data:`MANAGED_TAG`) and found in the construct tree
+just before synthesis (an aspect), so constructs added after the governor count too. Names chosen
+at synth time are written as they are; a generated name (CloudFormation picks it at deploy time) is
+written as a reference (``Ref``) when the log group is in the governor's stack.
+"""
 from __future__ import annotations
 
-from typing import Sequence
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import jsii
-from aws_cdk import IAspect, Token
+from aws_cdk import Annotations, IAspect, Stack, Token
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
-from .._private.log_groups import LIBRARY_LOG_GROUP_PREFIX
+from .._private.log_groups import LIBRARY_LOG_GROUP_PREFIX, is_library_log_group
+from .._private.validation import PropError
+
+# Lambda: "The total size of all environment variables can't exceed 4 KB" (keys and values).
+LAMBDA_ENVIRONMENT_LIMIT = 4096
+# What a reference may resolve to at deploy time, for the estimate of the environment's size.
+_UNKNOWN_VALUE_CHARS = 256
+_TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
 
 
-def _library_log_group_names(root: IConstruct) -> list[str]:
-    """Literal names of every log group of this library in the app (for account-policy exclusions)."""
-    names = []
+@dataclass
+class LibraryLogGroups:
+    """The library's log groups of an app, seen from the governor's stack."""
+
+    names: list[str] = field(default_factory=list)  # literal names and same-stack references (tokens)
+    estimated_chars: dict[str, int] = field(default_factory=dict)  # reference -> estimated name length
+    unreachable: list[str] = field(default_factory=list)  # paths: generated names in other stacks
+
+
+def _same_environment(a: Stack, b: Stack) -> bool:
+    pairs = ((a.account, b.account), (a.region, b.region))
+    return all(Token.is_unresolved(x) or Token.is_unresolved(y) or x == y for x, y in pairs)
+
+
+def library_log_groups(root: IConstruct, home: Stack) -> LibraryLogGroups:
+    """Every library log group (tagged, or named under ``/log-constructs/``) of the app ``root``."""
+    found = LibraryLogGroups()
     for node in root.node.find_all():
-        if isinstance(node, logs.CfnLogGroup):
-            name = node.log_group_name
-            if isinstance(name, str) and not Token.is_unresolved(name) and name.startswith(LIBRARY_LOG_GROUP_PREFIX):
-                names.append(name)
-    return sorted(set(names))
+        if not isinstance(node, logs.CfnLogGroup):
+            continue
+        name = node.log_group_name
+        literal = isinstance(name, str) and not Token.is_unresolved(name)
+        if not (is_library_log_group(node) or (literal and name.startswith(LIBRARY_LOG_GROUP_PREFIX))):
+            continue
+        stack = Stack.of(node)
+        if not _same_environment(stack, home):
+            continue  # another account or region: never this governor's
+        if literal:
+            found.names.append(name)
+        elif stack.node.path == home.node.path:
+            ref = node.ref
+            found.names.append(ref)
+            stack_name = stack.stack_name
+            logical_id = stack.get_logical_id(node)
+            # CloudFormation names it <stack name>-<logical id>-<12 characters>.
+            found.estimated_chars[ref] = (len(stack_name) if not Token.is_unresolved(stack_name) else 128) \
+                + len(logical_id) + 14
+        else:
+            found.unreachable.append(node.node.path)
+    found.names = list(dict.fromkeys(found.names))
+    return found
 
 
 def selection_criteria(names: Sequence[str]) -> str:
     """``LogGroupName NOT IN [...]``: the only selector a subscription filter account policy accepts."""
     return "LogGroupName NOT IN [" + ", ".join(f'"{n}"' for n in dict.fromkeys(names)) + "]"
+
+
+def _warn_unreachable(scope: IConstruct, found: LibraryLogGroups) -> None:
+    if found.unreachable:
+        Annotations.of(scope).add_warning_v2(
+            "log-constructs:governor-unreachable-log-groups",
+            "LogGroupGovernor: these library log groups have names CloudFormation generates in another "
+            "stack, so the governor cannot list them and may govern them; put the governor in their stack "
+            "or add their names (or a prefix) to exclude: " + ", ".join(sorted(found.unreachable)))
 
 
 @jsii.implements(IAspect)
@@ -37,5 +94,54 @@ class ExcludeLibraryLogGroups:
 
     def visit(self, node: IConstruct) -> None:
         if node is self._policy:
-            self._policy.selection_criteria = selection_criteria(
-                [*self._names, *_library_log_group_names(node.node.root)])
+            found = library_log_groups(node.node.root, Stack.of(node))
+            _warn_unreachable(node, found)
+            self._policy.selection_criteria = selection_criteria([*self._names, *found.names])
+
+
+def estimated_environment_size(variables: dict[str, Any], estimated_chars: dict[str, int]) -> int:
+    """Characters of ``variables`` (keys and values) once deployed; references are estimated."""
+    return sum(len(key) + _estimated_chars(value, estimated_chars) for key, value in variables.items())
+
+
+def _estimated_chars(value: Any, estimates: dict[str, int]) -> int:
+    if isinstance(value, str):
+        if not Token.is_unresolved(value):
+            return len(value)
+        rest = _TOKEN.sub("", value)
+        return len(rest) + sum(estimates.get(t, _UNKNOWN_VALUE_CHARS) for t in _TOKEN.findall(value))
+    return _UNKNOWN_VALUE_CHARS
+
+
+@jsii.implements(IAspect)
+class ExcludeLibraryLogGroupsFromFunction:
+    """Before synthesis, writes the governor's exclusions and every library log group into ``ALWAYS_EXCLUDE``.
+
+    Log groups named under ``/log-constructs/`` are left out of the list: the function excludes that
+    prefix in code. Fails synthesis when the function's environment would pass Lambda's 4 KB.
+    """
+
+    def __init__(self, function: lambda_.Function, own: Sequence[str], variable: str,
+                 environment: dict[str, str]) -> None:
+        self._function = function
+        self._own = list(own)
+        self._variable = variable
+        self._environment = environment
+
+    def visit(self, node: IConstruct) -> None:
+        if node is not self._function:
+            return
+        found = library_log_groups(node.node.root, Stack.of(node))
+        _warn_unreachable(node, found)
+        listed = [n for n in found.names if Token.is_unresolved(n) or not n.startswith(LIBRARY_LOG_GROUP_PREFIX)]
+        value = ",".join(dict.fromkeys([*self._own, *listed]))
+        self._function.add_environment(self._variable, value)
+        variables = {**self._environment, self._variable: value}
+        size = estimated_environment_size(variables, found.estimated_chars)
+        if size > LAMBDA_ENVIRONMENT_LIMIT:
+            raise PropError(
+                f"LogGroupGovernor: the function's environment would be about {size} characters, over Lambda's "
+                f"{LAMBDA_ENVIRONMENT_LIMIT} (4 KB): {self._variable} lists {len(listed)} library log groups of "
+                f"this app whose names are not under {LIBRARY_LOG_GROUP_PREFIX}. Put fewer library constructs in "
+                f"the governor's stack ({Stack.of(node).stack_name}), or exclude their log groups by prefix "
+                f"(exclude=[...]) instead")

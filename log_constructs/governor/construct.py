@@ -28,7 +28,7 @@ from .._private.removal import apply_removal_policy
 from .._private.subscriptions import GOVERNOR_FILTER_NAME
 from .._private.validation import PropError, check, check_choice, check_range
 from ..protocols import DashboardRow, ILogDestination, LogDestinationConfig
-from .account_policy import ExcludeLibraryLogGroups, selection_criteria
+from .account_policy import ExcludeLibraryLogGroups, ExcludeLibraryLogGroupsFromFunction, selection_criteria
 from .permissions import grant_destination, grant_log_groups
 
 NAME = "LogGroupGovernor"
@@ -184,7 +184,6 @@ class LogGroupGovernor(Construct):
             destination_arn=per_group_destination.destination_arn if per_group_destination is not None else None,
             role_arn=passed_role.role_arn if passed_role is not None else None,
             filter_name=self.filter_name,
-            filter_name_owned=self.filter_name == GOVERNOR_FILTER_NAME,
             filter_pattern=pattern.log_pattern_string,
             include=tuple(include),
             exclude=tuple(exclude),
@@ -196,6 +195,11 @@ class LogGroupGovernor(Construct):
         ).to_environment()
         for key, value in environment.items():
             self.function.add_environment(key, value)
+        # Just before synthesis: ALWAYS_EXCLUDE also lists every library log group of the app.
+        Aspects.of(self.function).add(ExcludeLibraryLogGroupsFromFunction(
+            self.function, own_groups, contract.ENV_ALWAYS_EXCLUDE,
+            {**environment, "POWERTOOLS_SERVICE_NAME": SERVICE, "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+             "POWERTOOLS_LOG_LEVEL": "INFO"}))
 
         self.account_policy: Optional[logs.CfnAccountPolicy] = None
         if subscription_mode == "account-policy" and destination is not None:

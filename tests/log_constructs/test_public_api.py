@@ -65,7 +65,7 @@ def test_adapters_subscribe_log_groups_and_serve_as_the_governors_destination(ma
     config = destination.bind_log_destination(governor)
     assert (config.function is not None) != (config.grant_write is not None)
     template.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like(
-        {"FILTER_NAME": "log-constructs-governor", "FILTER_NAME_OWNED": "true"})}})
+        {"FILTER_NAME": "log-constructs-governor"})}})
 
 
 def test_alerts_as_the_governors_destination_keep_their_marker_pattern_and_filter_name():
@@ -78,7 +78,7 @@ def test_alerts_as_the_governors_destination_keep_their_marker_pattern_and_filte
     (resource,) = env.values()
     variables = resource["Properties"]["Environment"]["Variables"]
     assert variables["FILTER_PATTERN"] == alerts.filter_pattern.log_pattern_string
-    assert variables["FILTER_NAME_OWNED"] == "false" and governor.filter_name == "log-constructs-alerts"
+    assert governor.filter_name == "log-constructs-alerts"
 
 
 @pytest.mark.parametrize("build, message", [

@@ -340,3 +340,69 @@ def test_a_new_log_group_of_the_library_itself_is_never_subscribed(aws: Any, env
     assert result["summary"]["this_invocation"]["excluded"] == 1
     assert aws.proxy.calls["PutSubscriptionFilter"] == aws.proxy.calls["PutRetentionPolicy"] == 0
     assert snapshot(aws)["/log-constructs/LoggingPlatform-Shipper"] == {"retention": None, "filters": {}}
+
+
+def test_a_foreign_filter_with_the_governors_name_and_another_destination_is_left_alone(
+        aws: Any, env: Any, monkeypatch: Any) -> None:
+    # GIVEN a log group whose filter has the governor's name but sends elsewhere (someone else's filter)
+    ours = create_lambda_destination(aws, "shipper")
+    theirs = create_lambda_destination(aws, "someone-elses-archiver")
+    logs = aws.client("logs", direct=True)
+    logs.create_log_group(logGroupName="/aws/lambda/orders-api")
+    logs.put_subscription_filter(logGroupName="/aws/lambda/orders-api", filterName="log-constructs-governor",
+                                 filterPattern="", destinationArn=theirs)
+    monkeypatch.setenv("DESTINATION_ARN", ours)
+    aws.proxy.clear()
+
+    # WHEN the governor sweeps
+    result = governor.handler({"action": "sweep"}, FakeContext())
+
+    # THEN that filter still sends to its destination, counted as a skipped foreign filter
+    assert snapshot(aws)["/aws/lambda/orders-api"]["filters"] == {"log-constructs-governor": theirs}
+    assert aws.proxy.calls["PutSubscriptionFilter"] == 0
+    assert result["summary"]["this_invocation"]["skipped_foreign_filter"] == 1
+
+
+def test_two_governors_with_the_same_filter_name_do_not_swap_each_others_logs(
+        aws: Any, env: Any, monkeypatch: Any) -> None:
+    # GIVEN two governors (same filter name, different destinations) and log groups neither has subscribed
+    first = create_lambda_destination(aws, "first-shipper")
+    second = create_lambda_destination(aws, "second-shipper")
+    logs = aws.client("logs", direct=True)
+    for name in ("/aws/lambda/orders-api", "/aws/lambda/billing-api"):
+        logs.create_log_group(logGroupName=name)
+
+    # WHEN the first sweeps, then the second, then the first again
+    summaries = []
+    for destination in (first, second, first):
+        monkeypatch.setenv("DESTINATION_ARN", destination)
+        summaries.append(governor.handler({"action": "sweep"}, FakeContext())["summary"]["this_invocation"])
+
+    # THEN every group still ships to the first governor's destination: the second never replaced it
+    groups = snapshot(aws)
+    assert all(groups[n]["filters"] == {"log-constructs-governor": first}
+               for n in ("/aws/lambda/orders-api", "/aws/lambda/billing-api"))
+    assert [s["subscribed"] for s in summaries] == [2, 0, 0]
+    assert summaries[1]["skipped_foreign_filter"] == 2 and summaries[2]["compliant"] == 2
+
+
+def test_a_library_log_group_in_always_exclude_is_neither_shortened_nor_subscribed(
+        aws: Any, env: Any, monkeypatch: Any) -> None:
+    # GIVEN max mode and the audit trail's log group (a generated name, 365 days) listed in ALWAYS_EXCLUDE
+    ours = create_lambda_destination(aws, "shipper")
+    trail = "Platform-AuditLogGroup1A2B3C4D-AbCdEfGhIjKl"
+    logs = aws.client("logs", direct=True)
+    logs.create_log_group(logGroupName=trail)
+    logs.put_retention_policy(logGroupName=trail, retentionInDays=365)
+    monkeypatch.setenv("DESTINATION_ARN", ours)
+    monkeypatch.setenv("RETENTION_MODE", "max")
+    monkeypatch.setenv("ALWAYS_EXCLUDE", f"/aws/lambda/shipper,{trail}")
+    aws.proxy.clear()
+
+    # WHEN the governor sweeps
+    result = governor.handler({"action": "sweep"}, FakeContext())
+
+    # THEN the group keeps its retention and gets no filter
+    assert snapshot(aws)[trail] == {"retention": 365, "filters": {}}
+    assert aws.proxy.calls["PutSubscriptionFilter"] == aws.proxy.calls["PutRetentionPolicy"] == 0
+    assert result["summary"]["this_invocation"]["excluded"] == 1

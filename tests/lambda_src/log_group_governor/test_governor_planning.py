@@ -58,18 +58,18 @@ def f(name: str, destination: str) -> dict[str, str]:
     return {"filterName": name, "destinationArn": destination}
 
 
-@pytest.mark.parametrize("filters, filter_name, owned, action, outcome", [
-    ([], "log-constructs-governor", True, "subscribe", None),
-    ([f("x", OURS)], "log-constructs-governor", True, None, COMPLIANT),  # already shipped there, any name
-    ([f("a", OTHER)], "log-constructs-governor", True, "subscribe", None),
-    ([f("a", OTHER), f("b", OTHER)], "log-constructs-governor", True, None, SKIPPED_NO_SLOT),
-    ([f("log-constructs-governor", OTHER)], "log-constructs-governor", True, "subscribe", None),  # ours, moved
-    ([f("log-constructs-pipeline", OTHER)], "log-constructs-pipeline", False, None, SKIPPED_FOREIGN_FILTER),
+@pytest.mark.parametrize("filters, filter_name, action, outcome", [
+    ([], "log-constructs-governor", "subscribe", None),
+    ([f("x", OURS)], "log-constructs-governor", None, COMPLIANT),  # already shipped there, any name
+    ([f("a", OTHER)], "log-constructs-governor", "subscribe", None),
+    ([f("a", OTHER), f("b", OTHER)], "log-constructs-governor", None, SKIPPED_NO_SLOT),
+    # the governor's name, another destination: a second governor's (or anyone's) filter, never replaced
+    ([f("log-constructs-governor", OTHER)], "log-constructs-governor", None, SKIPPED_FOREIGN_FILTER),
+    ([f("log-constructs-pipeline", OTHER)], "log-constructs-pipeline", None, SKIPPED_FOREIGN_FILTER),
 ])
-def test_subscription_decisions_never_take_a_foreign_filter(filters: list, filter_name: str, owned: bool,
+def test_subscription_decisions_never_take_a_foreign_filter(filters: list, filter_name: str,
                                                             action: str | None, outcome: str | None) -> None:
-    config = Config(destination_arn=OURS, filter_name=filter_name,
-                    owned_filter_names=frozenset({"log-constructs-governor"} | ({filter_name} if owned else set())))
+    config = Config(destination_arn=OURS, filter_name=filter_name)
     decision = subscription_needed(filters, config)
     assert (decision.action, decision.outcome) == (action, outcome)
 

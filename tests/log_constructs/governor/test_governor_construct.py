@@ -97,8 +97,8 @@ def test_own_and_destination_log_groups_are_always_excluded(built: SimpleNamespa
     assert logical_id(built, built.per_group.function.log_group) in always
     assert logical_id(built, built.shipper) in always and "/aws/lambda/" in always
     assert env["EXCLUDE"] == "/aws/sandbox/,/aws/lambda/tmp-*"
-    # AND it reuses the pipeline's filter name (one slot per destination) without owning it
-    assert env["FILTER_NAME"] == PIPELINE_FILTER_NAME and env["FILTER_NAME_OWNED"] == "false"
+    # AND it reuses the pipeline's filter name (one slot per destination)
+    assert env["FILTER_NAME"] == PIPELINE_FILTER_NAME
     assert environment(built, built.to_kinesis)["FILTER_NAME"] == GOVERNOR_FILTER_NAME
     assert env["RETENTION_DAYS"] == "30" and env["RETENTION_MODE"] == "missing"
     assert "PutRetentionPolicy=2" in env["RATE_LIMITS"] and "DescribeLogGroups=5" in env["RATE_LIMITS"]
@@ -253,3 +253,57 @@ def test_dead_letter_key_lets_eventbridge_in_only_for_the_governors_own_rules(bu
         }
         # AND the rules have fixed names of at most 64 characters, distinct per governor
         assert all(isinstance(name, str) and len(name) <= 64 for name in names) and names[0] != names[1]
+
+
+@pytest.fixture(scope="module")
+def platform() -> SimpleNamespace:
+    from log_constructs import AuditTrail, LogPipeline
+    app = cdk.App()
+    stack = cdk.Stack(app, "Platform", env=ENV)
+    pipeline = LogPipeline(stack, "Logs")
+    audit = AuditTrail(stack, "Audit")
+    governor = LogGroupGovernor(stack, "Governor", ship_to=pipeline, retention_mode="max")
+    other = cdk.Stack(app, "OtherAccount", env=cdk.Environment(account="210987654321", region="eu-west-1"))
+    LogPipeline(other, "Logs")
+    template = Template.from_stack(stack)
+    variables = template.to_json()["Resources"][stack.resolve(stack.get_logical_id(
+        governor.function.node.default_child))]["Properties"]["Environment"]["Variables"]
+    return SimpleNamespace(stack=stack, template=template, pipeline=pipeline, audit=audit, governor=governor,
+                           always=json.dumps(variables["ALWAYS_EXCLUDE"]))
+
+
+def test_every_library_log_group_with_a_generated_name_is_in_the_governors_exclusions(platform) -> None:
+    # GIVEN a pipeline (with its Firehose-error and domain log groups), an audit trail and a governor
+    # in retention_mode="max", one stack
+    log_groups = platform.template.find_resources("AWS::Logs::LogGroup")
+    generated = [lid for lid, r in log_groups.items() if "LogGroupName" not in r["Properties"]]
+    # WHEN the app is synthesized
+    # THEN every library log group CloudFormation names is referenced in ALWAYS_EXCLUDE
+    delivery = platform.stack.resolve(platform.stack.get_logical_id(platform.pipeline.delivery_log_group.node.default_child))
+    trail = platform.stack.resolve(platform.stack.get_logical_id(platform.audit.log_group.node.default_child))
+    assert delivery in generated and trail in generated
+    assert len([lid for lid in generated if "Domain" in lid or "Logs" in lid]) >= 4
+    for lid in generated:
+        assert json.dumps({"Ref": lid}) in platform.always, lid
+    # AND every library log group is tagged as such
+    for resource in log_groups.values():
+        assert {"Key": "log-constructs:managed", "Value": "true"} in resource["Properties"]["Tags"]
+
+
+def test_library_log_groups_of_another_account_are_not_listed(platform) -> None:
+    # GIVEN / WHEN the same app holds a pipeline in another account
+    # THEN the governor lists no cross-stack reference (only this stack's log groups, by Ref)
+    assert "Fn::ImportValue" not in platform.always and "OtherAccount" not in platform.always
+
+
+def test_an_environment_over_lambdas_4_kb_fails_synthesis_with_a_clear_error() -> None:
+    # GIVEN a governor in a stack with a hundred library log groups with generated names
+    from log_constructs._private.log_groups import secure_log_group
+    app = cdk.App()
+    stack = cdk.Stack(app, "Crowded", env=ENV)
+    LogGroupGovernor(stack, "Governor")
+    for i in range(100):
+        secure_log_group(stack, f"SomeLibraryLogGroupWithAGeneratedName{i}", retention=logs.RetentionDays.ONE_DAY)
+    # WHEN it is synthesized THEN it fails, saying why and what to do
+    with pytest.raises(Exception, match=r"over Lambda's 4096 \(4 KB\): ALWAYS_EXCLUDE lists 10\d library log groups"):
+        app.synth()
