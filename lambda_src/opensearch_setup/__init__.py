@@ -28,7 +28,14 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
     only when the environment variable ``OPENSEARCH_SETUP_ALLOW_ENDPOINT_OVERRIDE`` is ``1`` (set by
     the tests, never by the constructs); otherwise its presence fails the deployment. Production
     always talks HTTPS to ``DomainEndpoint``.
-``Security`` (optional)
+``Security`` (optional; its values come from the function's environment, never from the event)
+    The security part runs whenever the function's environment holds the security values
+    (:class:`~opensearch_setup.contract.SetupConfig`: ``OPENSEARCH_SETUP_MASTER_ROLE_ARN``,
+    ``..._WRITER_ROLE_NAME``, ``..._WRITER_BACKEND_ROLES``, ``..._INDEX_PATTERNS``, ``..._ADMIN_USER``,
+    ``..._ADMIN_SECRET_ARN``, written by the construct at deploy time). The event may repeat them (so a
+    change updates the resource); an event whose ``Security`` differs, or that carries ``Security`` to a
+    function configured without it, is refused before any request, and so is a ``DomainEndpoint`` other
+    than ``OPENSEARCH_SETUP_DOMAIN_ENDPOINT``: anyone who may invoke the function cannot map a role.
     ``{"WriterRoleName": "log_constructs_firehose_writer", "WriterBackendRoles": [<Firehose role
     ARN>], "IndexPatterns": ["logs*"], "AdminUser": "admin", "AdminSecretArn": <secret ARN>,
     "MasterRoleArn": <this function's role ARN>}``

@@ -14,6 +14,7 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from .._lambda_src.opensearch_setup.contract import SetupConfig
 from .._private import nag
 from .._private.functions import library_provider
 from .._private.log_groups import secure_log_group
@@ -192,6 +193,15 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     nag.acknowledge(function.role, "IAM5", "The master user administers the domain over its REST API: security "
                     "plugin, index templates, ISM and Dashboards paths below the domain ARN.",
                     findings=[nag.resource_finding(scope, f"{domain.domain_arn}/*")])
+    security = SetupConfig(
+        domain_endpoint=domain.domain_endpoint, master_role_arn=function.role.role_arn,
+        writer_role_name=WRITER_ROLE_NAME, writer_backend_roles=(writer_role.role_arn,),
+        index_patterns=(f"{index}*",), admin_user="admin", admin_secret_arn=secret.secret_arn,
+    )
+    # The security values live in the function's deploy-time configuration; the event only repeats them
+    # (so that a change still updates the resource), and the function refuses an event that differs.
+    for name, value in security.to_environment().items():
+        function.add_environment(name, value)
     secret.grant_read(function)
     provider = library_provider(scope, "DomainSetupProvider", on_event_handler=function, log_retention=log_retention)
     return CustomResource(
@@ -203,12 +213,12 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
             "DomainEndpoint": domain.domain_endpoint,
             "Region": Stack.of(scope).region,
             "Security": {
-                "WriterRoleName": WRITER_ROLE_NAME,
-                "WriterBackendRoles": [writer_role.role_arn],
-                "IndexPatterns": [f"{index}*"],
-                "AdminUser": "admin",
-                "AdminSecretArn": secret.secret_arn,
-                "MasterRoleArn": function.role.role_arn,
+                "WriterRoleName": security.writer_role_name,
+                "WriterBackendRoles": list(security.writer_backend_roles),
+                "IndexPatterns": list(security.index_patterns),
+                "AdminUser": security.admin_user,
+                "AdminSecretArn": security.admin_secret_arn,
+                "MasterRoleArn": security.master_role_arn,
             },
             **index_setup.properties(index),
         },

@@ -345,3 +345,33 @@ def test_vpc_pipeline_passes_the_aws_solutions_pack(tmp_path):
     app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
     assert [v["ruleName"] for p in report["pluginReports"] for v in p.get("violations", [])] == []
+
+
+def test_the_setup_function_holds_the_security_values_the_event_repeats(default):
+    # GIVEN the default pipeline
+    pipeline, template = default
+    (function,) = [f for f in template.find_resources("AWS::Lambda::Function").values()
+                   if "OPENSEARCH_SETUP_MASTER_ROLE_ARN" in f["Properties"].get("Environment", {}).get("Variables", {})]
+    variables = function["Properties"]["Environment"]["Variables"]
+    (resource,) = template.find_resources("Custom::OpenSearchSetup").values()
+    security = resource["Properties"]["Security"]
+    # THEN the function's own configuration holds every security value, equal to what the event carries
+    assert variables["OPENSEARCH_SETUP_MASTER_ROLE_ARN"] == security["MasterRoleArn"] == function["Properties"]["Role"]
+    assert [variables["OPENSEARCH_SETUP_WRITER_BACKEND_ROLES"]] == security["WriterBackendRoles"]
+    assert variables["OPENSEARCH_SETUP_WRITER_ROLE_NAME"] == security["WriterRoleName"]
+    assert variables["OPENSEARCH_SETUP_INDEX_PATTERNS"] == "logs*" and security["IndexPatterns"] == ["logs*"]
+    assert variables["OPENSEARCH_SETUP_ADMIN_USER"] == security["AdminUser"] == "admin"
+    assert variables["OPENSEARCH_SETUP_ADMIN_SECRET_ARN"] == security["AdminSecretArn"]
+    assert variables["OPENSEARCH_SETUP_DOMAIN_ENDPOINT"] == resource["Properties"]["DomainEndpoint"]
+
+
+def test_no_policy_lets_anyone_pass_the_master_role(default):
+    # GIVEN the default pipeline, whose set-up function's role is the domain's master user
+    _, template = default
+    # THEN no statement of any policy in the stack grants iam:PassRole (on the master role or otherwise)
+    policies = [*template.find_resources("AWS::IAM::Policy").values(),
+                *template.find_resources("AWS::IAM::ManagedPolicy").values(),
+                *template.find_resources("AWS::IAM::Role").values()]
+    assert policies
+    assert "iam:PassRole" not in json.dumps(policies) and '"iam:*"' not in json.dumps(policies)
+    assert '"Action": "*"' not in json.dumps(policies)
