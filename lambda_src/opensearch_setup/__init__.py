@@ -50,6 +50,10 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
       (a JSON secret with a ``password`` key, or a plain string), never logged nor returned. The
       user carries the secret's version id as the attribute ``log_constructs_secret_version``, so
       a rotated secret updates the user and an unchanged one sends nothing;
+    * the security plugin's audit logging (``GET _plugins/_security/api/audit``, then ``PUT
+      _plugins/_security/api/audit/config`` when it differs): ``enabled``, ``audit.enable_rest`` and
+      ``audit.enable_transport`` on, ``audit.log_request_body`` off (a user's PUT holds its password);
+      the rest of the configuration and the paths the domain reports as ``_readonly`` are kept;
     * the mappings of ``all_access`` and ``security_manager``: ``AdminUser`` among the users and
       ``MasterRoleArn`` among the backend roles, merged into what is there (nothing is dropped, so
       the master role never locks itself out and mappings added by people stay).

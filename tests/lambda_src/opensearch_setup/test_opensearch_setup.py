@@ -128,7 +128,7 @@ def test_create_sets_up_everything_with_signed_requests(aws, stub, secret_arn):
     # AND the result is the stable physical id with the written parts
     assert result["PhysicalResourceId"] == f"{ENDPOINT}/opensearch-setup"
     changed = result["Data"]["Changed"].split(",")
-    assert "internal_user:admin" in changed and "ism_policy:logs-retention" in changed and len(changed) == 13
+    assert "internal_user:admin" in changed and "ism_policy:logs-retention" in changed and len(changed) == 14
 
 
 def test_a_second_run_that_changes_nothing_sends_no_changing_request(aws, stub, secret_arn):
@@ -424,3 +424,35 @@ def test_the_security_part_follows_the_configuration_when_the_event_omits_it(aws
     run("Create", props)
     assert stub.state.mappings["log_constructs_firehose_writer"]["backend_roles"] == [FIREHOSE_ROLE]
     assert stub.state.mappings["all_access"]["backend_roles"] == [MASTER_ROLE]
+
+
+def test_the_security_plugin_audit_logging_is_switched_on_without_request_bodies(aws, stub, secret_arn):
+    # GIVEN a new domain whose security plugin writes no audit events (its published audit log stays empty)
+    assert stub.state.audit["enabled"] is False
+    # WHEN the resource is created
+    result = run("Create", properties(stub, secret_arn))
+    # THEN audit logging is on for REST and transport, without request bodies (a user PUT holds a password)
+    audit = stub.state.audit
+    assert audit["enabled"] is True
+    assert audit["audit"]["enable_rest"] is True and audit["audit"]["enable_transport"] is True
+    assert audit["audit"]["log_request_body"] is False
+    # AND the rest of the configuration is kept, read-only fields untouched
+    assert audit["audit"]["ignore_users"] == ["kibanaserver"] and audit["compliance"]["internal_config"] is True
+    assert "audit_config" in result["Data"]["Changed"].split(",")
+    put = [r for r in stub.changing_requests() if r.route == "/_plugins/_security/api/audit/config"]
+    assert len(put) == 1 and put[0].method == "PUT" and put[0].signature_ok
+    # AND a second run leaves it alone
+    stub.clear_requests()
+    run("Update", properties(stub, secret_arn), old=properties(stub, secret_arn))
+    assert writes(stub) == []
+
+
+def test_audit_logging_switched_off_by_hand_is_switched_on_again(aws, stub, secret_arn):
+    # GIVEN a set-up domain whose audit logging someone turned off
+    run("Create", properties(stub, secret_arn))
+    stub.state.audit["enabled"] = False
+    stub.clear_requests()
+    # WHEN the resource is updated THEN only the audit configuration is written, and it is on
+    run("Update", properties(stub, secret_arn), old=properties(stub, secret_arn))
+    assert writes(stub) == ["PUT /_plugins/_security/api/audit/config"]
+    assert stub.state.audit["enabled"] is True
