@@ -28,7 +28,14 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
     only when the environment variable ``OPENSEARCH_SETUP_ALLOW_ENDPOINT_OVERRIDE`` is ``1`` (set by
     the tests, never by the constructs); otherwise its presence fails the deployment. Production
     always talks HTTPS to ``DomainEndpoint``.
-``Security`` (optional)
+``Security`` (optional; its values come from the function's environment, never from the event)
+    The security part runs whenever the function's environment holds the security values
+    (:class:`~opensearch_setup.contract.SetupConfig`: ``OPENSEARCH_SETUP_MASTER_ROLE_ARN``,
+    ``..._WRITER_ROLE_NAME``, ``..._WRITER_BACKEND_ROLES``, ``..._INDEX_PATTERNS``, ``..._ADMIN_USER``,
+    ``..._ADMIN_SECRET_ARN``, written by the construct at deploy time). The event may repeat them (so a
+    change updates the resource); an event whose ``Security`` differs, or that carries ``Security`` to a
+    function configured without it, is refused before any request, and so is a ``DomainEndpoint`` other
+    than ``OPENSEARCH_SETUP_DOMAIN_ENDPOINT``: anyone who may invoke the function cannot map a role.
     ``{"WriterRoleName": "log_constructs_firehose_writer", "WriterBackendRoles": [<Firehose role
     ARN>], "IndexPatterns": ["logs*"], "AdminUser": "admin", "AdminSecretArn": <secret ARN>,
     "MasterRoleArn": <this function's role ARN>}``
@@ -43,6 +50,10 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
       (a JSON secret with a ``password`` key, or a plain string), never logged nor returned. The
       user carries the secret's version id as the attribute ``log_constructs_secret_version``, so
       a rotated secret updates the user and an unchanged one sends nothing;
+    * the security plugin's audit logging (``GET _plugins/_security/api/audit``, then ``PUT
+      _plugins/_security/api/audit/config`` when it differs): ``enabled``, ``audit.enable_rest`` and
+      ``audit.enable_transport`` on, ``audit.log_request_body`` off (a user's PUT holds its password);
+      the rest of the configuration and the paths the domain reports as ``_readonly`` are kept;
     * the mappings of ``all_access`` and ``security_manager``: ``AdminUser`` among the users and
       ``MasterRoleArn`` among the backend roles, merged into what is there (nothing is dropped, so
       the master role never locks itself out and mappings added by people stay).

@@ -115,6 +115,33 @@ def password_from_secret(secret_string: str) -> str:
     return value
 
 
+# --- audit logging ---------------------------------------------------------------------------
+# The domain publishes audit logs to CloudWatch, but the security plugin writes none until its audit
+# configuration is enabled. Request bodies stay out: a PUT of an internal user carries its password.
+AUDIT_SETTINGS = {("enabled",): True, ("audit", "enable_rest"): True, ("audit", "enable_transport"): True,
+                  ("audit", "log_request_body"): False}
+
+
+def audit_config(existing: Optional[Mapping[str, Any]], readonly: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``existing`` (the ``config`` of ``GET _plugins/_security/api/audit``) with audit logging on.
+
+    Paths the domain reports as read-only (``/audit/exclude_sensitive_headers``) are left as they are.
+    """
+    config = json.loads(json.dumps(existing or {}))
+    for path, value in AUDIT_SETTINGS.items():
+        if "/" + "/".join(path) in readonly:
+            continue
+        node = config
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return config
+
+
+def audit_matches(existing: Optional[Mapping[str, Any]], desired: Mapping[str, Any]) -> bool:
+    return existing is not None and _leaves_as_text(existing) == _leaves_as_text(desired)
+
+
 # --- index template --------------------------------------------------------------------------
 KEYWORD_FIELDS = ("level", "log_group", "log_stream", "account", "app_name", "id")
 

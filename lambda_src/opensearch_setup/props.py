@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
-from .contract import ENV_ALLOW_ENDPOINT_OVERRIDE
+from .contract import ENV_ALLOW_ENDPOINT_OVERRIDE, ENV_DOMAIN_ENDPOINT, ENV_MASTER_ROLE_ARN, SetupConfig
 from .signed_http import SetupError
 
 ENDPOINT_OVERRIDE_ENV = ENV_ALLOW_ENDPOINT_OVERRIDE
@@ -140,17 +140,11 @@ def parse(properties: Mapping[str, Any], environ: Mapping[str, str]) -> SetupSet
     base_url = _base_url(endpoint, properties.get("Endpoint") if isinstance(properties, Mapping) else None,
                          environ, problems) if endpoint else ""
 
-    security = None
-    if properties.get("Security") is not None:
-        r = _Reader("Security", properties["Security"], problems)
-        security = SecuritySettings(
-            writer_role_name=r.text("WriterRoleName"),
-            writer_backend_roles=r.texts("WriterBackendRoles"),
-            index_patterns=r.texts("IndexPatterns"),
-            admin_user=r.text("AdminUser", "admin"),
-            admin_secret_arn=r.text("AdminSecretArn"),
-            master_role_arn=r.text("MasterRoleArn"),
-        )
+    config = SetupConfig.from_environment(environ)
+    if config.domain_endpoint and endpoint and endpoint != config.domain_endpoint:
+        problems.append(f"DomainEndpoint {endpoint!r} differs from the function's configuration "
+                        f"({ENV_DOMAIN_ENDPOINT}={config.domain_endpoint!r}): refused, nothing was changed")
+    security = _security(properties.get("Security"), config, problems)
 
     template = None
     if properties.get("IndexTemplate") is not None:
@@ -196,3 +190,59 @@ def parse(properties: Mapping[str, Any], environ: Mapping[str, str]) -> SetupSet
     if problems:
         raise SetupError("invalid ResourceProperties: " + "; ".join(problems))
     return SetupSettings(endpoint, region, base_url, security, template, ism, dashboards)
+
+
+# What the event's Security may repeat, and the configuration's value it must equal.
+_SECURITY_FIELDS = ("WriterRoleName", "WriterBackendRoles", "IndexPatterns", "AdminUser", "AdminSecretArn",
+                    "MasterRoleArn")
+
+
+def _security(raw: Any, config: SetupConfig, problems: list[str]) -> Optional[SecuritySettings]:
+    """The security part from the function's configuration; the event's ``Security`` may only repeat it.
+
+    Anyone allowed to invoke the function can send it an event: values mapped into ``all_access``,
+    ``security_manager`` and the writer role therefore never come from the event.
+    """
+    configured = None
+    if config.has_security:
+        configured = SecuritySettings(
+            writer_role_name=config.writer_role_name,
+            writer_backend_roles=config.writer_backend_roles,
+            index_patterns=config.index_patterns,
+            admin_user=config.admin_user,
+            admin_secret_arn=config.admin_secret_arn,
+            master_role_arn=config.master_role_arn,
+        )
+        missing = [name for name, value in zip(_SECURITY_FIELDS, (
+            configured.writer_role_name, configured.writer_backend_roles, configured.index_patterns,
+            configured.admin_user, configured.admin_secret_arn, configured.master_role_arn)) if not value]
+        if missing:
+            problems.append(f"the function's configuration lacks the security values {', '.join(missing)}")
+    if raw is None:
+        return configured
+    r = _Reader("Security", raw, problems)
+    given = SecuritySettings(
+        writer_role_name=r.text("WriterRoleName"),
+        writer_backend_roles=r.texts("WriterBackendRoles"),
+        index_patterns=r.texts("IndexPatterns"),
+        admin_user=r.text("AdminUser", "admin"),
+        admin_secret_arn=r.text("AdminSecretArn"),
+        master_role_arn=r.text("MasterRoleArn"),
+    )
+    if configured is None:
+        problems.append(f"Security is given, but the function's configuration holds no security values "
+                        f"({ENV_MASTER_ROLE_ARN} unset): security values come only from the deploy-time "
+                        f"configuration; refused, nothing was changed")
+        return None
+    differing = [name for name, mine, theirs in zip(_SECURITY_FIELDS, _values(configured), _values(given))
+                 if mine != theirs]
+    if differing:
+        problems.append(f"Security.{', Security.'.join(differing)} differ from the function's deploy-time "
+                        f"configuration; the event cannot change security values: refused, nothing was changed")
+    return configured
+
+
+def _values(security: SecuritySettings) -> tuple:
+    return (security.writer_role_name, tuple(sorted(security.writer_backend_roles)),
+            tuple(sorted(security.index_patterns)), security.admin_user, security.admin_secret_arn,
+            security.master_role_arn)

@@ -90,6 +90,19 @@ def ensure_dashboards(client: SignedClient, dashboards: DashboardsSettings) -> l
     return [f"saved_object:{o['type']}/{o['id']}" for o in stale]
 
 
+def ensure_audit_logging(client: SignedClient) -> list[str]:
+    """``PUT _plugins/_security/api/audit/config`` with audit logging on, when it is not on already."""
+    answer = client.get_json(f"{SECURITY_API}/audit")
+    if not isinstance(answer, dict):
+        raise SetupError(f"GET {SECURITY_API}/audit: no audit configuration in the answer ({str(answer)[:200]})")
+    current = answer.get("config")
+    desired = documents.audit_config(current, tuple(answer.get("_readonly") or ()))
+    if documents.audit_matches(current, desired):
+        return []
+    client.request("PUT", f"{SECURITY_API}/audit/config", desired)
+    return ["audit_config"]
+
+
 def ensure_security(client: SignedClient, security: SecuritySettings, read_secret: SecretReader) -> list[str]:
     changes: list[str] = []
 
@@ -113,7 +126,10 @@ def ensure_security(client: SignedClient, security: SecuritySettings, read_secre
             client.request("PUT", f"{SECURITY_API}/rolesmapping/{role}", desired)
             changes.append(f"role_mapping:{role}")
 
-    # 3. The writer role, then (last) the Firehose role mapped to it.
+    # 3. Audit logging of the security plugin (the domain publishes what it writes).
+    changes += ensure_audit_logging(client)
+
+    # 4. The writer role, then (last) the Firehose role mapped to it.
     desired_role = documents.writer_role(security)
     if not documents.role_matches(_security_entry(client, "roles", security.writer_role_name), desired_role):
         client.request("PUT", f"{SECURITY_API}/roles/{_name(security.writer_role_name)}", desired_role)

@@ -14,6 +14,7 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from .._lambda_src.opensearch_setup.contract import SetupConfig
 from .._private import nag
 from .._private.functions import library_provider
 from .._private.log_groups import secure_log_group
@@ -137,6 +138,7 @@ def new_domain(scope: Construct, *, sizing: DomainSizing, encryption_key: kms.IK
     # Internal users (the Dashboards 'admin' from Secrets Manager) next to the IAM master user.
     cfn_domain.add_property_override("AdvancedSecurityOptions.InternalUserDatabaseEnabled", True)
     stack = Stack.of(scope)
+    cfn_domain.add_property_override("AccessPolicies", access_policy(stack))
     policy = logs.CfnResourcePolicy(
         scope,
         "DomainLogsPolicy",
@@ -148,13 +150,58 @@ def new_domain(scope: Construct, *, sizing: DomainSizing, encryption_key: kms.IK
                 "Principal": {"Service": "es.amazonaws.com"},
                 "Action": ["logs:PutLogEvents", "logs:CreateLogStream"],
                 "Resource": [g.log_group_arn for g in (slow_search, slow_index, app_logs, audit_logs)],
-                "Condition": {"StringEquals": {"aws:SourceAccount": stack.account}},
+                # The domain's name is generated, and the domain needs this policy before it exists:
+                # its exact ARN cannot be named here, so the source is any domain of this account and region.
+                "Condition": {"StringEquals": {"aws:SourceAccount": stack.account},
+                              "ArnLike": {"aws:SourceArn": domain_arn_pattern(stack)}},
             }],
         }),
     )
     domain.node.add_dependency(policy)
     _acknowledge(domain, single_az=not azs, no_masters=not masters, public=vpc is None)
     return domain
+
+
+def domain_arn_pattern(stack: Stack) -> str:
+    """The ARNs of this account's domains in this region (and their subresources)."""
+    return f"arn:{stack.partition}:es:{stack.region}:{stack.account}:domain/*"
+
+
+def access_policy(stack: Stack) -> dict:
+    """The domain access policy: signed requests from this account, Dashboards logins; FGAC decides the rest.
+
+    * ``es:ESHttp*`` for the account (``arn:<partition>:iam::<account>:root``) on every path: a request
+      signed by an IAM principal of this account whose own IAM policies allow it passes on to
+      fine-grained access control, which authorizes only mapped roles (the set-up function's master
+      role, Firehose's writer role, what people map later). Other accounts' signed requests are refused.
+    * ``es:ESHttp*`` for any principal on the Dashboards path (``_dashboards*``) only: a Dashboards
+      login with the internal ``admin`` user is HTTP basic authentication, not SigV4, so IAM sees it as
+      anonymous; fine-grained access control (anonymous authentication off) then requires a valid
+      internal-user login for every request there. Anonymous requests elsewhere (``_search``,
+      ``_bulk``, ``_plugins``) are refused by this policy.
+
+    ``Resource`` is a pattern because the domain's generated name cannot appear in its own
+    properties; being the domain's own policy, it applies to this domain only.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "SignedRequestsFromThisAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{stack.partition}:iam::{stack.account}:root"},
+                "Action": "es:ESHttp*",
+                "Resource": domain_arn_pattern(stack),
+            },
+            {
+                "Sid": "DashboardsLoginOfInternalUsers",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "es:ESHttp*",
+                "Resource": f"arn:{stack.partition}:es:{stack.region}:{stack.account}:domain/*/_dashboards*",
+            },
+        ],
+    }
 
 
 def _acknowledge(domain: opensearch.Domain, *, single_az: bool, no_masters: bool, public: bool) -> None:
@@ -171,13 +218,17 @@ def _acknowledge(domain: opensearch.Domain, *, single_az: bool, no_masters: bool
         nag.acknowledge(domain, "OS1", public_reason)
         nag.acknowledge_all(domain, {pack: "OpenSearchInVPCOnly" for pack in (
             nag.NIST_800_53_R5, nag.HIPAA_SECURITY, nag.PCI_DSS_321)}, reason=public_reason)
-    open_policy_reason = (
-        "Fine-grained access control is the gate: anonymous access is off, every request must be SigV4-signed "
-        "by a mapped IAM role or authenticate as an internal user (Dashboards login), over TLS 1.2. An IP or "
-        "IAM-only access policy would lock out the internal users."
-    )
-    nag.acknowledge(domain, "OS3", open_policy_reason)
-    nag.acknowledge(domain, "OS5", open_policy_reason)
+    # What the access policy (access_policy above) and fine-grained access control do.
+    nag.acknowledge(domain, "OS3", (
+        "No IP allowlist: the access policy allows SigV4-signed requests of this account's IAM principals on "
+        "every path, and any principal only on the Dashboards path, where fine-grained access control "
+        "(anonymous authentication off) requires an internal-user login; Firehose and the set-up function "
+        "call from AWS addresses, and Dashboards users from anywhere. Pass vpc= to restrict by network."))
+    nag.acknowledge(domain, "OS5", (
+        "Anonymous principals are allowed by the access policy only on the Dashboards path (_dashboards*), "
+        "for the basic-auth login of internal users: fine-grained access control has anonymous "
+        "authentication off and refuses every request there without a valid login. Every other path "
+        "requires a request SigV4-signed by an IAM principal of this account, then a fine-grained mapping."))
 
 
 def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opensearch.IDomain,
@@ -193,6 +244,15 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     nag.acknowledge(function.role, "IAM5", "The master user administers the domain over its REST API: security "
                     "plugin, index templates, ISM and Dashboards paths below the domain ARN.",
                     findings=[nag.resource_finding(scope, f"{domain.domain_arn}/*")])
+    security = SetupConfig(
+        domain_endpoint=domain.domain_endpoint, master_role_arn=function.role.role_arn,
+        writer_role_name=WRITER_ROLE_NAME, writer_backend_roles=(writer_role.role_arn,),
+        index_patterns=(f"{index}*",), admin_user="admin", admin_secret_arn=secret.secret_arn,
+    )
+    # The security values live in the function's deploy-time configuration; the event only repeats them
+    # (so that a change still updates the resource), and the function refuses an event that differs.
+    for name, value in security.to_environment().items():
+        function.add_environment(name, value)
     secret.grant_read(function)
     provider = library_provider(scope, "DomainSetupProvider", on_event_handler=function, log_retention=log_retention)
     return CustomResource(
@@ -204,12 +264,12 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
             "DomainEndpoint": domain.domain_endpoint,
             "Region": Stack.of(scope).region,
             "Security": {
-                "WriterRoleName": WRITER_ROLE_NAME,
-                "WriterBackendRoles": [writer_role.role_arn],
-                "IndexPatterns": [f"{index}*"],
-                "AdminUser": "admin",
-                "AdminSecretArn": secret.secret_arn,
-                "MasterRoleArn": function.role.role_arn,
+                "WriterRoleName": security.writer_role_name,
+                "WriterBackendRoles": list(security.writer_backend_roles),
+                "IndexPatterns": list(security.index_patterns),
+                "AdminUser": security.admin_user,
+                "AdminSecretArn": security.admin_secret_arn,
+                "MasterRoleArn": security.master_role_arn,
             },
             **index_setup.properties(index),
         },

@@ -140,6 +140,17 @@ class DomainState:
     policies: dict[str, dict] = field(default_factory=dict)  # id -> {"policy", "_seq_no", "_primary_term", "_version"}
     saved_objects: dict[tuple[str, str, str], dict] = field(default_factory=dict)  # (tenant, type, id)
     indices: dict[str, Optional[str]] = field(default_factory=dict)  # index -> ISM policy id (None: unmanaged)
+    # The security plugin's audit configuration as a new Amazon OpenSearch Service domain has it: off.
+    audit: dict = field(default_factory=lambda: {
+        "enabled": False,
+        "audit": {"enable_rest": True, "disabled_rest_categories": ["AUTHENTICATED", "GRANTED_PRIVILEGES"],
+                  "enable_transport": False, "disabled_transport_categories": ["AUTHENTICATED", "GRANTED_PRIVILEGES"],
+                  "resolve_bulk_requests": False, "log_request_body": True, "resolve_indices": True,
+                  "exclude_sensitive_headers": True, "ignore_users": ["kibanaserver"], "ignore_requests": []},
+        "compliance": {"enabled": True, "internal_config": True, "external_config": False,
+                       "read_metadata_only": True, "read_watched_fields": {}, "read_ignore_users": ["kibanaserver"],
+                       "write_metadata_only": True, "write_log_diffs": False, "write_watched_indices": [],
+                       "write_ignore_users": ["kibanaserver"]}})
     seq_no: int = 0
 
 
@@ -233,8 +244,12 @@ class OpenSearchStub:
             request.status = status
             return status, answer
 
+    AUDIT_READONLY = ("/audit/exclude_sensitive_headers", "/compliance/internal_config", "/compliance/external_config")
+
     def _route(self, r: Recorded) -> tuple[int, Any]:
         path = r.route
+        if path in ("/_plugins/_security/api/audit", "/_plugins/_security/api/audit/config"):
+            return self._audit(r, path.endswith("/config"))
         security = re.fullmatch(r"/_plugins/_security/api/(roles|rolesmapping|internalusers)/([^/]+)", path)
         if security:
             return self._security(r, security.group(1), unquote(security.group(2)))
@@ -283,6 +298,22 @@ class OpenSearchStub:
             store[name] = body
             return (201, {"status": "CREATED", "message": f"'{name}' created."}) if created else (
                 200, {"status": "OK", "message": f"'{name}' updated."})
+        return 405, {"error": "method not allowed"}
+
+    # security plugin audit configuration: GET .../audit, PUT .../audit/config (read-only paths unchanged)
+    def _audit(self, r: Recorded, config_path: bool) -> tuple[int, Any]:
+        if r.method == "GET" and not config_path:
+            return 200, {"_readonly": list(self.AUDIT_READONLY), "config": copy.deepcopy(self.state.audit)}
+        if r.method == "PUT" and config_path:
+            body = r.json()
+            for readonly in self.AUDIT_READONLY:
+                section, key = readonly.strip("/").split("/")
+                if body.get(section, {}).get(key) != self.state.audit[section][key]:
+                    return 409, {"status": "CONFLICT", "message": f"A read-only field cannot be changed: {readonly}"}
+            if not isinstance(body.get("enabled"), bool):
+                return 400, {"status": "BAD_REQUEST", "message": "'enabled' must be a boolean"}
+            self.state.audit = body
+            return 200, {"status": "OK", "message": "'config' updated."}
         return 405, {"error": "method not allowed"}
 
     # index templates

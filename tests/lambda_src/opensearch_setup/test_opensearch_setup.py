@@ -2,6 +2,7 @@
 emulator (Secrets Manager), and a stateful OpenSearch stand-in on 127.0.0.1 that verifies SigV4."""
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from opensearch_setup import handler as setup
+from opensearch_setup.contract import SetupConfig
 from opensearch_setup.props import ENDPOINT_OVERRIDE_ENV
 from opensearch_setup.signed_http import SetupError
 from tests.support.emulator import REGION
@@ -28,11 +30,22 @@ class LambdaContext:
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
 
+def configure(monkeypatch, secret_arn: str, **overrides) -> None:
+    """The function's deploy-time configuration, as the construct writes it."""
+    config = SetupConfig(domain_endpoint=ENDPOINT, master_role_arn=MASTER_ROLE,
+                         writer_role_name="log_constructs_firehose_writer", writer_backend_roles=(FIREHOSE_ROLE,),
+                         index_patterns=("logs*",), admin_user="admin", admin_secret_arn=secret_arn)
+    for name, value in SetupConfig(**{**config.__dict__, **overrides}).to_environment().items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
-def secret_arn(aws):
+def secret_arn(aws, monkeypatch):
     client = aws.client("secretsmanager", direct=True)
-    return client.create_secret(Name="opensearch-admin",
-                                SecretString=json.dumps({"username": "admin", "password": PASSWORD}))["ARN"]
+    arn = client.create_secret(Name="opensearch-admin",
+                               SecretString=json.dumps({"username": "admin", "password": PASSWORD}))["ARN"]
+    configure(monkeypatch, arn)
+    return arn
 
 
 @pytest.fixture
@@ -115,7 +128,7 @@ def test_create_sets_up_everything_with_signed_requests(aws, stub, secret_arn):
     # AND the result is the stable physical id with the written parts
     assert result["PhysicalResourceId"] == f"{ENDPOINT}/opensearch-setup"
     changed = result["Data"]["Changed"].split(",")
-    assert "internal_user:admin" in changed and "ism_policy:logs-retention" in changed and len(changed) == 13
+    assert "internal_user:admin" in changed and "ism_policy:logs-retention" in changed and len(changed) == 14
 
 
 def test_a_second_run_that_changes_nothing_sends_no_changing_request(aws, stub, secret_arn):
@@ -243,9 +256,10 @@ def test_mappings_people_added_are_kept_and_a_stale_firehose_role_is_replaced(aw
     assert stub.state.mappings["log_constructs_firehose_writer"]["backend_roles"] == [FIREHOSE_ROLE]
 
 
-def test_an_unreadable_secret_fails_before_the_user_is_touched(aws, stub):
+def test_an_unreadable_secret_fails_before_the_user_is_touched(aws, stub, monkeypatch):
     # GIVEN a secret ARN that does not exist
     missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:absent-AbCdEf"
+    configure(monkeypatch, missing)
     # WHEN the resource is created THEN the reason names the secret and no user was written
     with pytest.raises(SetupError, match="cannot read the admin secret arn:aws:secretsmanager:.*absent"):
         run("Create", properties(stub, missing))
@@ -293,7 +307,7 @@ def _as_cloudformation_passes_it(value, resolve):
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub):
+def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub, monkeypatch):
     # GIVEN the custom resource properties of a synthesized LogPipeline (plain generated password secret)
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
@@ -319,6 +333,12 @@ def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub):
     props = _as_cloudformation_passes_it(
         {k: v for k, v in resource["Properties"].items() if k != "ServiceToken"}, resolve)
     props["Endpoint"] = stub.url
+    # AND the set-up function's environment as synthesized (the security values' only source)
+    (function,) = [f for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+                   if "OPENSEARCH_SETUP_MASTER_ROLE_ARN" in f["Properties"].get("Environment", {}).get("Variables", {})]
+    for name, value in _as_cloudformation_passes_it(function["Properties"]["Environment"]["Variables"],
+                                                    resolve).items():
+        monkeypatch.setenv(name, value)
     # WHEN CloudFormation creates it
     result = run("Create", props)
     # THEN every part was applied from those properties
@@ -342,3 +362,97 @@ def test_an_answer_of_an_unexpected_shape_fails_with_a_named_reason(aws, stub, s
     # WHEN the policy is updated THEN the deployment fails with the error's type and message
     with pytest.raises(SetupError, match="opensearch set-up failed unexpectedly: KeyError: '_seq_no'"):
         run("Update", changed, old=props)
+
+
+ATTACKER_ROLE = "arn:aws:iam::123456789012:role/SomeoneWhoMayInvokeTheFunction"
+
+
+@pytest.mark.parametrize("forged", [
+    {"MasterRoleArn": ATTACKER_ROLE},
+    {"WriterBackendRoles": [ATTACKER_ROLE]},
+    {"WriterBackendRoles": []},
+    {"WriterRoleName": "all_access"},
+    {"IndexPatterns": ["*"]},
+    {"AdminUser": "mallory"},
+    {"AdminSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:mine-AbCdEf"},
+], ids=lambda forged: next(iter(forged)))
+def test_a_forged_update_event_changes_no_role_mapping(aws, stub, secret_arn, forged):
+    # GIVEN a set-up domain
+    props = properties(stub, secret_arn)
+    run("Create", props)
+    before = copy.deepcopy(stub.state)
+    stub.clear_requests()
+    # WHEN someone who may invoke the function sends an Update whose Security differs from the configuration
+    forged_props = properties(stub, secret_arn, Security={**props["Security"], **forged})
+    with pytest.raises(SetupError) as refused:
+        run("Update", forged_props, old=props, physical_id=f"{ENDPOINT}/opensearch-setup")
+    # THEN it is refused with a clear reason that names the field, before any request
+    field = next(iter(forged))
+    assert f"Security.{field}" in str(refused.value)
+    assert "differ from the function's deploy-time configuration" in str(refused.value)
+    assert stub.requests == []
+    # AND no mapping, role or user changed: the attacker is not an admin, Firehose keeps its writer mapping
+    assert stub.state == before
+    assert ATTACKER_ROLE not in json.dumps(stub.state.mappings)
+    assert stub.state.mappings["log_constructs_firehose_writer"]["backend_roles"] == [FIREHOSE_ROLE]
+
+
+def test_an_event_cannot_add_security_to_a_function_configured_without_it(aws, stub, secret_arn, monkeypatch):
+    # GIVEN a function whose configuration holds no security values
+    for name in ("MASTER_ROLE_ARN", "WRITER_ROLE_NAME", "WRITER_BACKEND_ROLES", "INDEX_PATTERNS", "ADMIN_USER",
+                 "ADMIN_SECRET_ARN"):
+        monkeypatch.delenv(f"OPENSEARCH_SETUP_{name}")
+    # WHEN an event brings its own Security THEN it is refused and nothing is sent
+    with pytest.raises(SetupError, match="security values come only from the deploy-time configuration"):
+        run("Create", properties(stub, secret_arn))
+    assert stub.requests == []
+
+
+def test_an_event_for_another_domain_is_refused(aws, stub, secret_arn):
+    # GIVEN a function configured for one domain
+    # WHEN an event names another domain (where the admin password would go) THEN it is refused, nothing is sent
+    with pytest.raises(SetupError, match="DomainEndpoint 'search-evil.*' differs from the function's configuration"):
+        run("Create", properties(stub, secret_arn, DomainEndpoint="search-evil.us-east-1.es.amazonaws.com"))
+    assert stub.requests == []
+
+
+def test_the_security_part_follows_the_configuration_when_the_event_omits_it(aws, stub, secret_arn):
+    # GIVEN an event without Security
+    props = properties(stub, secret_arn)
+    props.pop("Security")
+    # WHEN created THEN the configured roles are mapped all the same
+    run("Create", props)
+    assert stub.state.mappings["log_constructs_firehose_writer"]["backend_roles"] == [FIREHOSE_ROLE]
+    assert stub.state.mappings["all_access"]["backend_roles"] == [MASTER_ROLE]
+
+
+def test_the_security_plugin_audit_logging_is_switched_on_without_request_bodies(aws, stub, secret_arn):
+    # GIVEN a new domain whose security plugin writes no audit events (its published audit log stays empty)
+    assert stub.state.audit["enabled"] is False
+    # WHEN the resource is created
+    result = run("Create", properties(stub, secret_arn))
+    # THEN audit logging is on for REST and transport, without request bodies (a user PUT holds a password)
+    audit = stub.state.audit
+    assert audit["enabled"] is True
+    assert audit["audit"]["enable_rest"] is True and audit["audit"]["enable_transport"] is True
+    assert audit["audit"]["log_request_body"] is False
+    # AND the rest of the configuration is kept, read-only fields untouched
+    assert audit["audit"]["ignore_users"] == ["kibanaserver"] and audit["compliance"]["internal_config"] is True
+    assert "audit_config" in result["Data"]["Changed"].split(",")
+    put = [r for r in stub.changing_requests() if r.route == "/_plugins/_security/api/audit/config"]
+    assert len(put) == 1 and put[0].method == "PUT" and put[0].signature_ok
+    # AND a second run leaves it alone
+    stub.clear_requests()
+    run("Update", properties(stub, secret_arn), old=properties(stub, secret_arn))
+    assert writes(stub) == []
+
+
+def test_audit_logging_switched_off_by_hand_is_switched_on_again(aws, stub, secret_arn):
+    # GIVEN a set-up domain whose audit logging someone turned off
+    run("Create", properties(stub, secret_arn))
+    stub.state.audit["enabled"] = False
+    stub.clear_requests()
+    # WHEN the resource is updated THEN only the audit configuration is written, and it is on
+    run("Update", properties(stub, secret_arn), old=properties(stub, secret_arn))
+    assert writes(stub) == ["PUT /_plugins/_security/api/audit/config"]
+    assert stub.state.audit["enabled"] is True

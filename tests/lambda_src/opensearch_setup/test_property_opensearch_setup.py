@@ -11,7 +11,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opensearch_setup import documents, props
+from opensearch_setup import contract, documents, props
 from opensearch_setup.signed_http import SetupError
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -60,11 +60,22 @@ def test_any_resource_properties_parse_or_fail_with_a_setup_error(properties):
     assert isinstance(parsed, props.SetupSettings) and parsed.base_url.startswith("https://")
 
 
+def configured_as(properties) -> dict[str, str]:
+    """The function's environment holding the same security values as the event (as the construct writes it)."""
+    security = properties.get("Security")
+    if security is None:
+        return {}
+    return contract.SetupConfig(
+        master_role_arn=security["MasterRoleArn"], writer_role_name=security["WriterRoleName"],
+        writer_backend_roles=tuple(security["WriterBackendRoles"]), index_patterns=tuple(security["IndexPatterns"]),
+        admin_user=security["AdminUser"], admin_secret_arn=security["AdminSecretArn"]).to_environment()
+
+
 @PROPERTY
 @given(properties=valid_properties)
 def test_valid_properties_become_documents_that_match_themselves(properties):
     # GIVEN valid ResourceProperties / WHEN parsed and turned into the documents the domain receives
-    parsed = props.parse(properties, {})
+    parsed = props.parse(properties, configured_as(properties))
     # THEN each is JSON, and matches itself: a second run would send no changing request
     if parsed.index_template is not None:
         body = documents.index_template(parsed.index_template)

@@ -345,3 +345,78 @@ def test_vpc_pipeline_passes_the_aws_solutions_pack(tmp_path):
     app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
     assert [v["ruleName"] for p in report["pluginReports"] for v in p.get("violations", [])] == []
+
+
+def test_the_setup_function_holds_the_security_values_the_event_repeats(default):
+    # GIVEN the default pipeline
+    pipeline, template = default
+    (function,) = [f for f in template.find_resources("AWS::Lambda::Function").values()
+                   if "OPENSEARCH_SETUP_MASTER_ROLE_ARN" in f["Properties"].get("Environment", {}).get("Variables", {})]
+    variables = function["Properties"]["Environment"]["Variables"]
+    (resource,) = template.find_resources("Custom::OpenSearchSetup").values()
+    security = resource["Properties"]["Security"]
+    # THEN the function's own configuration holds every security value, equal to what the event carries
+    assert variables["OPENSEARCH_SETUP_MASTER_ROLE_ARN"] == security["MasterRoleArn"] == function["Properties"]["Role"]
+    assert [variables["OPENSEARCH_SETUP_WRITER_BACKEND_ROLES"]] == security["WriterBackendRoles"]
+    assert variables["OPENSEARCH_SETUP_WRITER_ROLE_NAME"] == security["WriterRoleName"]
+    assert variables["OPENSEARCH_SETUP_INDEX_PATTERNS"] == "logs*" and security["IndexPatterns"] == ["logs*"]
+    assert variables["OPENSEARCH_SETUP_ADMIN_USER"] == security["AdminUser"] == "admin"
+    assert variables["OPENSEARCH_SETUP_ADMIN_SECRET_ARN"] == security["AdminSecretArn"]
+    assert variables["OPENSEARCH_SETUP_DOMAIN_ENDPOINT"] == resource["Properties"]["DomainEndpoint"]
+
+
+def test_no_policy_lets_anyone_pass_the_master_role(default):
+    # GIVEN the default pipeline, whose set-up function's role is the domain's master user
+    _, template = default
+    # THEN no statement of any policy in the stack grants iam:PassRole (on the master role or otherwise)
+    policies = [*template.find_resources("AWS::IAM::Policy").values(),
+                *template.find_resources("AWS::IAM::ManagedPolicy").values(),
+                *template.find_resources("AWS::IAM::Role").values()]
+    assert policies
+    assert "iam:PassRole" not in json.dumps(policies) and '"iam:*"' not in json.dumps(policies)
+    assert '"Action": "*"' not in json.dumps(policies)
+
+
+def _joined(value) -> str:
+    """A CloudFormation string with its Fn::Join flattened (pseudo parameters as ${Name})."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_joined(p) for p in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def test_the_domain_access_policy_allows_this_account_signed_and_anyone_only_on_dashboards(default):
+    # GIVEN the default pipeline
+    _, template = default
+    (domain,) = template.find_resources("AWS::OpenSearchService::Domain").values()
+    statements = {s["Sid"]: s for s in domain["Properties"]["AccessPolicies"]["Statement"]}
+    # THEN this account's principals may send signed requests to any path of the domain
+    account = statements["SignedRequestsFromThisAccount"]
+    assert account["Effect"] == "Allow" and account["Action"] == "es:ESHttp*"
+    assert _joined(account["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::111122223333:root"
+    assert _joined(account["Resource"]) == "arn:${AWS::Partition}:es:eu-west-1:111122223333:domain/*"
+    # AND any principal only the Dashboards path (internal-user basic-auth login, checked by FGAC)
+    dashboards = statements["DashboardsLoginOfInternalUsers"]
+    assert dashboards["Principal"] == {"AWS": "*"}
+    assert _joined(dashboards["Resource"]).endswith(":domain/*/_dashboards*")
+    assert set(statements) == {"SignedRequestsFromThisAccount", "DashboardsLoginOfInternalUsers"}
+    # AND fine-grained access control with anonymous access off decides the rest
+    assert domain["Properties"]["AdvancedSecurityOptions"]["Enabled"] is True
+    assert domain["Properties"]["AdvancedSecurityOptions"].get("AnonymousAuthEnabled") in (None, False)
+
+
+def test_the_domain_logs_policy_names_the_source_account_and_arn(default):
+    # GIVEN the default pipeline
+    _, template = default
+    (policy,) = template.find_resources("AWS::Logs::ResourcePolicy").values()
+    document = _joined(policy["Properties"]["PolicyDocument"])
+    # THEN only OpenSearch domains of this account and region may write the domain's log groups
+    statement = json.loads(document.replace("${AWS::AccountId}", "111122223333").replace(
+        "${AWS::Partition}", "aws").replace("${AWS::Region}", "eu-west-1").replace('"${', '"x${'))["Statement"][0]
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:es:eu-west-1:111122223333:domain/*"}}
