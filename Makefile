@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.11+: `make synth` and `make test`.
-# Everything else (virtualenv, Python deps, Node 24 from PyPI, the pinned CDK CLI) is set up here.
+# Everything else (virtualenvs, Python deps, Node 24 from PyPI, the pinned CDK CLI, checkov) is set up here.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,8 +8,11 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
 PYTEST_ARGS ?=
+# checkov has a virtualenv of its own: its pinned dependencies would clash with the test dependencies.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: setup synth test lint bench clean compliance diagram
+.PHONY: setup synth test lint checkov bench clean compliance diagram
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +22,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -33,10 +42,19 @@ synth: setup
 lint: synth
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-test: synth
+# checkov over the synthesized templates: any failed check fails. A skip is written into the template
+# (Metadata.checkov.skip, with the reason) by the same acknowledgement that answers cdk-nag.
+# --skip-download: no call to Prisma Cloud for guidelines; the checks are all local.
+CHECKOV_ARGS := --framework cloudformation --quiet --compact --skip-download
+
+checkov: synth $(CHECKOV_VENV)/.installed
+	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json)
+
+test: synth $(CHECKOV_VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/cfn-lint cdk.out/*.template.json
 	@echo "cfn-lint: no errors in $$(ls cdk.out/*.template.json | wc -l) template(s)"
+	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json)
 
 bench: setup
 	$(BIN)/python -m bench

@@ -2,7 +2,9 @@
 
 cdk-nag 3 is a validation plugin: a finding is acknowledged with ``cdk.Validations.of(c).acknowledge``.
 :func:`acknowledge` writes the ``Pack::Rule`` form (listed with its reason in
-``validation-report.json``; the bare form vanishes silently) on the narrowest construct you give it::
+``validation-report.json``; the bare form vanishes silently) on the narrowest construct you give it,
+and skips checkov's matching check with the same reason in the template (:func:`skip_checkov` for a
+checkov check without a cdk-nag rule)::
 
     from log_constructs import compliance
     compliance.acknowledge(fn, "L1", "Pinned to Python 3.13, the runtime our tests cover.")
@@ -20,6 +22,7 @@ from ._private.nag import (
     acknowledge,
     acknowledge_all,
     resource_finding,
+    skip_checkov,
 )
 from ._private.nag import arn_of as arn_finding
 
@@ -33,4 +36,5 @@ __all__ = [
     "acknowledge_all",
     "arn_finding",
     "resource_finding",
+    "skip_checkov",
 ]

@@ -39,6 +39,8 @@ class ShopStack(cdk.Stack):
         name = cfg.pop("name", id)
         payment_limit_cents = cfg.pop("payment_limit_cents", 100_000)
         shop = Construct(self, "Shop")
+        self.key = encryption_key(shop, "Key", description="Encrypts the demo shop's function environments and "
+                                  "failed payment events")
         self.orders = self._function(shop, "Orders", "demo_app.handler.handler",
                                      "Demo shop: writes structured order logs, some of them [CRITICAL]", {})
         self.payments = self._function(shop, "Payments", "demo_app.payments.handler",
@@ -74,7 +76,9 @@ class ShopStack(cdk.Stack):
             memory_size=256,
             reserved_concurrent_executions=2,
             environment=dict(environment),
+            environment_encryption=self.key,
         )
+        self.key.grant(function, "kms:Decrypt")
         compliance.acknowledge(function, "L1", RUNTIME_REASON)
         compliance.acknowledge(function, "LambdaLatestVersion", RUNTIME_REASON, pack=compliance.SERVERLESS)
         compliance.acknowledge_all(function, {pack: "LambdaInsideVPC" for pack in (
@@ -84,8 +88,7 @@ class ShopStack(cdk.Stack):
     def _wire_payments(self, shop: Construct) -> None:
         """Checkout invokes payments asynchronously: what still fails after Lambda's retries is kept."""
         self.payments.grant_invoke(self.checkout)
-        key = encryption_key(shop, "Key", description="Encrypts the demo shop's failed payment events")
-        self.payment_failures = dead_letter_queue(shop, "PaymentFailures", encryption_key=key)
+        self.payment_failures = dead_letter_queue(shop, "PaymentFailures", encryption_key=self.key)
         send_failures_to(self.payments, self.payment_failures)
         for function in (self.orders, self.checkout):
             invoked_synchronously(function, by="the person running the demo (aws lambda invoke)")

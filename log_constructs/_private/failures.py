@@ -37,9 +37,19 @@ class _QueueDestination:
 KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
 
-def grant_key_use(function: lambda_.IFunction, key: kms.IKey) -> iam.Grant:
-    """The one statement a library function gets per KMS key it encrypts or decrypts with (no wildcard)."""
-    return key.grant(function, *KEY_ACTIONS)
+def grant_key_use(function: lambda_.IFunction, key: kms.IKey, actions: tuple[str, ...] = KEY_ACTIONS) -> iam.Grant:
+    """The one statement a library function gets per KMS key it encrypts or decrypts with (no wildcard).
+
+    A later grant on the same key adds its missing actions to that statement instead of a second one.
+    """
+    grants: dict[str, iam.Grant] = function.__dict__.setdefault("_log_constructs_key_grants", {})
+    grant = grants.get(key.node.path)
+    if grant is None:
+        grant = grants[key.node.path] = key.grant(function, *actions)
+        return grant
+    for statement in grant.principal_statements:
+        statement.add_actions(*[action for action in actions if action not in statement.actions])
+    return grant
 
 
 def grant_send_failures(function: lambda_.IFunction, queue: sqs.IQueue) -> None:

@@ -2,12 +2,16 @@
 
 cdk-nag 3 is a validation plugin; a finding is acknowledged with ``Validations.of(c).acknowledge``.
 The ``Pack::Rule`` form shows up in ``validation-report.json`` with its reason, the bare form vanishes.
+
+checkov scans the synthesized templates as well; a check it shares with a cdk-nag rule
+(``CHECKOV_EQUIVALENTS``) is skipped with the same reason, written into the template as
+``Metadata.checkov.skip`` of each resource the acknowledgement covers, so one reason serves both.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from aws_cdk import Acknowledgment, CfnElement, IResource, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, CfnResource, IResource, Stack, Validations
 from constructs import IConstruct
 
 AWS_SOLUTIONS = "AwsSolutions"
@@ -15,6 +19,49 @@ NIST_800_53_R5 = "NIST.800.53.R5"
 HIPAA_SECURITY = "HIPAA.Security"
 PCI_DSS_321 = "PCI.DSS.321"
 SERVERLESS = "Serverless"
+
+# cdk-nag rule -> the checkov checks that test the same thing, with the resource type each applies to.
+CHECKOV_EQUIVALENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "LambdaDLQ": (("CKV_AWS_116", "AWS::Lambda::Function"),),
+    "LambdaInsideVPC": (("CKV_AWS_117", "AWS::Lambda::Function"),),
+    "LambdaConcurrency": (("CKV_AWS_115", "AWS::Lambda::Function"),),
+    "S1": (("CKV_AWS_18", "AWS::S3::Bucket"),),
+    "S3BucketLoggingEnabled": (("CKV_AWS_18", "AWS::S3::Bucket"),),
+}
+
+
+def _check_reason(reason: str, what: str) -> None:
+    if len(reason.strip()) < 20:
+        raise ValueError(f"acknowledgement of {what} needs a real reason, got {reason!r}")
+
+
+def skip_checkov(construct: IConstruct, check_id: str, reason: str, *, resource_type: str | None = None) -> None:
+    """Skip checkov's ``check_id`` (e.g. ``"CKV_AWS_117"``) with ``reason`` on the CloudFormation
+    resources of ``construct`` (itself and its children), only those of ``resource_type`` if given.
+
+    The skip is ``Metadata.checkov.skip: [{"id": ..., "comment": reason}]`` of each resource; a check
+    already skipped on a resource keeps its first reason.
+    """
+    _check_reason(reason, check_id)
+    resources = [c for c in construct.node.find_all() if isinstance(c, CfnResource)
+                 and (resource_type is None or c.cfn_resource_type == resource_type)]
+    if not resources:
+        raise ValueError(f"checkov skip {check_id}: {construct.node.path} holds no "
+                         f"{resource_type or 'CloudFormation'} resource")
+    for resource in resources:
+        metadata = dict(resource.get_metadata("checkov") or {})
+        skips = list(metadata.get("skip", []))
+        if not any(skip.get("id") == check_id for skip in skips):
+            skips.append({"id": check_id, "comment": reason})
+        metadata["skip"] = skips
+        resource.add_metadata("checkov", metadata)
+
+
+def _skip_equivalents(construct: IConstruct, rule: str, reason: str) -> None:
+    for check_id, resource_type in CHECKOV_EQUIVALENTS.get(rule, ()):
+        if any(isinstance(c, CfnResource) and c.cfn_resource_type == resource_type
+               for c in construct.node.find_all()):
+            skip_checkov(construct, check_id, reason, resource_type=resource_type)
 
 
 def acknowledge(
@@ -28,14 +75,16 @@ def acknowledge(
     """Acknowledge ``pack``'s ``rule`` (e.g. ``"S1"``) on ``construct`` and its children.
 
     ``findings`` narrows an acknowledgement to finding ids such as ``Resource::*`` (IAM5 style);
-    each is acknowledged one by one.
+    each is acknowledged one by one. Where checkov has the same check (``CHECKOV_EQUIVALENTS``),
+    it is skipped with the same reason on the resources of ``construct``.
     """
-    if len(reason.strip()) < 20:
-        raise ValueError(f"acknowledgement of {pack}-{rule} needs a real reason, got {reason!r}")
+    _check_reason(reason, f"{pack}-{rule}")
     base = f"{pack}::{pack}-{rule}"
     ids = [f"{base}[{finding}]" for finding in findings] or [base]
     for ack_id in ids:
         Validations.of(construct).acknowledge(Acknowledgment(id=ack_id, reason=reason))
+    if not findings:
+        _skip_equivalents(construct, rule, reason)
 
 
 def acknowledge_all(construct: IConstruct, rules: dict[str, str], *, reason: str) -> None:

@@ -133,7 +133,7 @@ class LogAlerts(Construct):
               "use fewer markers")
 
         self.encryption_key: kms.IKey = encryption_key or new_key(
-            self, "Key", description="Encrypts the LogAlerts table, webhook secret and dead-letter queue")
+            self, "Key", description="Encrypts the LogAlerts table, webhook secret, dead-letter queue and function environment")
         self.table: dynamodb.ITable = table or new_table(self, self.encryption_key)
         self.webhook_secret: secretsmanager.ISecret = webhook_secret or new_secret(self, self.encryption_key)
         self.topic: Optional[sns.ITopic] = topic
@@ -163,6 +163,7 @@ class LogAlerts(Construct):
             description="LogAlerts: marker log events to Slack, SNS and the audit table",
             service=self.service_name,
             environment=environment,
+            environment_encryption=self.encryption_key,
             timeout=Duration.seconds(90),
             memory_size=256,
             log_retention=log_retention or logs.RetentionDays.ONE_MONTH,

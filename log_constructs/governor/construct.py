@@ -20,7 +20,7 @@ from constructs import Construct
 
 from .._lambda_src.log_group_governor import contract
 from .._private.failures import send_failures_to
-from .._private.functions import METRICS_NAMESPACE, library_function
+from .._private.functions import METRICS_NAMESPACE, acknowledge_trigger_provider, library_function
 from .._private.keys import new_key
 from .._private.metrics import AlarmSpec, create_alarms, function_row, queue_depth, graph_row, metric, queue_row
 from .._private.queues import dead_letter_queue
@@ -138,7 +138,7 @@ class LogGroupGovernor(Construct):
         rule_prefix = Names.unique_resource_name(self, max_length=_RULE_NAME_PREFIX_LENGTH, separator="-")
         self._rule_names = {"create": f"{rule_prefix}-create", "sweep": f"{rule_prefix}-sweep"}
         self.dead_letter_key = new_key(self, "DeadLetterKey",
-                                       description=f"Encrypts the dead-letter queue of {self.node.path}")
+                                       description=f"Encrypts the dead-letter queue and the function environment of {self.node.path}")
         self.dead_letter_key.add_to_resource_policy(iam.PolicyStatement(
             sid="AllowEventBridgeToDeadLetter",
             principals=[iam.ServicePrincipal("events.amazonaws.com")],
@@ -162,6 +162,7 @@ class LogGroupGovernor(Construct):
             timeout=timeout,
             memory_size=256,
             log_retention=log_retention or logs.RetentionDays.ONE_MONTH,
+            environment_encryption=self.dead_letter_key,
         )
         send_failures_to(self.function, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
         own_groups = [self.function.log_group.log_group_name]
@@ -258,6 +259,7 @@ class LogGroupGovernor(Construct):
             self.deploy_trigger = triggers.Trigger(self, "SweepAtDeploy", handler=self.function,
                                                    invocation_type=triggers.InvocationType.EVENT,
                                                    execute_on_handler_change=True)
+            acknowledge_trigger_provider(self)
             # The trigger invokes the function's current version (and is granted function:*); EventBridge
             # invokes the unqualified function, which is what the rule targets' permissions are for.
             Annotations.of(self.function).acknowledge_warning(

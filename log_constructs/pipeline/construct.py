@@ -205,6 +205,7 @@ class LogPipeline(LogPipelineMetrics, Construct):
                 service="opensearch-setup",
                 timeout=Duration.minutes(5),
                 log_retention=self.log_retention,
+                environment_encryption=self.encryption_key,
                 **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [network.setup_security_group]}
                    if network else {}),
             )
@@ -244,7 +245,8 @@ class LogPipeline(LogPipelineMetrics, Construct):
         if self.setup_function is not None and self.admin_secret is not None:
             self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
                                       secret=self.admin_secret, writer_role=self.delivery_role, index=self.index,
-                                      index_setup=self.index_setup, log_retention=self.log_retention)
+                                      index_setup=self.index_setup, log_retention=self.log_retention,
+                                      encryption_key=self.encryption_key)
 
         # Shipper: CloudWatch Logs → one Firehose record per log event.
         self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
@@ -257,6 +259,7 @@ class LogPipeline(LogPipelineMetrics, Construct):
             timeout=shipper_timeout or Duration.minutes(2),
             memory_size=shipper_memory_mib or 512,
             log_retention=self.log_retention,
+            environment_encryption=self.encryption_key,
             environment=ShipperConfig(delivery_stream_name=self.delivery_stream_name,
                                       dead_letter_queue_url=self.dead_letter_queue.queue_url).to_environment(),
         )

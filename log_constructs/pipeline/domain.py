@@ -233,7 +233,7 @@ def _acknowledge(domain: opensearch.Domain, *, single_az: bool, no_masters: bool
 
 def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opensearch.IDomain,
                  secret: secretsmanager.ISecret, writer_role: iam.IRole, index: str, index_setup: IndexSetup,
-                 log_retention: logs.RetentionDays) -> CustomResource:
+                 log_retention: logs.RetentionDays, encryption_key: kms.IKey) -> CustomResource:
     """Deploy-time set-up of the domain over its REST API, signed as the master user (the function's role)."""
     assert function.role is not None
     function.add_to_role_policy(iam.PolicyStatement(
@@ -254,7 +254,8 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     for name, value in security.to_environment().items():
         function.add_environment(name, value)
     secret.grant_read(function)
-    provider = library_provider(scope, "DomainSetupProvider", on_event_handler=function, log_retention=log_retention)
+    provider = library_provider(scope, "DomainSetupProvider", on_event_handler=function, log_retention=log_retention,
+                                environment_encryption=encryption_key)
     return CustomResource(
         scope,
         "DomainSetup",
