@@ -14,6 +14,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import triggers
 from constructs import Construct
@@ -84,6 +85,9 @@ class LogGroupGovernor(Construct):
         invocation. Default: 5 minutes.
     :param log_retention: retention of the governor function's own log group. Default: ``RetentionDays.ONE_MONTH``.
     :param removal_policy: what happens to the dead-letter queue, its key and the function's log group when they leave the stack Default: ``RemovalPolicy.RETAIN``
+    :param encryption_key: key of the dead-letter queue and the function's environment; a key of this app
+        gets the statement that lets EventBridge (this governor's rules only) use it, an imported key must
+        already allow that. Default: - a new key with rotation
     :param alarm_actions: actions of the alarms (function errors, dead letters). Default: - alarms without actions
     """
 
@@ -106,6 +110,7 @@ class LogGroupGovernor(Construct):
         timeout: Optional[Duration] = None,
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: Optional[RemovalPolicy] = None,
+        encryption_key: Optional[kms.IKey] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
     ) -> None:
         super().__init__(scope, id)
@@ -137,8 +142,8 @@ class LogGroupGovernor(Construct):
         # would be a cycle (rule -> queue -> key -> rule).
         rule_prefix = Names.unique_resource_name(self, max_length=_RULE_NAME_PREFIX_LENGTH, separator="-")
         self._rule_names = {"create": f"{rule_prefix}-create", "sweep": f"{rule_prefix}-sweep"}
-        self.dead_letter_key = new_key(self, "DeadLetterKey",
-                                       description=f"Encrypts the dead-letter queue and the function environment of {self.node.path}")
+        self.dead_letter_key: kms.IKey = encryption_key or new_key(
+            self, "DeadLetterKey", description=f"Encrypts the dead-letter queue and the function environment of {self.node.path}")
         self.dead_letter_key.add_to_resource_policy(iam.PolicyStatement(
             sid="AllowEventBridgeToDeadLetter",
             principals=[iam.ServicePrincipal("events.amazonaws.com")],

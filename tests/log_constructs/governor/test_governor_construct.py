@@ -307,3 +307,21 @@ def test_an_environment_over_lambdas_4_kb_fails_synthesis_with_a_clear_error() -
     # WHEN it is synthesized THEN it fails, saying why and what to do
     with pytest.raises(Exception, match=r"over Lambda's 4096 \(4 KB\): ALWAYS_EXCLUDE lists 10\d library log groups"):
         app.synth()
+
+
+def test_a_key_of_your_own_encrypts_the_dead_letter_queue_and_the_environment() -> None:
+    from aws_cdk import aws_kms as kms
+    # GIVEN a governor with a key of the app
+    stack = cdk.Stack(cdk.App(), "OwnKey", env=ENV)
+    key = kms.Key(stack, "TeamKey", enable_key_rotation=True)
+    governor = LogGroupGovernor(stack, "Governor", encryption_key=key)
+    template = Template.from_stack(stack)
+    key_id = stack.resolve(stack.get_logical_id(key.node.default_child))
+    # THEN no key of its own is made, and the queue and the function use that key
+    assert governor.dead_letter_key is key and len(template.find_resources("AWS::KMS::Key")) == 2  # + logs key
+    template.has_resource_properties("AWS::SQS::Queue", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "Handler": "log_group_governor.handler.handler", "KmsKeyArn": {"Fn::GetAtt": [key_id, "Arn"]}})
+    # AND EventBridge may use it for this governor's rules only
+    statements = template.to_json()["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(s.get("Sid") == "AllowEventBridgeToDeadLetter" for s in statements)
