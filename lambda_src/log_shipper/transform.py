@@ -16,6 +16,12 @@ One JSON document per log event::
 * A message that is itself a JSON object (Powertools, Lambda's JSON log format, or the JSON tail of
   Lambda's text format) is kept as structured fields under ``json``; its ``message`` (or ``msg``)
   text moves to the top-level ``message``, which holds the raw text when there is none.
+* Keys of ``json`` are made acceptable to OpenSearch's document parser (:func:`sanitize_fields`):
+  an empty or blank key, or a blank part of a dotted key (``.a``, ``a.``, ``a..b``), becomes
+  ``_`` (``_.a``, ``a._``, ``a._.b``); an object or array deeper than :data:`MAX_JSON_DEPTH` levels
+  (``json`` being level 1) is kept as its JSON text; after :data:`MAX_JSON_KEYS` keys the remaining ones
+  are folded, as one JSON object keyed by their dotted path, into the string ``json_overflow``.
+  The index template maps ``json`` with ``dynamic: false``, so no key can fix a type for later ones.
 * A message too large for one record is not parsed (the raw text is kept, so truncation keeps the
   most); :func:`logship.firehose.encode_document` then cuts it and flags ``truncated`` /
   ``original_bytes``.
@@ -52,6 +58,12 @@ _MARKER = re.compile(rf"\[({_LEVELS})\]", re.IGNORECASE)
 _MARKER_WINDOW = 160
 # Python logging's default format: "ERROR:root:message".
 _PY_DEFAULT = re.compile(rf"^({_LEVELS}):[\w.]*:")
+# OpenSearch's index.mapping.depth.limit (20): the depth of an object path, ``json`` being 1 (arrays
+# count as a level here too, to stay on the safe side).
+MAX_JSON_DEPTH = 20
+# Keys kept structured per document (all levels); the rest go to the ``json_overflow`` string.
+MAX_JSON_KEYS = 1000
+OVERFLOW_FIELD = "json_overflow"
 
 
 @dataclass
@@ -113,6 +125,57 @@ def json_level(fields: dict[str, Any]) -> str | None:
     return None
 
 
+def _clean_key(key: str) -> str:
+    if "." not in key:
+        return key if key and not key.isspace() else "_"
+    return ".".join(part if part and not part.isspace() else "_" for part in key.split("."))
+
+
+class _Sanitizer:
+    __slots__ = ("budget", "overflow")
+
+    def __init__(self) -> None:
+        self.budget = MAX_JSON_KEYS
+        self.overflow: dict[str, Any] = {}
+
+    def value(self, value: Any, level: int, path: str) -> Any:
+        if type(value) is dict:
+            return self.object(value, level + 1, path)
+        if type(value) is list:
+            if level + 1 > MAX_JSON_DEPTH:
+                return json.dumps(value, ensure_ascii=False)
+            return [self.value(item, level + 1, path) for item in value]
+        return value
+
+    def object(self, fields: dict[str, Any], level: int, path: str) -> Any:
+        if level > MAX_JSON_DEPTH:
+            return json.dumps(fields, ensure_ascii=False)
+        out: dict[str, Any] = {}
+        for key, inner in fields.items():
+            if self.budget <= 0:
+                self.overflow[path + key] = inner
+                continue
+            self.budget -= 1
+            clean = key
+            if "." in key or not key or key.isspace():
+                clean = _clean_key(key)
+                if level + clean.count(".") > MAX_JSON_DEPTH:  # each part of a dotted key is a level
+                    clean = clean.replace(".", "_")
+                while clean in out or (clean != key and clean in fields):  # no key is lost
+                    clean += "_"
+            if type(inner) is dict or type(inner) is list:
+                inner = self.value(inner, level + clean.count("."), path + clean + ".")
+            out[clean] = inner
+        return out
+
+
+def sanitize_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``fields`` as OpenSearch accepts them under ``json``, and the keys past the cap (by path)."""
+    sanitizer = _Sanitizer()
+    clean = sanitizer.object(fields, 1, "")
+    return clean, sanitizer.overflow
+
+
 def _has_surrogates(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -165,12 +228,14 @@ def document(event: LogEvent, batch: LogBatch) -> dict[str, Any]:
         else:
             level = text_level(message)
     if fields is not None:
-        doc["json"] = fields
         level = json_level(fields) or level
         for key in ("message", "msg"):  # the text moves to "message" (not kept twice)
             if isinstance(fields.get(key), str):
                 doc["message"] = fields.pop(key)
                 break
+        doc["json"], overflow = sanitize_fields(fields)
+        if overflow:
+            doc[OVERFLOW_FIELD] = json.dumps(overflow, ensure_ascii=False)
     if level:
         doc["level"] = level
     return doc

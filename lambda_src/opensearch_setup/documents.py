@@ -3,6 +3,18 @@
 OpenSearch answers a GET with more than was PUT (``reserved``/``static`` flags, timestamps,
 ``composed_of: []``, settings flattened to strings), so each comparison looks only at what this
 set-up owns, in a canonical form.
+
+The index template maps the shipper's structured fields, ``json``, with ``dynamic: false`` and no
+sub-fields: OpenSearch keeps them in ``_source`` (shown in Discover, returned by searches) but
+indexes none of them, so no application can fix a field's type, add fields towards the index's
+field limit, or have a string detected as a date for the other applications sharing the daily index;
+documents stay searchable through ``message``, ``level`` and the metadata fields. ``flat_object``
+(OpenSearch 2.7+) would keep ``json.*`` searchable as keywords, but it indexes every value as a
+term, so one long value (Lucene refuses terms over 32,766 bytes) or its own parsing rules could
+still refuse a document; ``dynamic: false`` refuses nothing, and common fields can be mapped under
+``json`` later without re-indexing. Date detection is off for the whole mapping. The keys the
+document parser itself refuses (empty, dotted at either end, ``..``, nested deeper than 20) are
+cleaned by the shipper before a document is sent.
 """
 from __future__ import annotations
 
@@ -156,6 +168,10 @@ def index_template(template: IndexTemplateSettings) -> dict[str, Any]:
     # Set by logship when a record was cut to fit Firehose's 1,000 KiB limit.
     properties["truncated"] = {"type": "boolean"}
     properties["original_bytes"] = {"type": "long"}
+    # A message's JSON fields: kept in _source, never indexed (no type conflicts, no field growth).
+    properties["json"] = {"type": "object", "dynamic": False}
+    # The shipper's JSON text of the keys past its per-document cap.
+    properties["json_overflow"] = {"type": "text"}
     return {
         "index_patterns": list(template.index_patterns),
         "priority": template.priority,
@@ -168,6 +184,7 @@ def index_template(template: IndexTemplateSettings) -> dict[str, Any]:
                 }
             },
             "mappings": {
+                "date_detection": False,
                 "dynamic_templates": [
                     {
                         "strings_as_keyword": {

@@ -142,6 +142,28 @@ def test_index_template_maps_the_pipeline_fields():
     assert body["index_patterns"] == ["logs*"]
 
 
+def test_index_template_keeps_json_fields_unindexed_and_detects_no_dates():
+    # GIVEN the template of a daily index that every application's log lines share
+    mappings = documents.index_template(TEMPLATE)["template"]["mappings"]
+    # THEN `json` maps nothing below it and adds nothing dynamically (kept in _source only),
+    assert mappings["properties"]["json"] == {"type": "object", "dynamic": False}
+    # the folded keys past the shipper's cap are full text, and no string becomes a date
+    assert mappings["properties"]["json_overflow"] == {"type": "text"}
+    assert mappings["date_detection"] is False
+
+
+def test_index_template_with_json_unindexed_matches_what_opensearch_returns():
+    # GIVEN the template as OpenSearch answers a GET: booleans of the mapping as strings
+    desired = documents.index_template(TEMPLATE)
+    returned = json.loads(json.dumps(desired))
+    returned["template"]["mappings"]["properties"]["json"]["dynamic"] = "false"
+    returned["template"]["mappings"]["date_detection"] = "false"
+    # THEN it is the same template (no PUT on the next run); a json mapped dynamically is not
+    assert documents.template_matches(returned, desired)
+    returned["template"]["mappings"]["properties"]["json"]["dynamic"] = "true"
+    assert not documents.template_matches(returned, desired)
+
+
 def test_index_template_matches_the_flattened_string_settings_opensearch_returns():
     desired = documents.index_template(TEMPLATE)
     returned = json.loads(json.dumps(desired))
