@@ -68,12 +68,6 @@ def test_mrkdwn_control_characters_are_escaped():
     assert "a &lt;script&gt; &amp; &lt;!channel&gt; b" in payload["blocks"][2]["text"]["text"]
 
 
-@pytest.fixture
-def hook():
-    with WebhookServer() as server:
-        yield server
-
-
 def test_post_delivers_json(hook):
     # GIVEN a webhook that answers 200
     delivery = post(hook.url("/oncall"), {"text": "hi"}, sleep=lambda s: None)
