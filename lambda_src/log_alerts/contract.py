@@ -26,6 +26,7 @@ ENV_REDACT_DISABLED = "REDACT_DISABLED"
 ENV_REDACT_EXTRA = "REDACT_EXTRA"
 ENV_WEBHOOK_TIMEOUT_SECONDS = "WEBHOOK_TIMEOUT_SECONDS"
 ENV_WEBHOOK_MAX_ATTEMPTS = "WEBHOOK_MAX_ATTEMPTS"
+ENV_WEBHOOK_HOSTS = "WEBHOOK_HOSTS"
 # Tests only: accept http://127.0.0.1 webhooks. Never written by the construct.
 ENV_ALLOW_LOOPBACK_HTTP = "ALLOW_LOOPBACK_HTTP"
 ENV_REGION = "AWS_REGION"  # set by Lambda itself
@@ -43,6 +44,8 @@ DEFAULT_MAX_MESSAGES = 5
 DEFAULT_SECRET_TTL_SECONDS = 300
 DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 5.0
 DEFAULT_WEBHOOK_MAX_ATTEMPTS = 4
+# Hosts a webhook URL may point at (https only, exact names).
+DEFAULT_WEBHOOK_HOSTS = ("hooks.slack.com",)
 
 # Metrics the function emits (EMF, dimension ``service``); ``Alerts`` also per ``marker``.
 METRIC_ALERTS = "Alerts"
@@ -116,6 +119,7 @@ class AlertsConfig:
     :param secret_ttl_s: cache time of the secret value (``SECRET_TTL_SECONDS``). Default: 300
     :param webhook_timeout_s: per attempt (``WEBHOOK_TIMEOUT_SECONDS``). Default: 5
     :param webhook_max_attempts: (``WEBHOOK_MAX_ATTEMPTS``). Default: 4
+    :param webhook_hosts: hosts a webhook URL may name (``WEBHOOK_HOSTS``, comma-separated). Default: hooks.slack.com
     :param allow_loopback_http: tests only (``ALLOW_LOOPBACK_HTTP=1``); never written by to_environment.
     :param region: the function's region (``AWS_REGION``, set by Lambda; never written).
     """
@@ -135,6 +139,7 @@ class AlertsConfig:
     secret_ttl_s: int = DEFAULT_SECRET_TTL_SECONDS
     webhook_timeout_s: float = DEFAULT_WEBHOOK_TIMEOUT_SECONDS
     webhook_max_attempts: int = DEFAULT_WEBHOOK_MAX_ATTEMPTS
+    webhook_hosts: tuple[str, ...] = DEFAULT_WEBHOOK_HOSTS
     allow_loopback_http: bool = False
     region: str = "us-east-1"
 
@@ -153,6 +158,7 @@ class AlertsConfig:
             ENV_REDACT_EXTRA: json.dumps(dict(self.redact_extra), separators=(",", ":")),
             ENV_WEBHOOK_TIMEOUT_SECONDS: f"{self.webhook_timeout_s:g}",
             ENV_WEBHOOK_MAX_ATTEMPTS: str(self.webhook_max_attempts),
+            ENV_WEBHOOK_HOSTS: ",".join(self.webhook_hosts),
         }
         for name, value in ((ENV_TOPIC_ARN, self.topic_arn), (ENV_DEAD_LETTER_QUEUE_URL, self.dead_letter_queue_url)):
             if value is not None:
@@ -193,6 +199,7 @@ class AlertsConfig:
             secret_ttl_s=read(ENV_SECRET_TTL_SECONDS, int, DEFAULT_SECRET_TTL_SECONDS),
             webhook_timeout_s=read(ENV_WEBHOOK_TIMEOUT_SECONDS, float, DEFAULT_WEBHOOK_TIMEOUT_SECONDS),
             webhook_max_attempts=read(ENV_WEBHOOK_MAX_ATTEMPTS, int, DEFAULT_WEBHOOK_MAX_ATTEMPTS),
+            webhook_hosts=read(ENV_WEBHOOK_HOSTS, _csv, DEFAULT_WEBHOOK_HOSTS) or DEFAULT_WEBHOOK_HOSTS,
             allow_loopback_http=environ.get(ENV_ALLOW_LOOPBACK_HTTP, "") == "1",
             region=environ.get(ENV_REGION, "us-east-1"),
         )

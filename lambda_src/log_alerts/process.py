@@ -1,12 +1,17 @@
-"""One invocation: decode → keep marker events → redact → skip what was already notified → Slack per
-channel → SNS per alert → store every alert with its delivery flags → fail if a delivery failed.
+"""One invocation: decode → keep marker events → redact → skip what was already notified → store the
+new alerts → Slack per channel → SNS per alert → store the delivery flags → fail if a delivery failed.
 
 Idempotency: the item of an alert (key: the CloudWatch Logs event id, stable across retries and
 replays) records ``slack_sent``/``sns_sent``/``notified``. A retried, replayed or redriven batch
 reads those flags first (one ``BatchGetItem`` per 100 alerts) and sends only what was never sent;
-items are written once per invocation, after the deliveries, so that each alert costs one write.
-If a delivery fails, the items are still written (``notified = false``) and the invocation raises
-:class:`DeliveryFailed`, so Lambda retries it and finally hands it to the on-failure destination.
+new alerts are written before any delivery (``notified = false``), so whatever a delivery does, the
+audit table holds them; the items whose flags changed are written again after the deliveries.
+If a delivery fails, the invocation raises :class:`DeliveryFailed`, so Lambda retries it and finally
+hands it to the on-failure destination.
+
+Robustness: payloads are decoded leniently (an invalid UTF-8 byte becomes U+FFFD, as the shipper
+does), all text is sanitized (lone surrogates become U+FFFD), an event that cannot be turned into an
+alert is dead-lettered alone, and each Slack channel fails on its own.
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from .items import Alert, cut, flags_of, to_item
 from .markers import app_name, classify
 from .redaction import Redactor
 from .routing import WebhookConfigError, channel_for, webhook_for
-from .slack import Delivery, WebhookError, render
+from .slack import Delivery, WebhookError, minimal, render, sanitize
 
 SNS_BATCH = 10
 # Re-sending the entries a PublishBatch reports as failed: 3 calls per chunk, at most 2 s apart.
@@ -71,6 +76,8 @@ class Outcome:
     new_per_marker: Counter = field(default_factory=Counter)
     redactions: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    unprocessable: list[dict[str, str]] = field(default_factory=list)  # events that could not become alerts
+    minimal_messages: int = 0  # Slack refused the full message; the minimal one was sent instead
     stats: store.StoreStats = field(default_factory=store.StoreStats)
     sns_calls: int = 0
 
@@ -78,27 +85,38 @@ class Outcome:
 def extract(batch: LogBatch, config: Config, redactor: Optional[Redactor], outcome: Outcome) -> list[Alert]:
     """The alerts of a batch (redacted, routed, one per event id)."""
     alerts: dict[str, Alert] = {}
+    group, stream, owner = sanitize(batch.log_group), sanitize(batch.log_stream), sanitize(batch.owner)
     for event in batch.events:
         if event.id in alerts:  # the same event twice in one payload: one alert
             continue
-        found = classify(event.message, config.markers)
-        if found is None:
+        try:
+            alert = _alert(event, group, stream, owner, config, redactor, outcome)
+        except Exception as error:  # one event that cannot become an alert must not stop the others
+            outcome.unprocessable.append({"id": str(event.id), "error": type(error).__name__})
             continue
-        message, text = event.message, found.text
-        if redactor is not None:
-            message, counts = redactor.redact(message)
-            outcome.redactions.update(counts)
-            text = redactor.redact(text)[0] if text is not event.message else message
-        message, truncated = cut(message)
-        text = cut(text)[0]
-        alerts[event.id] = Alert(
-            log_id=event.id, epoch_ms=event.timestamp_ms, marker=found.marker, message=message, text=text,
-            app_name=app_name(batch.log_group), log_group=batch.log_group, log_stream=batch.log_stream,
-            account=batch.owner, channel=channel_for(found.marker, batch.log_group, config.routes,
-                                                      config.default_channel),
-            truncated=truncated,
-        )
+        if alert is not None:
+            alerts[event.id] = alert
     return list(alerts.values())
+
+
+def _alert(event: Any, group: str, stream: str, owner: str, config: Config, redactor: Optional[Redactor],
+           outcome: Outcome) -> Optional[Alert]:
+    raw = sanitize(event.message)
+    found = classify(raw, config.markers)
+    if found is None:
+        return None
+    message, text = raw, sanitize(found.text)
+    if redactor is not None:
+        message, counts = redactor.redact(message)
+        outcome.redactions.update(counts)
+        text = message if found.text is raw else redactor.redact(text)[0]
+    message, truncated = cut(message)
+    text = cut(text)[0]
+    return Alert(
+        log_id=sanitize(str(event.id)), epoch_ms=event.timestamp_ms, marker=found.marker, message=message, text=text,
+        app_name=app_name(group), log_group=group, log_stream=stream, account=owner,
+        channel=channel_for(found.marker, group, config.routes, config.default_channel), truncated=truncated,
+    )
 
 
 def dead_letter(services: Services, config: Config, outcome: Outcome, reason: str, body: Any,
@@ -130,15 +148,28 @@ def _notify_slack(todo: list[Alert], config: Config, services: Services, outcome
         return todo
     for channel, group in by_channel.items():
         group.sort(key=lambda a: (config.markers.index(a.marker), a.epoch_ms))
+        options = dict(timeout_s=config.webhook_timeout_s, max_attempts=config.webhook_max_attempts,
+                       deadline=deadline, sleep=services.sleep)
         try:
-            url = webhook_for(channel, webhooks, allow_loopback_http=config.allow_loopback_http)
-            delivery = services.post(url, render(channel, group, region=config.region,
-                                                 max_messages=config.max_messages),
-                                     timeout_s=config.webhook_timeout_s, max_attempts=config.webhook_max_attempts,
-                                     deadline=deadline, sleep=services.sleep)
+            url = webhook_for(channel, webhooks, allow_loopback_http=config.allow_loopback_http,
+                              allowed_hosts=config.webhook_hosts)
+            try:
+                delivery = services.post(url, render(channel, group, region=config.region,
+                                                     max_messages=config.max_messages), **options)
+            except WebhookError as error:
+                if error.status != 400:
+                    raise
+                # Slack refused the payload itself: the minimal message still reaches the channel.
+                log.error("slack refused the message; sending the minimal one", extra={"channel": channel})
+                delivery = services.post(url, minimal(group), **options)
+                outcome.minimal_messages += 1
         except (WebhookError, WebhookConfigError) as error:
             outcome.failures.append(f"slack channel {channel!r}: {error}")
             log.error("slack delivery failed", extra={"channel": channel, "alerts": len(group), "error": str(error)})
+            continue
+        except Exception as error:  # anything else fails this channel only, never the other channels
+            outcome.failures.append(f"slack channel {channel!r}: {type(error).__name__}")
+            log.exception("slack delivery failed", extra={"channel": channel, "alerts": len(group)})
             continue
         log.info("slack message posted", extra={"channel": channel, "alerts": len(group),
                                                 "attempts": delivery.attempts})
@@ -205,7 +236,7 @@ def process(event: Mapping[str, Any], config: Config, services: Services, *, red
     outcome = Outcome()
     event = unwrap_destination_record(event)
     try:
-        batch = decode_payload(event)
+        batch = decode_payload(event, strict_utf8=False)
     except PayloadError as error:
         log.error("subscription payload rejected", extra={"stage": error.stage, "error": str(error)})
         dead_letter(services, config, outcome, str(error), dict(event), log)
@@ -224,6 +255,12 @@ def process(event: Mapping[str, Any], config: Config, services: Services, *, red
                      "events": [{"reason": item.reason, "event": item.raw} for item in batch.invalid]}, log)
     alerts = extract(batch, config, redactor, outcome)
     outcome.alerts = len(alerts)
+    if outcome.unprocessable:
+        log.error("log events that could not become alerts", extra={"events": outcome.unprocessable})
+        dead_letter(services, config, outcome, "log events that could not become alerts",
+                    {"logGroup": batch.log_group, "logStream": batch.log_stream,
+                     "events": [e for e in batch.events if str(e.id) in {u["id"] for u in outcome.unprocessable}]},
+                    log)
     if not alerts:
         return outcome
     stored = store.get_items(services.dynamodb, config.table_name, [a.log_id for a in alerts],
@@ -244,12 +281,19 @@ def process(event: Mapping[str, Any], config: Config, services: Services, *, red
     if not todo:
         log.info("every alert of the batch was already notified", extra={"alerts": len(alerts)})
         return outcome
+    def item(alert: Alert) -> dict[str, Any]:
+        return to_item(alert, retention_days=config.retention_days, sns_enabled=bool(config.topic_arn), now_s=now_s)
+
+    # The new alerts are in the table before any delivery is tried (notified = false).
+    first = [item(alert) for alert in todo if alert.log_id not in stored]
+    outcome.stored = store.put_items(services.dynamodb, config.table_name, first, stats=outcome.stats,
+                                     sleep=services.sleep)
+    before = {alert.log_id: (alert.slack_sent, alert.sns_sent) for alert in todo}
     todo = _notify_slack(todo, config, services, outcome, deadline, log)
     todo = _publish_sns(todo, config, services, outcome, log)
-    items = [to_item(alert, retention_days=config.retention_days, sns_enabled=bool(config.topic_arn), now_s=now_s)
-             for alert in todo]
-    outcome.stored = store.put_items(services.dynamodb, config.table_name, items, stats=outcome.stats,
-                                     sleep=services.sleep)
+    changed = [item(alert) for alert in todo if before[alert.log_id] != (alert.slack_sent, alert.sns_sent)]
+    store.put_items(services.dynamodb, config.table_name, changed, stats=outcome.stats, sleep=services.sleep)
+    outcome.stored = len({written["log_id"]["S"] for written in first + changed})
     if outcome.failures:
         raise DeliveryFailed("; ".join(outcome.failures), outcome)
     return outcome

@@ -14,7 +14,7 @@ import json
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from .contract import Route, parse_routes
+from .contract import DEFAULT_WEBHOOK_HOSTS, Route, parse_routes
 
 __all__ = ["Route", "WebhookConfigError", "channel_for", "check_url", "parse_routes", "parse_webhooks", "webhook_for"]
 
@@ -51,23 +51,31 @@ def parse_webhooks(secret_value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in secret_value.items() if isinstance(v, str) and v.strip()}
 
 
-def check_url(url: str, *, allow_loopback_http: bool = False) -> str:
-    """``url`` if it is an https URL; http only to a loopback host and only when explicitly allowed.
+def check_url(url: str, *, allow_loopback_http: bool = False,
+              allowed_hosts: Sequence[str] = DEFAULT_WEBHOOK_HOSTS) -> str:
+    """``url`` if it is an https URL to one of ``allowed_hosts`` (exact host names, compared without
+    case; default ``hooks.slack.com`` only); http to a loopback host only when explicitly allowed.
 
     The function never logs the URL itself (it is the secret): errors name the problem only.
     """
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url
     if parts.scheme == "http" and allow_loopback_http and parts.hostname in LOOPBACK_HOSTS:
         return url
-    raise WebhookConfigError(f"webhook URL must be https:// (got scheme {parts.scheme or 'none'!r})")
+    if parts.scheme != "https" or not parts.hostname:
+        raise WebhookConfigError(f"webhook URL must be https:// (got scheme {parts.scheme or 'none'!r})")
+    if parts.username is not None or parts.password is not None:
+        raise WebhookConfigError("webhook URL must not carry credentials")
+    host = parts.hostname.lower().rstrip(".")
+    if host in {allowed.lower() for allowed in allowed_hosts} or (allow_loopback_http and host in LOOPBACK_HOSTS):
+        return url
+    raise WebhookConfigError("webhook URL host is not allowed (allowed: " + ", ".join(allowed_hosts) + ")")
 
 
-def webhook_for(channel: str, webhooks: Mapping[str, str], *, allow_loopback_http: bool = False) -> str:
+def webhook_for(channel: str, webhooks: Mapping[str, str], *, allow_loopback_http: bool = False,
+                allowed_hosts: Sequence[str] = DEFAULT_WEBHOOK_HOSTS) -> str:
     url = webhooks.get(channel) or webhooks.get(DEFAULT_KEY)
     if not url:
         raise WebhookConfigError(
             f"webhook secret has no URL for channel {channel!r} and no {DEFAULT_KEY!r} entry"
         )
-    return check_url(url, allow_loopback_http=allow_loopback_http)
+    return check_url(url, allow_loopback_http=allow_loopback_http, allowed_hosts=allowed_hosts)

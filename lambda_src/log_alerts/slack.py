@@ -4,14 +4,20 @@ Limits honoured (Slack Block Kit reference): at most 50 blocks per message, 3,00
 section text, 150 per header text, 10 elements per context block; the top-level ``text`` (the
 notification fallback) is kept under 3,000 characters. Longer text is cut with a note.
 
+Text from log lines is sanitized (lone surrogates become U+FFFD) and escaped (``&``, ``<``, ``>``)
+everywhere it appears, the fallback ``text`` included, so a log line can neither ping a channel
+(``<!channel>``) nor plant a link. Text is cut before it is escaped, so a cut never splits an entity.
+
 Delivery uses only the standard library (``urllib``): HTTP 429 waits for ``Retry-After``; 5xx,
 connection errors and timeouts are retried with exponential backoff and equal jitter
 (:class:`logship.retry.Backoff`: every wait between half its cap and its cap); other 4xx fail at
-once (retrying a rejected payload or a revoked webhook cannot succeed).
+once (retrying a rejected payload or a revoked webhook cannot succeed). Redirects are not followed:
+a 3xx answer is a failure.
 """
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 import urllib.error
@@ -34,9 +40,40 @@ MORE_NOTE = "…[cut: {n} more characters, full text in the audit table]"
 MARKER_EMOJI = {"CRITICAL": ":rotating_light:", "ALERT": ":warning:"}
 
 
+MAX_LINK_CHARS = 1500  # a longer console link (very long group and stream names) is left out
+MAX_GROUP_CHARS = 300
+MAX_APP_CHARS = 100
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def sanitize(text: str) -> str:
+    """``text`` with every lone surrogate (not encodable as UTF-8) replaced by U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def escape(text: str) -> str:
     """Slack mrkdwn control characters (``&``, ``<``, ``>``) as entities."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` sanitized and escaped within ``limit`` characters: cut (whole characters, before
+    escaping, so no entity is split) with a note saying how much was left out."""
+    text = sanitize(text)
+    full = escape(text)
+    if len(full) <= limit:
+        return full
+    room = max(limit - len(MORE_NOTE.format(n=len(text))), 0)
+    out: list[str] = []
+    used = 0
+    for char in text:
+        piece = _ENTITIES.get(char, char)
+        if used + len(piece) > room:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out) + MORE_NOTE.format(n=len(text) - len(out))
 
 
 def shorten(text: str, limit: int) -> str:
@@ -63,13 +100,22 @@ def _summary(alerts: Sequence[Alert]) -> str:
     return ", ".join(f"{n} {marker}" for marker, n in counts.most_common())
 
 
+def _code(text: str, limit: int) -> str:
+    return fit(text.replace("`", "'"), limit)
+
+
 def _section(alert: Alert, region: str) -> dict[str, Any]:
-    link = console_url(region, alert.log_group, alert.log_stream)
-    head = (f"{MARKER_EMOJI.get(alert.marker, ':bell:')} *{escape(alert.marker)}* · *{escape(alert.app_name)}* · "
-            f"{alert.timestamp}\n`{escape(alert.log_group)}` · <{link}|log stream>\n")
+    """One alert: header line, log group, console link (left out if too long), the text; within
+    ``MAX_SECTION_CHARS`` whatever the lengths of names and text."""
+    link = console_url(region, sanitize(alert.log_group), sanitize(alert.log_stream))
+    where = (f"<{escape(link)}|log stream>" if len(link) <= MAX_LINK_CHARS
+             else f"stream `{_code(alert.log_stream, MAX_GROUP_CHARS)}`")
+    head = (f"{MARKER_EMOJI.get(alert.marker, ':bell:')} *{fit(alert.marker, 40)}* · "
+            f"*{fit(alert.app_name, MAX_APP_CHARS)}* · {alert.timestamp}\n"
+            f"`{_code(alert.log_group, MAX_GROUP_CHARS)}` · {where}\n")
     fence = "```"
-    room = MAX_SECTION_CHARS - len(head) - 2 * len(fence) - 2
-    body = shorten(escape(alert.text.replace(fence, "'''")), max(room, 0))
+    room = MAX_SECTION_CHARS - len(head) - 2 * len(fence)
+    body = fit(alert.text.replace(fence, "'''"), max(room, 0))
     return {"type": "section", "text": {"type": "mrkdwn", "text": f"{head}{fence}{body}{fence}"}}
 
 
@@ -78,12 +124,12 @@ def render(channel: str, alerts: Sequence[Alert], *, region: str, max_messages: 
     if not alerts:
         raise ValueError("nothing to render")
     apps = Counter(alert.app_name for alert in alerts)
-    title = shorten(f"{_summary(alerts)} alert{'s' if len(alerts) > 1 else ''} in {len(apps)} application"
+    title = fit(f"{_summary(alerts)} alert{'s' if len(alerts) > 1 else ''} in {len(apps)} application"
                     f"{'s' if len(apps) > 1 else ''}", MAX_HEADER_CHARS)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
         {"type": "context", "elements": [
-            {"type": "mrkdwn", "text": shorten(f"*{escape(app)}*: {n}", 2000)}
+            {"type": "mrkdwn", "text": f"*{fit(app, 1900)}*: {n}"}
             for app, n in apps.most_common(MAX_CONTEXT_ELEMENTS)
         ]},
     ]
@@ -97,9 +143,21 @@ def render(channel: str, alerts: Sequence[Alert], *, region: str, max_messages: 
             {"type": "mrkdwn", "text": f"…and {hidden} more alert{'s' if hidden > 1 else ''} "
                                        "(all of them are in the audit table)"}
         ]})
-    fallback = shorten(f"{title}: " + " | ".join(f"[{a.marker}] {a.app_name}: {a.text}" for a in shown),
-                       MAX_FALLBACK_CHARS)
+    fallback = fit(f"{title}: " + " | ".join(f"[{a.marker}] {a.app_name}: {a.text}" for a in shown),
+                   MAX_FALLBACK_CHARS)
     return {"text": fallback, "blocks": blocks}
+
+
+def minimal(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """A message Slack surely accepts (plain fallback text only, short, escaped): sent instead of the
+    full one when Slack rejects that (HTTP 400), so the alert still reaches the channel."""
+    apps = Counter(alert.app_name for alert in alerts)
+    names = ", ".join(f"{fit(app, 60)} ({n})" for app, n in apps.most_common(MAX_CONTEXT_ELEMENTS))
+    more = len(apps) - min(len(apps), MAX_CONTEXT_ELEMENTS)
+    text = (f"{_summary(alerts)} alert{'s' if len(alerts) > 1 else ''} in {names}"
+            f"{f' and {more} more applications' if more else ''}. Slack refused the detailed message; "
+            "the full text is in the audit table.")
+    return {"text": text[:MAX_FALLBACK_CHARS]}
 
 
 class WebhookError(RuntimeError):
@@ -109,6 +167,21 @@ class WebhookError(RuntimeError):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuse every redirect: the 3xx answer surfaces as an ``HTTPError`` (a failed delivery)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect())
+
+
+def open_url(request: urllib.request.Request, *, timeout: float) -> Any:
+    """``urlopen`` without redirects (a webhook that redirects is refused, never followed)."""
+    return _OPENER.open(request, timeout=timeout)
 
 
 @dataclass
@@ -137,14 +210,14 @@ def post(
     deadline: Optional[float] = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-    opener: Callable[..., Any] = urllib.request.urlopen,
+    opener: Callable[..., Any] = open_url,
 ) -> Delivery:
     """POST ``payload`` as JSON to ``url``; return on 2xx, raise :class:`WebhookError` otherwise.
 
     ``deadline`` (a ``clock()`` value) stops retrying when the next wait would pass it, so the
     invocation can still record what happened before Lambda's timeout.
     """
-    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    data = sanitize(json.dumps(payload, ensure_ascii=False)).encode("utf-8")
     backoff = Backoff(max_attempts=max_attempts, base_s=base_delay_s, max_s=max_delay_s, jitter=EQUAL)
     delivery = Delivery()
     last_error = "no attempt made"
@@ -168,6 +241,9 @@ def post(
                 last_error = "HTTP 429 (rate limited)"
             elif status >= 500:
                 last_error = f"HTTP {status}"
+            elif 300 <= status < 400:
+                raise WebhookError(f"webhook answered HTTP {status} (redirect refused)", status=status,
+                                   retryable=False) from None
             else:
                 raise WebhookError(f"webhook rejected the message with HTTP {status}", status=status,
                                    retryable=False) from None

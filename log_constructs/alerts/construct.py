@@ -7,6 +7,7 @@ alert (optional) and stores every alert in the table. See the README section "Lo
 """
 from __future__ import annotations
 
+import re
 from typing import Mapping, Optional, Sequence
 
 from aws_cdk import Duration, Names, RemovalPolicy
@@ -20,7 +21,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .._lambda_src.log_alerts import contract
-from .._lambda_src.log_alerts.contract import AlertsConfig
+from .._lambda_src.log_alerts.contract import DEFAULT_WEBHOOK_HOSTS, AlertsConfig
 from .._private.failures import grant_key_use, send_failures_to
 from .._private.functions import METRICS_NAMESPACE, library_function
 from .._private.keys import new_key
@@ -61,6 +62,7 @@ class LogAlerts(Construct):
     :param max_event_age_hours: how long Lambda keeps retrying an event (1-6). Default: 6
     :param secret_ttl_seconds: how long the function caches the webhook secret (0-3600). Default: 300
     :param webhook_timeout_seconds: timeout of one webhook attempt (1-30). Default: 5
+    :param webhook_hosts: the hosts a webhook URL may name (https only, exact names). Default: hooks.slack.com
     :param alarm_actions: actions of the alarms (errors, throttles, dead letters). Default: - none
     :param log_retention: retention of the function's own log group. Default: one month
     :param removal_policy: what happens to the table, the webhook secret, the key, the dead-letter queue and the log group when they leave the stack
@@ -101,6 +103,7 @@ class LogAlerts(Construct):
         max_event_age_hours: Optional[int] = None,
         secret_ttl_seconds: Optional[int] = None,
         webhook_timeout_seconds: Optional[int] = None,
+        webhook_hosts: Optional[Sequence[str]] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
         log_retention: Optional[logs.RetentionDays] = None,
         removal_policy: Optional[RemovalPolicy] = None,
@@ -127,6 +130,10 @@ class LogAlerts(Construct):
         check_range(NAME, "max_event_age_hours", max_event_age_hours, 1, 6, " hours")
         check_range(NAME, "secret_ttl_seconds", secret_ttl_seconds, 0, 3600, " s")
         check_range(NAME, "webhook_timeout_seconds", webhook_timeout_seconds, 1, 30, " s")
+        hosts = tuple(webhook_hosts) if webhook_hosts is not None else DEFAULT_WEBHOOK_HOSTS
+        check(NAME, "webhook_hosts", bool(hosts) and all(
+            isinstance(h, str) and re.fullmatch(r"[A-Za-z0-9.-]{1,253}", h) for h in hosts),
+            "must be one or more host names (letters, digits, '.', '-')")
         self.filter_pattern = filter_pattern or marker_filter_pattern(self.markers)
         check(NAME, "markers", len(self.filter_pattern.log_pattern_string) <= MAX_FILTER_PATTERN_CHARS,
               f"make a filter pattern longer than CloudWatch Logs' {MAX_FILTER_PATTERN_CHARS} characters; "
@@ -155,6 +162,7 @@ class LogAlerts(Construct):
             redact_disabled=tuple(redaction_disabled),
             redact_extra=dict(redaction_patterns),
             webhook_timeout_s=webhook_timeout_seconds,
+            webhook_hosts=hosts,
         ).to_environment()
         self.function = library_function(
             self,

@@ -106,3 +106,19 @@ def destination_record(event: dict[str, Any], error: Optional[str] = "DeliveryFa
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
         "responsePayload": {"errorMessage": error, "errorType": "DeliveryFailed"},
     }
+
+
+def load_handler(aws: Any, monkeypatch: Any, webhooks: Any, *, topic: bool = True,
+                 routes: Optional[list[dict[str, str]]] = None) -> Any:
+    """The handler module with its environment pointing at fresh emulator resources and ``webhooks``
+    (its secret cache cleared; ``module.env`` holds the environment)."""
+    env = create_resources(aws, webhooks, topic=topic)
+    if routes is not None:
+        env["ROUTES"] = json.dumps(routes)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from log_alerts import handler as module
+
+    module.SECRETS.clear_cache()
+    module.env = env
+    return module

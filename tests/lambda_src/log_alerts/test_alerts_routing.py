@@ -99,3 +99,23 @@ def test_the_error_never_contains_the_url():
 
 def test_route_needs_no_marker_or_prefix_to_match_everything():
     assert Route("#all").matches("ALERT", "/x")
+
+
+def test_only_hooks_slack_com_is_accepted_by_default():
+    assert check_url("https://hooks.slack.com/services/T/B/x")
+    assert check_url("https://HOOKS.slack.com./services/T/B/x")
+    for url in ("https://evil.example/services/T/B/x", "https://hooks.slack.com.evil.example/x",
+                "https://evilhooks.slack.com/x", "https://user:pw@hooks.slack.com/x"):
+        with pytest.raises(WebhookConfigError):
+            check_url(url)
+    # AND a wider allow-list (the WEBHOOK_HOSTS setting) is honoured exactly
+    assert check_url("https://chat.example.org/hook", allowed_hosts=("hooks.slack.com", "chat.example.org"))
+
+
+def test_the_webhook_hosts_setting_round_trips():
+    from log_alerts.contract import AlertsConfig
+
+    config = AlertsConfig(table_name="t", secret_id="s", webhook_hosts=("hooks.slack.com", "chat.example.org"))
+    assert AlertsConfig.from_environment(config.to_environment()).webhook_hosts == config.webhook_hosts
+    assert AlertsConfig.from_environment({"TABLE_NAME": "t", "WEBHOOK_SECRET_ID": "s"}).webhook_hosts == (
+        "hooks.slack.com",)

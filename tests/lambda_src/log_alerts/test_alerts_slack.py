@@ -68,12 +68,6 @@ def test_mrkdwn_control_characters_are_escaped():
     assert "a &lt;script&gt; &amp; &lt;!channel&gt; b" in payload["blocks"][2]["text"]["text"]
 
 
-@pytest.fixture
-def hook():
-    with WebhookServer() as server:
-        yield server
-
-
 def test_post_delivers_json(hook):
     # GIVEN a webhook that answers 200
     delivery = post(hook.url("/oncall"), {"text": "hi"}, sleep=lambda s: None)
@@ -143,3 +137,59 @@ def test_unreachable_webhook_is_retryable():
         url = server.url()
     with pytest.raises(WebhookError, match="connection failed"):
         post(url, {"text": "x"}, max_attempts=2, sleep=lambda s: None)
+
+
+HOSTILE = "ping <!channel> <!here> <@U123ABC> <#C42|general> <https://evil.example/login|Reset password> a&b <x>"
+
+
+def test_the_fallback_text_is_escaped_like_the_blocks():
+    # GIVEN a log line with Slack control sequences (mentions, a channel link, a disguised link)
+    payload = render("#c", [alert(text=HOSTILE)], region="us-east-1")
+    # THEN neither the blocks nor the notification fallback carry a raw "<", ">" or "&" from it
+    for text in [payload["text"]] + texts(payload):
+        assert "<!channel>" not in text and "<!here>" not in text and "<@U123ABC>" not in text
+        assert "<https://evil.example" not in text and "<#C42" not in text
+    assert "&lt;!channel&gt; &lt;!here&gt; &lt;@U123ABC&gt;" in payload["text"]
+    assert "a&amp;b &lt;x&gt;" in payload["text"]
+
+
+@pytest.mark.parametrize("limit", [3000, 2999, 2998, 2997, 2996])
+def test_a_cut_never_splits_an_entity(limit):
+    from log_alerts.slack import fit
+
+    # GIVEN text of "&" and "<" only, far longer than the limit
+    cut = fit("&<" * 3000, limit)
+    # THEN it is within the limit and every "&" starts a whole entity
+    assert len(cut) <= limit
+    body = cut.split("…[cut:")[0]
+    assert body.replace("&amp;", "").replace("&lt;", "") == ""
+
+
+def test_every_section_fits_with_512_character_group_and_stream_names():
+    # GIVEN the longest log group and stream names CloudWatch Logs allows, and a long text
+    long = alert(text="x" * 10_000, group="/" + "g" * 511)
+    long = Alert(**{**long.__dict__, "log_stream": "[$LATEST]" + "s" * 503})
+    payload = render("#c", [long], region="us-east-1")
+    # THEN every section stays within Slack's 3,000 characters, header line included
+    sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    assert sections and all(len(text) <= MAX_SECTION_CHARS for text in sections)
+    assert sections[0].startswith(":rotating_light: *CRITICAL*") and "more characters" in sections[0]
+    assert len(payload["text"]) <= 3000
+
+
+def test_lone_surrogates_are_replaced_before_rendering_and_posting(hook):
+    # GIVEN text with lone surrogates (a JSON "\ud800" decoded)
+    payload = render("#c", [alert(text="bad \ud800 and \udfff")], region="us-east-1")
+    # WHEN rendered and posted / THEN the webhook receives U+FFFD in their place
+    post(hook.url("/c"), payload, sleep=lambda s: None)
+    assert "bad \ufffd and \ufffd" in json.dumps(hook.delivered("/c"), ensure_ascii=False)
+
+
+def test_a_redirect_is_refused_not_followed(hook):
+    # GIVEN a webhook that redirects to another URL
+    hook.respond(302, headers={"Location": hook.url("/elsewhere")})
+    # WHEN posting / THEN it fails at once and nothing reaches the redirect target
+    with pytest.raises(WebhookError, match="redirect refused") as caught:
+        post(hook.url("/c"), {"text": "hi"}, sleep=lambda s: None)
+    assert not caught.value.retryable
+    assert [r.path for r in hook.attempts()] == ["/c"]

@@ -131,6 +131,14 @@ def test_no_webhook_url_anywhere_in_the_template(defaults):
     env = next(iter(_resources(template, "AWS::Lambda::Function").values()))["Properties"]["Environment"]["Variables"]
     assert not any("https://" in json.dumps(value) for value in env.values())
     assert "ALLOW_LOOPBACK_HTTP" not in env  # only the tests may enable http://127.0.0.1
+    assert env["WEBHOOK_HOSTS"] == "hooks.slack.com"  # webhooks only to Slack unless widened
+
+
+def test_webhook_hosts_widen_the_allow_list():
+    alerts = _build(webhook_hosts=["hooks.slack.com", "chat.example.org"])
+    template = assertions.Template.from_stack(cdk.Stack.of(alerts))
+    env = next(iter(_resources(template, "AWS::Lambda::Function").values()))["Properties"]["Environment"]["Variables"]
+    assert env["WEBHOOK_HOSTS"] == "hooks.slack.com,chat.example.org"
 
 
 def test_function_is_invoked_asynchronously_with_retries_and_an_encrypted_on_failure_queue(defaults):
@@ -296,6 +304,8 @@ def _build(**props):
     ({"routes": [AlertRoute(channel="#" + "c" * 70, log_group_prefix="/p" * 10)] * 30}, "LogAlerts: routes are too many"),
     ({"retention_days": 0}, "LogAlerts: retention_days must be between 1 and 3650 days, got 0 days"),
     ({"max_messages": 21}, "LogAlerts: max_messages must be between 1 and 20, got 21"),
+    ({"webhook_hosts": []}, "LogAlerts: webhook_hosts must be one or more host names"),
+    ({"webhook_hosts": ["https://hooks.slack.com"]}, "LogAlerts: webhook_hosts must be one or more host names"),
     ({"retry_attempts": 3}, "LogAlerts: retry_attempts must be between 0 and 2, got 3"),
     ({"max_event_age_hours": 7}, "LogAlerts: max_event_age_hours must be between 1 and 6 hours, got 7 hours"),
     ({"secret_ttl_seconds": -1}, "LogAlerts: secret_ttl_seconds must be between 0 and 3600 s, got -1 s"),
