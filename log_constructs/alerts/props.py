@@ -82,14 +82,10 @@ def validate(*, markers: Sequence[str], channel: str, routes: Sequence[AlertRout
             raise PropError(f"{NAME}: redaction_patterns[{name!r}] is not a valid regex: {error}") from None
         check(NAME, f"redaction_patterns[{name!r}]", compiled.search("") is None,
               "matches the empty string and would mask everywhere")
-    check(NAME, "routes", len(routes_json(routes)) <= MAX_ROUTES_JSON_CHARS,
+    check(NAME, "routes", len(contract.routes_to_json(routes)) <= MAX_ROUTES_JSON_CHARS,
           f"are too many for the function's environment ({MAX_ROUTES_JSON_CHARS} characters of JSON at most)")
     if isinstance(table, dynamodb.Table):
         partition_key = table.schema().partition_key
         check(NAME, "table", partition_key.name == "log_id" and partition_key.type == dynamodb.AttributeType.STRING,
               f"must have the string partition key 'log_id', got {partition_key.name!r}")
 
-
-def routes_json(routes: Sequence[AlertRoute]) -> str:
-    """The ``ROUTES`` environment variable of the function."""
-    return contract.routes_to_json(routes)

@@ -41,6 +41,14 @@ def _except(exempt_role_arns: Sequence[str]) -> Optional[dict]:
     return {"ArnNotEquals": {"aws:PrincipalArn": list(exempt_role_arns)}} if exempt_role_arns else None
 
 
+def _deny_all_but(exempt_role_arns: Sequence[str], *, sid: str, actions: Sequence[str],
+                  resources: Sequence[str]) -> iam.PolicyStatement:
+    """Deny ``actions`` on ``resources`` to every principal but the exempt (break-glass) roles."""
+    return iam.PolicyStatement(sid=sid, effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+                               actions=list(actions), resources=list(resources),
+                               conditions=_except(exempt_role_arns))
+
+
 def bucket_statements(
     *,
     bucket_arn: str,
@@ -67,44 +75,18 @@ def bucket_statements(
             resources=[f"{bucket_arn}/{prefix}*" for prefix in write_prefixes],
             conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}},
         ),
-        iam.PolicyStatement(
-            sid="DenyDeletingAuditLogs",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=list(DELETE_ACTIONS),
-            resources=[f"{bucket_arn}/*"],
-            conditions=_except(exempt_role_arns),
-        ),
-        iam.PolicyStatement(
-            sid="DenyChangingTheBucketPolicy",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=list(POLICY_CHANGE_ACTIONS),
-            resources=[bucket_arn],
-            conditions=_except(exempt_role_arns),
-        ),
-        iam.PolicyStatement(
-            sid="DenyWeakeningTheLock",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=list(LOCK_CHANGE_ACTIONS),
-            resources=[bucket_arn, f"{bucket_arn}/*"],
-            conditions=_except(exempt_role_arns),
-        ),
+        _deny_all_but(exempt_role_arns, sid="DenyDeletingAuditLogs", actions=DELETE_ACTIONS, resources=[f"{bucket_arn}/*"]),
+        _deny_all_but(exempt_role_arns, sid="DenyChangingTheBucketPolicy", actions=POLICY_CHANGE_ACTIONS, resources=[bucket_arn]),
+        _deny_all_but(exempt_role_arns, sid="DenyWeakeningTheLock", actions=LOCK_CHANGE_ACTIONS, resources=[bucket_arn, f"{bucket_arn}/*"]),
     ]
 
 
 def key_protection_statement(exempt_role_arns: Sequence[str] = ()) -> iam.PolicyStatement:
     """Key policy statement: nobody but the exempt (break-glass) roles may disable the key or schedule
     its deletion (either makes every log file unreadable)."""
-    return iam.PolicyStatement(
-        sid="DenyDisablingOrDeletingTheKey",
-        effect=iam.Effect.DENY,
-        principals=[iam.AnyPrincipal()],
-        actions=list(KEY_DESTRUCTION_ACTIONS),
-        resources=["*"],  # in a key policy, "*" is this key
-        conditions=_except(exempt_role_arns),
-    )
+    # In a key policy, "*" is this key.
+    return _deny_all_but(exempt_role_arns, sid="DenyDisablingOrDeletingTheKey", actions=KEY_DESTRUCTION_ACTIONS,
+                         resources=["*"])
 
 
 def trail_key_statements(scope: Construct, *, trail_name: str) -> list[iam.PolicyStatement]:
