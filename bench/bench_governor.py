@@ -38,7 +38,7 @@ def run() -> list[Row]:
 
         # Needs the emulator's endpoint in the environment before its boto3 clients are created.
         from log_group_governor import handler as governor
-        from log_group_governor.ratelimit import DEFAULT_RATES
+        from log_group_governor.contract import DEFAULT_RATE_LIMITS as DEFAULT_RATES
 
         needing = round(GROUPS * (1 - COMPLIANT_SHARE))
         seed(aws, {"no_retention": needing, "compliant": GROUPS - needing})

@@ -19,7 +19,6 @@ from .contract import DEFAULT_RATE_LIMITS, parse_rate_limits
 
 T = TypeVar("T")
 
-DEFAULT_RATES = DEFAULT_RATE_LIMITS
 THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException",
                               "RequestLimitExceeded", "ServiceUnavailableException"})
 
@@ -66,7 +65,7 @@ class TokenBucket:
 class RateLimiter:
     """One bucket per API name, and throttling-aware retries around each call."""
 
-    rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     default_rate: float = 3.0
     max_attempts: int = 6
     base_delay: float = 0.5
