@@ -11,7 +11,13 @@ from .alerts import AlertRoute, LogAlerts
 from .app_logging import ApplicationLogging
 from .audit import AuditTrail
 from .dashboard import LoggingDashboard
-from .destinations import FirehoseLogDestination, KinesisLogDestination, LambdaLogDestination
+from .destinations import (
+    CrossAccountLogDestination,
+    FirehoseLogDestination,
+    KinesisLogDestination,
+    LambdaLogDestination,
+)
+from .forwarder import LogForwarder
 from .governor import LogGroupGovernor
 from .pipeline import LogPipeline
 from .protocols import DashboardRow, ILogDestination, IMonitorable, LogDestinationConfig
@@ -21,6 +27,7 @@ __all__ = [
     "AlertRoute",
     "ApplicationLogging",
     "AuditTrail",
+    "CrossAccountLogDestination",
     "DashboardRow",
     "FirehoseLogDestination",
     "ILogDestination",
@@ -31,6 +38,7 @@ __all__ = [
     "LambdaLogDestination",
     "LogAlerts",
     "LogDestinationConfig",
+    "LogForwarder",
     "LogGroupGovernor",
     "LogPipeline",
     "LoggingDashboard",

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, IAspect, Stack, Token
+from aws_cdk import Annotations, Aspects, IAspect, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 from .._private.log_groups import LIBRARY_LOG_GROUP_PREFIX, is_library_log_group
 from .._private.validation import PropError
 
+# CloudWatch Logs: "The selectionCriteria string can be up to 25KB in length", counted in UTF-8 bytes;
+# read as 25,000 (the smaller of 25 x 1000 and 25 x 1024) so a policy that passes here deploys.
+SELECTION_CRITERIA_LIMIT = 25_000
 # Lambda: "The total size of all environment variables can't exceed 4 KB" (keys and values).
 LAMBDA_ENVIRONMENT_LIMIT = 4096
 # What a reference may resolve to at deploy time, for the estimate of the environment's size.
@@ -75,6 +78,45 @@ def selection_criteria(names: Sequence[str]) -> str:
     return "LogGroupName NOT IN [" + ", ".join(f'"{n}"' for n in dict.fromkeys(names)) + "]"
 
 
+def check_selection_criteria(construct: str, prop: str, names: Sequence[str],
+                             estimated_chars: Optional[dict[str, int]] = None) -> str:
+    """The criteria for ``names``, or a :class:`PropError` when they pass :data:`SELECTION_CRITERIA_LIMIT`."""
+    criteria = selection_criteria(names)
+    size = _estimated_chars(criteria, estimated_chars or {})
+    if Token.is_unresolved(criteria):
+        size += len(criteria.encode("utf-8")) - len(criteria)  # non-ASCII bytes of the literal parts
+    else:
+        size = len(criteria.encode("utf-8"))
+    if size > SELECTION_CRITERIA_LIMIT:
+        raise PropError(
+            f"{construct}: {prop} do not fit in the account policy's selection criteria: "
+            f"{len(dict.fromkeys(names))} log group names make about {size} bytes of LogGroupName NOT IN [...], "
+            f"over CloudWatch Logs' 25 KB ({SELECTION_CRITERIA_LIMIT} bytes). Exclude fewer log groups, "
+            f"or use mode='per-group', which excludes by prefix")
+    return criteria
+
+
+def subscription_account_policy(scope: Construct, id: str, *, construct_name: str, prop: str, policy_name: str,
+                                destination_arn: str, filter_pattern: logs.IFilterPattern,
+                                excluded: Sequence[str], role_arn: Optional[str] = None) -> logs.CfnAccountPolicy:
+    """An account-level subscription filter policy (every log group of the account and region) that never
+    selects ``excluded`` nor, just before synthesis, any library log group of the app in that environment."""
+    document: dict[str, Any] = {"DestinationArn": destination_arn,
+                                "FilterPattern": filter_pattern.log_pattern_string, "Distribution": "Random"}
+    if role_arn is not None:
+        document["RoleArn"] = role_arn
+    policy = logs.CfnAccountPolicy(
+        scope, id,
+        policy_name=policy_name,
+        policy_type="SUBSCRIPTION_FILTER_POLICY",
+        scope="ALL",
+        policy_document=Stack.of(scope).to_json_string(document),
+        selection_criteria=check_selection_criteria(construct_name, prop, excluded),
+    )
+    Aspects.of(policy).add(ExcludeLibraryLogGroups(policy, excluded, construct_name=construct_name, prop=prop))
+    return policy
+
+
 def _warn_unreachable(scope: IConstruct, found: LibraryLogGroups) -> None:
     if found.unreachable:
         Annotations.of(scope).add_warning_v2(
@@ -88,15 +130,20 @@ def _warn_unreachable(scope: IConstruct, found: LibraryLogGroups) -> None:
 class ExcludeLibraryLogGroups:
     """Before synthesis, adds every library log group of the app (even ones created after the governor)."""
 
-    def __init__(self, policy: logs.CfnAccountPolicy, names: Sequence[str]) -> None:
+    def __init__(self, policy: logs.CfnAccountPolicy, names: Sequence[str], *, construct_name: str = "LogGroupGovernor",
+                 prop: str = "exclude") -> None:
         self._policy = policy
         self._names = list(names)
+        self._construct_name = construct_name
+        self._prop = prop
 
     def visit(self, node: IConstruct) -> None:
         if node is self._policy:
             found = library_log_groups(node.node.root, Stack.of(node))
             _warn_unreachable(node, found)
-            self._policy.selection_criteria = selection_criteria([*self._names, *found.names])
+            self._policy.selection_criteria = check_selection_criteria(
+                self._construct_name, f"{self._prop} and the library's own log groups",
+                [*self._names, *found.names], found.estimated_chars)
 
 
 def estimated_environment_size(variables: dict[str, Any], estimated_chars: dict[str, int]) -> int:

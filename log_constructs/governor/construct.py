@@ -28,8 +28,9 @@ from .._private.queues import dead_letter_queue
 from .._private.removal import apply_removal_policy
 from .._private.subscriptions import GOVERNOR_FILTER_NAME
 from .._private.validation import PropError, check, check_choice, check_range
+from ..destinations import as_log_destination
 from ..protocols import DashboardRow, ILogDestination, LogDestinationConfig
-from .account_policy import ExcludeLibraryLogGroups, ExcludeLibraryLogGroupsFromFunction, selection_criteria
+from .account_policy import ExcludeLibraryLogGroupsFromFunction, subscription_account_policy
 from .permissions import grant_destination, grant_log_groups
 
 NAME = "LogGroupGovernor"
@@ -62,7 +63,8 @@ class LogGroupGovernor(Construct):
         ``"max"`` also shortens a longer retention. A shorter retention is always left alone.
         Default: ``"missing"``.
     :param ship_to: where log groups are subscribed, an ``ILogDestination``: a ``LogPipeline``, a
-        ``LogAlerts``, or ``LambdaLogDestination`` / ``FirehoseLogDestination`` / ``KinesisLogDestination``.
+        ``LogAlerts``, or ``LambdaLogDestination`` / ``FirehoseLogDestination`` / ``KinesisLogDestination``,
+        or the ARN of a CloudWatch Logs destination of another account (``CrossAccountLogDestination``).
         Default: - no subscriptions, retention only.
     :param filter_pattern: the subscription filter pattern. Default: - the destination's own
         (every event for the pipeline and the adapters, the marker pattern for ``LogAlerts``).
@@ -122,6 +124,7 @@ class LogGroupGovernor(Construct):
         include = list(include or [])
         exclude = list(exclude or [])
         timeout = timeout or Duration.minutes(5)
+        ship_to = as_log_destination(NAME, "ship_to", ship_to)  # a destination ARN string is welcome too
         rates = _validate(retention=retention, retention_mode=retention_mode, subscription_mode=subscription_mode,
                           include=include, exclude=exclude, rate_limits=rate_limits or {}, timeout=timeout,
                           ship_to=ship_to)
@@ -174,7 +177,8 @@ class LogGroupGovernor(Construct):
         if destination is not None:
             own_groups += destination.own_log_group_names
         per_group_destination = destination if subscription_mode == "per-group" else None
-        grant_log_groups(self, self.function, subscribe=per_group_destination is not None)
+        grant_log_groups(self, self.function, subscribe=per_group_destination is not None,
+                         destination_arn=per_group_destination.destination_arn if per_group_destination else None)
         self.destination_role: Optional[iam.Role] = None
         if destination is not None:
             self.destination_role = grant_destination(self, destination)
@@ -220,20 +224,11 @@ class LogGroupGovernor(Construct):
 
     def _account_policy(self, destination: LogDestinationConfig, pattern: logs.IFilterPattern,
                         excluded: Sequence[str]) -> logs.CfnAccountPolicy:
-        document: dict[str, Any] = {"DestinationArn": destination.destination_arn,
-                                    "FilterPattern": pattern.log_pattern_string, "Distribution": "Random"}
-        if self.destination_role is not None:
-            document["RoleArn"] = self.destination_role.role_arn
-        policy = logs.CfnAccountPolicy(
-            self, "AccountPolicy",
+        return subscription_account_policy(
+            self, "AccountPolicy", construct_name=NAME, prop="exclude",
             policy_name=f"log-constructs-{Names.unique_id(self)}"[:256],
-            policy_type="SUBSCRIPTION_FILTER_POLICY",
-            scope="ALL",
-            policy_document=Stack.of(self).to_json_string(document),
-            selection_criteria=selection_criteria(excluded),
-        )
-        Aspects.of(policy).add(ExcludeLibraryLogGroups(policy, excluded))
-        return policy
+            destination_arn=destination.destination_arn, filter_pattern=pattern, excluded=excluded,
+            role_arn=self.destination_role.role_arn if self.destination_role is not None else None)
 
     def _rules(self, sweep_schedule: Optional[events.Schedule], sweep_at_deploy: bool) -> None:
         # New log groups: CloudTrail CreateLogGroup via EventBridge.
@@ -352,8 +347,8 @@ def _validate(*, retention: logs.RetentionDays, retention_mode: str, subscriptio
     if ship_to is not None and not isinstance(ship_to, ILogDestination):
         raise PropError(
             f"{NAME}: ship_to must be an ILogDestination (a LogPipeline, a LogAlerts, or a LambdaLogDestination, "
-            f"FirehoseLogDestination or KinesisLogDestination around your function or stream), "
-            f"got {type(ship_to).__name__}")
+            f"FirehoseLogDestination or KinesisLogDestination around your function or stream, or a CloudWatch "
+            f"Logs destination ARN), got {type(ship_to).__name__} {ship_to!r}"[:400])
     if subscription_mode == "account-policy":
         check(NAME, "subscription_mode", ship_to is not None,
               "'account-policy' needs ship_to: the policy subscribes log groups to that destination")

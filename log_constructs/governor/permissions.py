@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from .._private import nag
+from .._private.roles import library_role
 from ..protocols import LogDestinationConfig
 
 
@@ -22,7 +23,12 @@ def _nag_part(value: str, pseudo: str) -> str:
     return f"<{pseudo}>" if Token.is_unresolved(value) else value
 
 
-def grant_log_groups(scope: Construct, function: lambda_.Function, *, subscribe: bool) -> None:
+def _is_logs_destination(arn: str) -> bool:
+    return ":logs:" in arn and ":destination:" in arn
+
+
+def grant_log_groups(scope: Construct, function: lambda_.Function, *, subscribe: bool,
+                     destination_arn: Optional[str] = None) -> None:
     """Least-privilege CloudWatch Logs access, and invoking itself to continue a sweep."""
     role = function.role
     assert role is not None
@@ -34,6 +40,10 @@ def grant_log_groups(scope: Construct, function: lambda_.Function, *, subscribe:
         group_actions += ["logs:DescribeSubscriptionFilters", "logs:PutSubscriptionFilter"]
     role.add_to_principal_policy(iam.PolicyStatement(
         sid="GovernLogGroups", actions=group_actions, resources=[_log_group_arn_pattern(scope)]))
+    if subscribe and destination_arn is not None and _is_logs_destination(destination_arn):
+        # Another account's destination: the caller's own policy must allow it too (cross-account evaluation).
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="SubscribeToDestination", actions=["logs:PutSubscriptionFilter"], resources=[destination_arn]))
     nag.acknowledge(
         role, "IAM5",
         "logs:DescribeLogGroups has no resource-level permissions; the governor governs every log group "
@@ -62,7 +72,7 @@ def grant_destination(scope: Construct, destination: LogDestinationConfig) -> Op
             source_arn=_log_group_arn_pattern(scope),
         )
         return None
-    role = iam.Role(
+    role = library_role(
         scope, "LogsToDestinationRole",
         assumed_by=iam.ServicePrincipal("logs.amazonaws.com", conditions={
             "StringLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"}}),

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match, Template
 import log_constructs
 from log_constructs import (
     ApplicationLogging,
+    CrossAccountLogDestination,
     FirehoseLogDestination,
     ILogDestination,
     IMonitorable,

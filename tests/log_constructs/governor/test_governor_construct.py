@@ -219,7 +219,7 @@ def stack() -> cdk.Stack:
     ({"rate_limits": {"DeleteLogGroup": 1}}, "LogGroupGovernor: rate_limits must be one of"),
     ({"rate_limits": {"PutRetentionPolicy": 0}}, "LogGroupGovernor: rate_limits['PutRetentionPolicy'] must be between 0.1 and 100 calls/s, got 0 calls/s"),
     ({"timeout": cdk.Duration.seconds(10)}, "LogGroupGovernor: timeout must be between 60 and 900 s, got 10 s"),
-    ({"ship_to": "arn:aws:lambda:eu-west-1:123456789012:function:x"}, "LogGroupGovernor: ship_to must be an ILogDestination (a LogPipeline, a LogAlerts, or a LambdaLogDestination, FirehoseLogDestination or KinesisLogDestination around your function or stream), got str"),
+    ({"ship_to": "arn:aws:lambda:eu-west-1:123456789012:function:x"}, "LogGroupGovernor: ship_to must be an ILogDestination (a LogPipeline, a LogAlerts, or a LambdaLogDestination, FirehoseLogDestination or KinesisLogDestination around your function or stream, or a CloudWatch Logs destination ARN), got str"),
 ])
 def test_invalid_props_fail_at_synth_naming_the_prop(props: dict[str, Any], message: str) -> None:
     with pytest.raises(PropError) as error:
