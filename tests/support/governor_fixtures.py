@@ -114,3 +114,32 @@ def snapshot(aws: Any, *, with_filters: bool = True) -> dict[str, dict[str, Any]
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(filters, list(groups)))
     return groups
+
+
+CENTRAL_ACCOUNT = "111111111111"
+
+
+def in_account(client: Any, account: str) -> Any:
+    """``client`` acting as ``account`` in the emulator (moto reads the account from this header)."""
+    client.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__(
+        "x-moto-account-id", account))
+    return client
+
+
+def create_central_destination(aws: Any, name: str = "log-constructs-central", *,
+                               account: str = CENTRAL_ACCOUNT) -> str:
+    """A CloudWatch Logs destination of the central ``account`` in the emulator's region, over a Kinesis stream.
+
+    moto checks a ``logs`` destination ARN given to PutSubscriptionFilter by looking up a *log group*
+    of the destination's name in the destination's account; that log group stands in for the check
+    CloudWatch Logs makes against the destination (and its policy).
+    """
+    kinesis = in_account(aws.client("kinesis", direct=True), account)
+    kinesis.create_stream(StreamName=f"{name}-ingest", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    stream = kinesis.describe_stream_summary(StreamName=f"{name}-ingest")["StreamDescriptionSummary"]["StreamARN"]
+    role = in_account(aws.client("iam", direct=True), account).create_role(
+        RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    central_logs = in_account(aws.client("logs", direct=True), account)
+    arn = central_logs.put_destination(destinationName=name, targetArn=stream, roleArn=role)["destination"]["arn"]
+    central_logs.create_log_group(logGroupName=name)  # moto's stand-in for the destination check (above)
+    return str(arn)

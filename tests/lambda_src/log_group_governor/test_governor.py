@@ -15,6 +15,7 @@ from tests.support.fault_proxy import Request, Response
 from tests.support.governor_fixtures import (
     TARGET_RETENTION,
     FakeContext,
+    create_central_destination,
     create_lambda_destination,
     seed,
     snapshot,
@@ -406,3 +407,38 @@ def test_a_library_log_group_in_always_exclude_is_neither_shortened_nor_subscrib
     assert snapshot(aws)[trail] == {"retention": 365, "filters": {}}
     assert aws.proxy.calls["PutSubscriptionFilter"] == aws.proxy.calls["PutRetentionPolicy"] == 0
     assert result["summary"]["this_invocation"]["excluded"] == 1
+
+
+def test_a_destination_of_the_central_account_is_subscribed_with_the_senders_role_and_recognised_as_ours(
+        aws: Any, env: Any, monkeypatch: Any) -> None:
+    # GIVEN the central account's destination, the member's sender role, and member log groups: an
+    # application's, the library's own, and one whose governor-named filter sends to another destination
+    central = create_central_destination(aws)
+    other = create_central_destination(aws, "another-central")
+    sender = aws.client("iam", direct=True).create_role(
+        RoleName="CloudWatchLogsCanSend", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    logs = aws.client("logs", direct=True)
+    for name in ("/aws/lambda/orders-api", "/log-constructs/Member-Forwarder-Function", "/aws/lambda/billing-api"):
+        logs.create_log_group(logGroupName=name)
+    logs.put_subscription_filter(logGroupName="/aws/lambda/billing-api", filterName="log-constructs-governor",
+                                 filterPattern="", destinationArn=other)
+    monkeypatch.setenv("DESTINATION_ARN", central)
+    monkeypatch.setenv("DESTINATION_ROLE_ARN", sender)
+    requests: list[dict[str, Any]] = []
+    aws.proxy.clear()
+    aws.proxy.add("PutSubscriptionFilter", lambda request, forward: (requests.append(request.json()), forward(request))[1])
+
+    # WHEN the governor sweeps twice
+    first = governor.handler({"action": "sweep"}, FakeContext())["summary"]["this_invocation"]
+    second = governor.handler({"action": "sweep"}, FakeContext())["summary"]["this_invocation"]
+
+    # THEN only the application's group ships to the central destination, through the sender's role
+    groups = snapshot(aws)
+    assert groups["/aws/lambda/orders-api"]["filters"] == {"log-constructs-governor": central}
+    assert groups["/log-constructs/Member-Forwarder-Function"]["filters"] == {}
+    assert groups["/aws/lambda/billing-api"]["filters"] == {"log-constructs-governor": other}
+    assert [(r["destinationArn"], r["roleArn"]) for r in requests] == [(central, sender)]
+    assert central.startswith("arn:aws:logs:us-east-1:111111111111:destination:")
+    # AND the second sweep sees its filter (destination ARN equal) as its own: no call, nothing skipped twice
+    assert first["subscribed"] == 1 and first["skipped_foreign_filter"] == 1
+    assert second["subscribed"] == 0 and second["compliant"] >= 1 and len(requests) == 1
