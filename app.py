@@ -14,6 +14,7 @@ from cdk_nag import (
 )
 
 from stacks.application import ShopStack
+from stacks.member import MemberForwarderStack, MemberStackSetStack
 from stacks.platform import PlatformStack
 
 app = cdk.App()
@@ -33,6 +34,23 @@ ShopStack(
     dashboard=platform.dashboard,
     description="Demo shop logging through ApplicationLogging into the platform (log_constructs example)",
 )
+# --- Organization, member side: one plain LogForwarder stack (the first member account, the central
+# region) and the StackSet that puts the same forwarder in every member account and source region.
+organization = app.node.try_get_context("organization")
+if organization:
+    MemberForwarderStack(
+        app, "LogForwarderMember",
+        organization=organization,
+        env=cdk.Environment(account=organization["member_accounts"][0], region=organization["central_region"]),
+        description="A member account forwarding its log groups to the central destination (log_constructs example)",
+    )
+    MemberStackSetStack(
+        app, "LogForwarderStackSet",
+        organization=organization,
+        env=cdk.Environment(account=organization["central_account"], region=organization["central_region"]),
+        description="LogForwarder in every member account and region through a StackSet (log_constructs example)",
+    )
+# --- end of the organization member side.
 # Every finding is fixed in the constructs or acknowledged on the narrowest construct with a reason
 # (docs/compliance.md).
 cdk.Validations.of(app).add_plugins(
