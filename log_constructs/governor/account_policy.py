@@ -117,13 +117,13 @@ def subscription_account_policy(scope: Construct, id: str, *, construct_name: st
     return policy
 
 
-def _warn_unreachable(scope: IConstruct, found: LibraryLogGroups) -> None:
+def _warn_unreachable(scope: IConstruct, found: LibraryLogGroups, construct_name: str = "LogGroupGovernor") -> None:
     if found.unreachable:
         Annotations.of(scope).add_warning_v2(
             "log-constructs:governor-unreachable-log-groups",
-            "LogGroupGovernor: these library log groups have names CloudFormation generates in another "
-            "stack, so the governor cannot list them and may govern them; put the governor in their stack "
-            "or add their names (or a prefix) to exclude: " + ", ".join(sorted(found.unreachable)))
+            f"{construct_name}: these library log groups have names CloudFormation generates in another "
+            f"stack, so {construct_name} cannot list them and may govern or forward them; put it in their stack "
+            "or add their names (or a prefix) to its exclusions: " + ", ".join(sorted(found.unreachable)))
 
 
 @jsii.implements(IAspect)
@@ -140,7 +140,7 @@ class ExcludeLibraryLogGroups:
     def visit(self, node: IConstruct) -> None:
         if node is self._policy:
             found = library_log_groups(node.node.root, Stack.of(node))
-            _warn_unreachable(node, found)
+            _warn_unreachable(node, found, self._construct_name)
             self._policy.selection_criteria = check_selection_criteria(
                 self._construct_name, f"{self._prop} and the library's own log groups",
                 [*self._names, *found.names], found.estimated_chars)
