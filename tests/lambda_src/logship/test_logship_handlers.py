@@ -191,7 +191,8 @@ def test_firehose_limits_on_large_and_many_records(aws: Emulator, logger: loggin
     # GIVEN a Firehose handler that sends only on close
     dest = Firehose(aws)
     dest.capture()
-    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000)
+    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000,
+                           max_queue_bytes=64 * 1024 * 1024)
     logger.addHandler(handler)
 
     # WHEN 1,200 small records, 12 records of 600 KiB and one of 2 MiB are logged
@@ -222,7 +223,8 @@ def test_cloudwatch_limits_on_large_and_many_records(aws: Emulator, logger: logg
     # GIVEN a CloudWatch Logs handler that sends only on close
     dest = CloudWatch(aws)
     dest.capture()
-    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000)
+    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000,
+                           max_queue_bytes=64 * 1024 * 1024)
     logger.addHandler(handler)
 
     # WHEN 12,000 small records, 8 of 200 KiB, one of 400 KiB, and three records made 30 h, 20 h and
@@ -342,7 +344,8 @@ def test_full_queue_drops_the_oldest_and_counts_them(dest: Destination, logger: 
 
 def test_flush_and_close_send_everything(dest: Destination, logger: logging.Logger) -> None:
     # GIVEN a handler that would wait 60 s or 100,000 records before sending
-    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000)
+    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000,
+                           max_queue_bytes=64 * 1024 * 1024)
     logger.addHandler(handler)
 
     # WHEN 1,234 records are logged and flush() is called
