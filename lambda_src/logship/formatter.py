@@ -30,7 +30,7 @@ from pythonjsonlogger.json import JsonFormatter as _PythonJsonFormatter
 
 # Attributes that are never extra fields: the LogRecord's own, "message" (the rendered text) and
 # our private ones (a leading "_" is skipped by python-json-logger too).
-_NOT_EXTRA = frozenset(RESERVED_ATTRS) | {"message"}
+_NOT_EXTRA = frozenset(RESERVED_ATTRS) | {"message", "_logship_queued", "_logship_bytes"}
 _UTC = timezone.utc
 
 
@@ -122,9 +122,16 @@ class JsonFormatter(_PythonJsonFormatter):
             data["stack"] = self.formatStack(attributes["stack_info"])
         extra = attributes.keys() - _NOT_EXTRA
         if extra:
-            for key, value in attributes.items():
-                if key in extra and not (isinstance(key, str) and key.startswith("_")):
-                    data[key] = value
+            # In the record's order; extra= fields come last (before ours), so look from the end.
+            found: list[Any] = []
+            for key in reversed(attributes):
+                if key in extra:
+                    found.append(key)
+                    if len(found) == len(extra):
+                        break
+            for key in reversed(found):
+                if not (isinstance(key, str) and key.startswith("_")):
+                    data[key] = attributes[key]
             data["@timestamp"], data["level"], data["logger"], data["message"] = stamp, level, name, message
         data["service"] = self.service
         data["host"] = self.host
