@@ -31,6 +31,8 @@ from collections import Counter, deque
 from typing import Any, Iterable, Optional, Sequence
 
 from . import report as R
+from ._records import (QUEUED_KEY, RECORD_OVERHEAD_BYTES, SIZE_KEY, Encoded, _copy_record,  # noqa: F401
+                       _queued, _rebuild_record, _size)
 from .formatter import JsonFormatter
 from .retry import EQUAL, Backoff
 
@@ -39,32 +41,7 @@ DROP, BLOCK = "drop", "block"
 # 8 MiB: a burst of ~20,000 typical records (~400 bytes each in memory) waits without loss while
 # the sender catches up, and stays a small share of the smallest Lambda function (128 MB).
 DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024
-# Measured with tracemalloc (CPython 3.11): a queued record's attribute copy besides its text.
-RECORD_OVERHEAD_BYTES = 320
-QUEUED_KEY = "_logship_queued"  # leading "_": JSON formatters leave these out
-SIZE_KEY = "_logship_bytes"
 _LIVE_HANDLERS: "weakref.WeakSet[BackgroundHandler]" = weakref.WeakSet()
-_EXCEPTION_FORMATTER = logging.Formatter()
-
-
-class Encoded:
-    """A payload already formatted for the destination, back in the queue after a failed delivery."""
-
-    __slots__ = ("payload", "size", "queued")
-
-    def __init__(self, payload: Any, size: int) -> None:
-        self.payload = payload
-        self.size = size
-        self.queued = time.monotonic()
-
-
-def _queued(item: Any) -> float:
-    """When (monotonic clock) an item was queued; the monotonic clock keeps the pace through clock changes."""
-    return item.queued if type(item) is Encoded else item[QUEUED_KEY]
-
-
-def _size(item: Any) -> int:
-    return item.size if type(item) is Encoded else item[SIZE_KEY]
 
 
 class DestinationError(Exception):
@@ -74,39 +51,6 @@ class DestinationError(Exception):
         super().__init__(str(reason))
         self.reason = reason
         self.undelivered = undelivered
-
-
-def _copy_record(record: logging.LogRecord) -> dict[str, Any]:
-    """The record's attributes (a C-level dict copy), with the message and exception rendered now.
-
-    Rendering in the calling thread (as ``logging.handlers.QueueHandler`` does) freezes the
-    arguments and the traceback as they are at the logging call; the JSON is built later, once,
-    by the sender thread.
-    """
-    attributes = record.__dict__.copy()
-    attributes[QUEUED_KEY] = time.monotonic()
-    msg = record.msg
-    if isinstance(msg, dict) and not record.args:
-        attributes["msg"] = dict(msg)
-        size = RECORD_OVERHEAD_BYTES + 64 * len(msg)
-    else:
-        attributes["msg"] = text = record.getMessage()
-        attributes["args"] = None
-        size = RECORD_OVERHEAD_BYTES + len(text)
-    if record.exc_info:
-        if not record.exc_text:
-            record.exc_text = _EXCEPTION_FORMATTER.formatException(record.exc_info)
-        attributes["exc_text"] = record.exc_text
-        attributes["exc_info"] = None
-        size += len(record.exc_text)
-    attributes[SIZE_KEY] = size
-    return attributes
-
-
-def _rebuild_record(attributes: dict[str, Any]) -> logging.LogRecord:
-    record = logging.LogRecord.__new__(logging.LogRecord)
-    record.__dict__ = attributes
-    return record
 
 
 class BackgroundHandler(logging.Handler):
