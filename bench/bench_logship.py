@@ -1,20 +1,28 @@
-"""logship handlers: cost of ``logger.info`` in the calling thread, and records delivered per second.
+"""logship handlers against watchtower: cost of ``logger.info`` in the calling thread, records
+delivered per second by the sender, and records dropped, in one 50,000-record burst.
 
-Each logship handler is measured next to a handler that calls the same API once per record in the
-calling thread (what a naive ``logging.Handler`` does), in the same run, against the same emulator
-(moto in server mode behind the fault proxy on 127.0.0.1, no faults injected).
+Every handler talks to an in-process client, so only the handlers' own work counts, in two views
+measured in the same run:
+
+- raw: the client answers at once;
+- latency-modelled: each call sleeps the modelled round trip of ``bench/latency.py``
+  (``PutLogEvents`` 10 ms, ``PutRecordBatch`` 20 ms) before answering.
+
+Each side runs at its default settings: ``logship.CloudWatchLogsHandler`` and
+``logship.FirehoseHandler`` as they come, ``watchtower.CloudWatchLogHandler`` (the handler users
+pick instead, unbounded queue, one sender thread per stream) with only ``boto3_client`` given and
+``create_log_group=False`` (the stub has no paginators). watchtower ships to CloudWatch Logs only:
+it is the baseline of both logship handlers.
 
 - calling-thread cost: ``logger.info`` with a message argument and two ``extra`` fields, timed call
-  by call with ``perf_counter_ns``, while the handler ships in the background (median and p99), at a
-  steady 2,000 records/s ("steady") and as fast as the loop goes ("burst"). In a burst the calling
-  thread never releases the GIL, so the sender thread takes it by force (the interpreter's 5 ms
-  switch interval) and the calls that happen to be interrupted make the burst p99.
-- records/s delivered: the burst's records, then ``flush()``; the rate counts from the first call
-  until the destination has accepted the last record.
-- the floor: ``logger.info`` with a ``NullHandler`` in the same run (what the stdlib costs anyway).
+  by call with ``perf_counter_ns`` while the handler ships in the background (median and p99);
+- records/s delivered: from the first call until the client has received the last record (the
+  burst, then ``flush()``);
+- dropped: the burst's records the client never received.
 
-The emulator runs in this process (``bench.common.emulator()``); every measurement runs in a child
-process of its own, so that moto's request handling does not compete for the calling thread's GIL.
+Each measurement runs in a child process of its own; the three handlers run interleaved, round
+after round, and each figure is the median over the rounds. ``BENCH_LOGSHIP_SRC`` points the child
+processes at another copy of ``lambda_src`` (to measure an older logship in the same run).
 """
 from __future__ import annotations
 
@@ -27,153 +35,134 @@ import sys
 import time
 from typing import Any
 
-from bench.common import ROOT, Row, emulator
+from bench.common import ROOT, Row
+from bench.latency import round_trip_seconds
 
-STREAM = "bench-logs"
-BUCKET = "bench-logs-backup"
+RECORDS = 50_000
+ROUNDS = 3
 GROUP = "/bench/logship"
-OURS_RECORDS = 20_000
-STEADY_RECORDS = 4_000
-STEADY_INTERVAL_S = 0.0005
-BASELINE_RECORDS = 300
+STREAM = "bench-logs"
+KINDS = ("watchtower", "CloudWatchLogsHandler", "FirehoseHandler")
+VIEWS = {"raw": False, "latency-modelled": True}
 
 
-class _PerRecord(logging.Handler):
-    """Baseline: one API call per record, in the calling thread."""
+class StubLogs:
+    """An in-process CloudWatch Logs client: counts the events it is given, after ``delay`` seconds."""
 
-    def __init__(self, client: Any, formatter: logging.Formatter) -> None:
-        super().__init__()
-        self.client = client
-        self.setFormatter(formatter)
-        self.delivered_records = 0
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.received = 0
 
+    def put_log_events(self, **kwargs: Any) -> dict[str, Any]:
+        if self.delay:
+            time.sleep(self.delay)
+        self.received += len(kwargs["logEvents"])
+        return {}
 
-class PerRecordFirehose(_PerRecord):
-    """One ``PutRecord`` per record."""
+    def create_log_stream(self, **kwargs: Any) -> dict[str, Any]:
+        return {}
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.client.put_record(DeliveryStreamName=STREAM, Record={"Data": (self.format(record) + "\n").encode()})
-        self.delivered_records += 1
+    def create_log_group(self, **kwargs: Any) -> dict[str, Any]:
+        return {}
 
-
-class PerRecordCloudWatch(_PerRecord):
-    """One ``PutLogEvents`` per record."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.client.put_log_events(logGroupName=GROUP, logStreamName="baseline",
-                                   logEvents=[{"timestamp": int(record.created * 1000), "message": self.format(record)}])
-        self.delivered_records += 1
+    def describe_log_streams(self, **kwargs: Any) -> dict[str, Any]:
+        return {"logStreams": []}
 
 
-def _measure(handler: logging.Handler, count: int, interval_s: float = 0.0) -> tuple[list[float], float]:
-    """Per-call cost (µs) of ``count`` logger.info calls and the delivered records per second."""
-    logger = logging.getLogger(f"bench.{type(handler).__name__}")
+class StubFirehose:
+    """An in-process Firehose client: accepts every record, after ``delay`` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.received = 0
+
+    def put_record_batch(self, **kwargs: Any) -> dict[str, Any]:
+        if self.delay:
+            time.sleep(self.delay)
+        self.received += len(kwargs["Records"])
+        return {"FailedPutCount": 0, "Encrypted": False}
+
+
+def _handler(kind: str, modelled: bool) -> tuple[logging.Handler, Any]:
+    if kind == "null":
+        return logging.NullHandler(), None
+    if kind == "watchtower":
+        import watchtower
+
+        client = StubLogs(round_trip_seconds("logs") if modelled else 0.0)
+        return watchtower.CloudWatchLogHandler(log_group_name=GROUP, log_stream_name="bench", boto3_client=client,
+                                               create_log_group=False), client
+    import logship
+
+    if kind == "FirehoseHandler":
+        client = StubFirehose(round_trip_seconds("firehose") if modelled else 0.0)
+        return logship.FirehoseHandler(STREAM, client=client), client
+    client = StubLogs(round_trip_seconds("logs") if modelled else 0.0)
+    return logship.CloudWatchLogsHandler(GROUP, log_stream_name="bench", client=client), client
+
+
+def _child(kind: str, modelled: bool, count: int) -> dict[str, float]:
+    handler, client = _handler(kind, modelled)
+    logger = logging.getLogger("bench.logship")
     logger.setLevel(logging.INFO)
     logger.propagate = False
     logger.addHandler(handler)
-    costs: list[float] = []
+    costs = [0.0] * count
     clock = time.perf_counter_ns
-    try:
-        started = time.perf_counter()
-        for seq in range(count):
-            before = clock()
-            logger.info("order %s accepted", seq, extra={"seq": seq, "customer": "c-42"})
-            costs.append((clock() - before) / 1000)
-            if interval_s:
-                time.sleep(interval_s)
-        handler.flush()
-        elapsed = time.perf_counter() - started
-    finally:
-        logger.removeHandler(handler)
-    delivered = getattr(handler, "delivered_records", count)
-    return costs, delivered / elapsed
-
-
-def _p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[98]
-
-
-def _handler(kind: str) -> logging.Handler:
-    """Built in the child process; the endpoint comes from ``AWS_ENDPOINT_URL`` (the emulator)."""
-    import boto3
-    from botocore.config import Config
-
-    from logship import CloudWatchLogsHandler, FirehoseHandler, JsonFormatter
-
-    def client(service: str) -> Any:
-        return boto3.client(service, config=Config(retries={"max_attempts": 1, "mode": "standard"}))
-
-    if kind == "null":
-        return logging.NullHandler()
-    if kind == "FirehoseHandler":
-        return FirehoseHandler(STREAM, client=client("firehose"), max_queue_records=OURS_RECORDS)
-    if kind == "CloudWatchLogsHandler":
-        return CloudWatchLogsHandler(GROUP, log_stream_name=f"ours-{os.getpid()}", client=client("logs"),
-                                     max_queue_records=OURS_RECORDS)
-    if kind == "PerRecordFirehose":
-        return PerRecordFirehose(client("firehose"), JsonFormatter())
-    return PerRecordCloudWatch(client("logs"), JsonFormatter())
-
-
-def _child(kind: str, count: int, interval_s: float) -> None:
-    handler = _handler(kind)
-    costs, rate = _measure(handler, count, interval_s)
-    delivered = getattr(handler, "delivered_records", count)
+    started = time.perf_counter()
+    for seq in range(count):
+        before = clock()
+        logger.info("order %s accepted", seq, extra={"seq": seq, "customer": "c-42"})
+        costs[seq] = (clock() - before) / 1000
+    handler.flush()
+    received = client.received if client else count
+    elapsed = time.perf_counter() - started
+    logger.removeHandler(handler)
     handler.close()
-    print(json.dumps({"median": statistics.median(costs), "p99": _p99(costs), "rate": rate,
-                      "lost": count - delivered}))
+    return {"median": statistics.median(costs), "p99": statistics.quantiles(costs, n=100)[98],
+            "rate": received / elapsed, "dropped": count - received}
 
 
-def _in_child(kind: str, count: int, interval_s: float = 0.0) -> dict[str, float]:
-    result = subprocess.run([sys.executable, "-m", "bench.bench_logship", kind, str(count), str(interval_s)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'lambda_src'}"},
+def _in_child(kind: str, modelled: bool, count: int = RECORDS) -> dict[str, float]:
+    src = os.environ.get("BENCH_LOGSHIP_SRC", str(ROOT / "lambda_src"))
+    result = subprocess.run([sys.executable, "-m", "bench.bench_logship", kind, str(int(modelled)), str(count)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{ROOT}"},
                             capture_output=True, text=True, timeout=600, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run() -> list[Row]:
-    emu = emulator()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
-    try:
-        emu.client("s3", direct=True).create_bucket(Bucket=BUCKET)
-        emu.client("firehose", direct=True).create_delivery_stream(
-            DeliveryStreamName=STREAM, DeliveryStreamType="DirectPut",
-            ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/firehose",
-                                                "BucketARN": f"arn:aws:s3:::{BUCKET}"})
-        logs = emu.client("logs", direct=True)
-        logs.create_log_group(logGroupName=GROUP)
-        logs.create_log_stream(logGroupName=GROUP, logStreamName="baseline")
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
-        floor = _in_child("null", OURS_RECORDS)
-        steady_floor = _in_child("null", STEADY_RECORDS, STEADY_INTERVAL_S)
-        floor_note = (f"floor (NullHandler, same run): median {steady_floor['median']:.1f} µs, "
-                      f"p99 {steady_floor['p99']:.1f} µs")
-        burst_floor_note = f"floor (NullHandler, same run): median {floor['median']:.1f} µs, p99 {floor['p99']:.1f} µs"
-        rows: list[Row] = []
-        for name, baseline_kind in (("FirehoseHandler", "PerRecordFirehose"),
-                                    ("CloudWatchLogsHandler", "PerRecordCloudWatch")):
-            steady = _in_child(name, STEADY_RECORDS, STEADY_INTERVAL_S)
-            burst = _in_child(name, OURS_RECORDS)
-            base = _in_child(baseline_kind, BASELINE_RECORDS)
-            bench_name = f"logship {name}"
+
+def run() -> list[Row]:
+    floor = _median([_in_child("null", False) for _ in range(ROUNDS)])
+    floor_note = f"floor (NullHandler): median {floor['median']:.1f} µs, p99 {floor['p99']:.1f} µs"
+    rows: list[Row] = []
+    for view, modelled in VIEWS.items():
+        runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
+        for _ in range(ROUNDS):  # interleaved: the machine's load changes during the run
+            for kind in KINDS:
+                runs[kind].append(_in_child(kind, modelled))
+        base = _median(runs["watchtower"])
+        for kind in KINDS[1:]:
+            ours = _median(runs[kind])
+            name = f"logship {kind} vs watchtower, {view}"
+            trip = "" if not modelled else (f"; {round_trip_seconds('firehose' if kind == 'FirehoseHandler' else 'logs') * 1000:.0f} ms "
+                                            f"per call (watchtower {round_trip_seconds('logs') * 1000:.0f} ms)")
             rows += [
-                Row(bench_name, "logger.info median, steady 2,000/s", steady["median"], base["median"], "µs",
-                    higher_is_better=False, note=f"{STEADY_RECORDS:,} records; {floor_note}"),
-                Row(bench_name, "logger.info p99, steady 2,000/s", steady["p99"], base["p99"], "µs",
-                    higher_is_better=False, note="expected under 50 µs"),
-                Row(bench_name, "logger.info median, burst", burst["median"], base["median"], "µs",
-                    higher_is_better=False, note=f"{OURS_RECORDS:,} records as fast as possible; {burst_floor_note}"),
-                Row(bench_name, "logger.info p99, burst", burst["p99"], base["p99"], "µs", higher_is_better=False,
-                    note="includes calls interrupted by the sender thread taking the GIL"),
-                Row(bench_name, "records delivered per second", burst["rate"], base["rate"], "records/s",
-                    note=f"burst, {burst['lost']:.0f} not delivered (queue {OURS_RECORDS:,}); baseline: "
-                         f"{BASELINE_RECORDS} records, one API call each in the calling thread; expected ≥ 50×"),
+                Row(name, "logger.info median, burst", ours["median"], base["median"], "µs", higher_is_better=False,
+                    note=f"{RECORDS:,} records as fast as possible, median of {ROUNDS}; {floor_note}"),
+                Row(name, "logger.info p99, burst", ours["p99"], base["p99"], "µs", higher_is_better=False),
+                Row(name, "records delivered per second", ours["rate"], base["rate"], "records/s",
+                    note=f"first call until the client received the last record{trip}"),
+                Row(name, "records dropped", ours["dropped"], base["dropped"], f"of {RECORDS:,}", higher_is_better=False,
+                    note="default settings (logship: 8 MiB queue; watchtower: unbounded queue)"),
             ]
-        return rows
-    finally:
-        emu.proxy.stop()
-        emu.server.stop()
+    return rows
 
 
 if __name__ == "__main__":
-    _child(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))
+    if os.environ.get("BENCH_LOGSHIP_SRC"):  # ahead of the lambda_src that bench.common put first
+        sys.path.insert(0, os.environ["BENCH_LOGSHIP_SRC"])
+    print(json.dumps(_child(sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]))))

@@ -1,6 +1,7 @@
 """logship: ship Python logs and log events to Amazon Data Firehose and CloudWatch Logs (boto3 only).
 
-``FirehoseHandler``, ``CloudWatchLogsHandler`` and ``JsonFormatter`` are imported lazily, so the
+``FirehoseHandler``, ``CloudWatchLogsHandler``, ``JsonFormatter`` and ``flushing`` (flush at the
+end of a Lambda invocation) are imported lazily, so the
 Lambda functions that only batch Firehose records (``logship.firehose``) do not need
 python-json-logger.
 """
@@ -20,6 +21,9 @@ _LAZY = {
     "FirehoseHandler": "handlers",
     "CloudWatchLogsHandler": "handlers",
     "JsonFormatter": "formatter",
+    "flushing": "_flushing",
+    "DeliveryReport": "report",
+    "HandlerStats": "report",
 }
 
 
@@ -37,9 +41,12 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "BatchResult",
     "CloudWatchLogsHandler",
+    "DeliveryReport",
     "FirehoseHandler",
+    "HandlerStats",
     "JsonFormatter",
     "encode_document",
+    "flushing",
     "iter_batches",
     "put_record_batch",
 ]

@@ -1,14 +1,18 @@
-"""The core both logship handlers share: a bounded queue drained by one background thread.
+"""The core both logship handlers share: a byte-bounded queue drained by one background thread.
 
 The logging call (``emit``) only copies the record, renders its message and exception text, and
-appends it to a bounded deque under a short lock: no I/O, no JSON, never blocks on the network and
-never raises. When the queue is full the oldest record is dropped and counted. The sender thread
-wakes when a batch is full, when the oldest record reaches ``flush_seconds``, on ``flush()`` and on
-``close()``; it formats the records (JSON) and hands them to the subclass's ``_deliver``. What the
-destination did not take goes back to the front of the queue and is retried with backoff; while the
-destination cannot be reached the handler says so once on stderr and keeps what fits in the queue.
-``close()`` (also called at interpreter exit, by ``atexit`` and by ``logging.shutdown``) sends
-everything still queued.
+appends it to the queue under a short lock: no I/O, no JSON, never raises, and never blocks on the
+network unless ``overflow="block"`` is chosen. The queue is bounded by bytes (the record's text
+plus :data:`RECORD_OVERHEAD_BYTES`, what a queued record costs in memory besides its text). When it
+is full the oldest records are dropped (``overflow="drop"``), or the call waits up to ``block_ms``
+for room and then drops (``"block"``); drops are counted and told on stderr at most once every
+``drop_notice_seconds``, with the count since the last notice.
+
+The sender thread wakes when a batch is full (records or bytes), when the oldest record reaches
+``flush_seconds``, on ``flush()`` and on ``close()``; it formats each record once and hands the
+batch to the subclass's ``_deliver``. What the destination did not take goes back to the front of
+the queue and is retried with backoff. ``close()`` (also run at interpreter exit) sends everything
+still queued and returns a :class:`~logship.report.DeliveryReport` of what was not delivered.
 
 Records the sender thread itself emits (botocore, urllib3 debug logs of its own AWS calls) are
 ignored, and ``botocore``/``boto3``/``urllib3``/``s3transfer`` records below WARNING are not shipped
@@ -23,78 +27,30 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
-from typing import Any, Optional, Sequence
+from collections import Counter, deque
+from typing import Any, Iterable, Optional, Sequence
 
+from . import report as R
+from ._records import (QUEUED_KEY, RECORD_OVERHEAD_BYTES, SIZE_KEY, Encoded, _copy_record,  # noqa: F401
+                       _queued, _rebuild_record, _size)
 from .formatter import JsonFormatter
 from .retry import EQUAL, Backoff
 
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
+DROP, BLOCK = "drop", "block"
+# 8 MiB: a burst of ~20,000 typical records (~400 bytes each in memory) waits without loss while
+# the sender catches up, and stays a small share of the smallest Lambda function (128 MB).
+DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024
 _LIVE_HANDLERS: "weakref.WeakSet[BackgroundHandler]" = weakref.WeakSet()
 
 
-class Encoded:
-    """A record already formatted for the destination (kept when a delivery has to be retried)."""
-
-    __slots__ = ("created", "payload", "queued")
-
-    def __init__(self, created: float, payload: Any) -> None:
-        self.created = created
-        self.payload = payload
-        self.queued = time.monotonic()
-
-
-QUEUED_KEY = "_logship_queued"  # leading "_": JSON formatters leave it out
-
-
-def _queued(item: Any) -> float:
-    """When (monotonic clock) an item was queued: a record's attributes (dict) or an :class:`Encoded`.
-
-    The age of a queued record is measured on the monotonic clock, not from ``record.created``,
-    so a record stamped in the past or the future (clock changes, late hand-over) keeps the pace.
-    """
-    return item[QUEUED_KEY] if isinstance(item, dict) else item.queued
-
-
 class DestinationError(Exception):
-    """Raised by ``_deliver``: the destination failed; ``undelivered`` are kept for a later attempt."""
+    """Raised by ``_deliver``: the destination failed; ``undelivered`` payloads are kept for later."""
 
-    def __init__(self, reason: BaseException | str, undelivered: list[Encoded]) -> None:
+    def __init__(self, reason: BaseException | str, undelivered: list[Any]) -> None:
         super().__init__(str(reason))
         self.reason = reason
         self.undelivered = undelivered
-
-
-def _copy_record(record: logging.LogRecord) -> dict[str, Any]:
-    """The record's attributes (a C-level dict copy), with the message and exception rendered now.
-
-    Rendering in the calling thread (as ``logging.handlers.QueueHandler`` does) freezes the
-    arguments and the traceback as they are at the logging call; the JSON is built later, by the
-    sender thread, from a record rebuilt with :func:`_rebuild_record`.
-    """
-    attributes = record.__dict__.copy()
-    attributes[QUEUED_KEY] = time.monotonic()
-    msg = record.msg
-    if isinstance(msg, dict) and not record.args:
-        attributes["msg"] = dict(msg)
-    else:
-        attributes["msg"] = record.getMessage()
-        attributes["args"] = None
-    if record.exc_info:
-        if not record.exc_text:
-            record.exc_text = _EXCEPTION_FORMATTER.formatException(record.exc_info)
-        attributes["exc_text"] = record.exc_text
-        attributes["exc_info"] = None
-    return attributes
-
-
-def _rebuild_record(attributes: dict[str, Any]) -> logging.LogRecord:
-    record = logging.LogRecord.__new__(logging.LogRecord)
-    record.__dict__ = attributes
-    return record
-
-
-_EXCEPTION_FORMATTER = logging.Formatter()
 
 
 class BackgroundHandler(logging.Handler):
@@ -103,8 +59,14 @@ class BackgroundHandler(logging.Handler):
     :param level: the handler's level. Default: ``NOTSET`` (everything the logger passes).
     :param service: the ``service`` field of every document. Default: ``LOGSHIP_SERVICE_NAME``,
         else ``POWERTOOLS_SERVICE_NAME``, else ``"unknown"``.
-    :param max_queue_records: records kept in memory while waiting to be sent; beyond it the
-        oldest are dropped and counted in ``dropped_records``. Default: 10,000.
+    :param max_queue_bytes: bytes of records kept in memory while waiting to be sent (each counts
+        its text plus 320 bytes). Default: 8 MiB.
+    :param max_queue_records: an extra bound on the number of queued records. Default: - none.
+    :param overflow: ``"drop"`` (the oldest records make room) or ``"block"`` (the logging call
+        waits up to ``block_ms`` for room, then drops the oldest). Default: ``"drop"``.
+    :param block_ms: longest wait of a logging call with ``overflow="block"``. Default: 100.
+    :param drop_notice_seconds: at most one stderr notice of dropped records per this many seconds.
+        Default: 10.0.
     :param batch_records: queued records that trigger a send. Default: the API's per-call limit.
     :param flush_seconds: the oldest queued record is sent at the latest this old. Default: 1.0.
     :param flush_timeout_seconds: how long ``flush()`` and ``close()`` wait. Default: 10.0.
@@ -116,13 +78,18 @@ class BackgroundHandler(logging.Handler):
 
     destination = "destination"
     default_batch_records = 500
+    batch_bytes = 1024 * 1024  # the API's per-call byte limit (subclasses)
 
     def __init__(
         self,
         level: int | str = logging.NOTSET,
         *,
         service: Optional[str] = None,
+        max_queue_bytes: Optional[int] = None,
         max_queue_records: Optional[int] = None,
+        overflow: Optional[str] = None,
+        block_ms: Optional[float] = None,
+        drop_notice_seconds: Optional[float] = None,
         batch_records: Optional[int] = None,
         flush_seconds: Optional[float] = None,
         flush_timeout_seconds: Optional[float] = None,
@@ -130,21 +97,31 @@ class BackgroundHandler(logging.Handler):
         quiet_loggers: Optional[Sequence[str]] = None,
     ) -> None:
         super().__init__(level)
-        self.max_queue_records = int(max_queue_records or 10_000)
+        self.max_queue_bytes = int(max_queue_bytes or DEFAULT_MAX_QUEUE_BYTES)
+        self.max_queue_records = int(max_queue_records) if max_queue_records else sys.maxsize
+        self.overflow = overflow or DROP
+        self.block_seconds = float(block_ms if block_ms is not None else 100.0) / 1000.0
+        self.drop_notice_seconds = float(drop_notice_seconds if drop_notice_seconds is not None else 10.0)
         self.batch_records = int(batch_records or self.default_batch_records)
         self.flush_seconds = float(flush_seconds if flush_seconds is not None else 1.0)
         self.flush_timeout_seconds = float(flush_timeout_seconds if flush_timeout_seconds is not None else 10.0)
         self.retry_max_seconds = float(retry_max_seconds if retry_max_seconds is not None else 30.0)
         # After n failed sends in a row: between half and all of min(retry_max_seconds, 2**(n-1) s).
         self._pause = Backoff(max_attempts=1, base_s=1.0, max_s=self.retry_max_seconds, jitter=EQUAL)
-        if self.max_queue_records < 1 or self.batch_records < 1 or self.flush_seconds <= 0:
-            raise ValueError("max_queue_records and batch_records must be >= 1 and flush_seconds > 0")
+        if self.max_queue_bytes < 1 or self.max_queue_records < 1 or self.batch_records < 1 or self.flush_seconds <= 0:
+            raise ValueError("max_queue_bytes, max_queue_records and batch_records must be >= 1 and flush_seconds > 0")
+        if self.overflow not in (DROP, BLOCK) or self.block_seconds < 0:
+            raise ValueError(f"overflow must be {DROP!r} or {BLOCK!r} and block_ms >= 0, got {overflow!r}, {block_ms!r}")
         self.quiet_loggers = tuple(quiet_loggers if quiet_loggers is not None else QUIET_LOGGERS)
         self.setFormatter(JsonFormatter(service=service))
-        # Counters (read them any time; they only grow).
+        # Counters (read them any time, or all at once with ``stats``).
         self.delivered_records = 0
         self.dropped_records = 0
         self.rejected_records = 0
+        self.failed_records = 0
+        self._reasons: Counter[str] = Counter()
+        self._last_error = ""
+        self._report: Optional[R.DeliveryReport] = None
         self._start()
         _LIVE_HANDLERS.add(self)
         if hasattr(os, "register_at_fork"):  # POSIX
@@ -154,9 +131,13 @@ class BackgroundHandler(logging.Handler):
     # --- state ---------------------------------------------------------------------------------
     def _start(self) -> None:
         self._queue: deque[Any] = deque()
+        self._queued_bytes = 0
         self._queue_lock = threading.Lock()
+        self._room = threading.Condition(self._queue_lock)
         self._wake = threading.Event()
         self._flush_waiters: list[threading.Event] = []
+        self._unnoticed_drops = 0
+        self._next_drop_notice = 0.0
         self._closing = False
         self._closed = False
         self._unreachable = False
@@ -184,6 +165,12 @@ class BackgroundHandler(logging.Handler):
     def queued_records(self) -> int:
         return len(self._queue)
 
+    @property
+    def stats(self) -> R.HandlerStats:
+        """The counters now: delivered, dropped, rejected, failed, queued, queued_bytes."""
+        return R.HandlerStats(self.delivered_records, self.dropped_records, self.rejected_records,
+                              self.failed_records, len(self._queue), self._queued_bytes)
+
     # --- the calling thread --------------------------------------------------------------------
     def handle(self, record: logging.LogRecord) -> Any:
         """``logging.Handler.handle`` without the handler-wide lock: ``emit`` is thread-safe on its own."""
@@ -199,43 +186,111 @@ class BackgroundHandler(logging.Handler):
             if threading.get_ident() == self._sender_ident or self._closed:
                 return
             item = _copy_record(record)
+            size = item[SIZE_KEY]
             with self._queue_lock:
                 queue = self._queue
-                if len(queue) >= self.max_queue_records:
-                    queue.popleft()
-                    self.dropped_records += 1
+                before = self._queued_bytes
+                dropped = 0
+                if before + size > self.max_queue_bytes or len(queue) >= self.max_queue_records:
+                    dropped = self._make_room(size)
+                    before = self._queued_bytes
                 queue.append(item)
-                size = len(queue)
-            if size == 1 or size == self.batch_records:
+                self._queued_bytes = after = before + size
+                count = len(queue)
+            if count == 1 or count == self.batch_records or before < self.batch_bytes <= after:
                 self._wake.set()
+            if dropped:
+                self._count_drops(dropped)
         except Exception:
             self.handleError(record)
 
-    def flush(self) -> None:
-        """Send everything queued so far; wait at most ``flush_timeout_seconds``."""
+    def _full(self, size: int) -> bool:
+        return bool(self._queue) and (self._queued_bytes + size > self.max_queue_bytes
+                                      or len(self._queue) >= self.max_queue_records)
+
+    def _make_room(self, size: int) -> int:
+        """(Lock held.) Wait for room with ``overflow="block"``, then drop the oldest until ``size`` fits."""
+        reason = R.QUEUE_FULL
+        if self.overflow == BLOCK and self.block_seconds:
+            self._wake.set()  # the sender may be waiting for the flush age
+            deadline = time.monotonic() + self.block_seconds
+            while self._full(size) and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._room.wait(remaining)
+            reason = R.QUEUE_FULL_AFTER_BLOCKING
+        dropped = 0
+        queue = self._queue
+        while self._full(size):
+            self._queued_bytes -= _size(queue.popleft())
+            dropped += 1
+        if dropped:
+            self.dropped_records += dropped
+            self._reasons[reason] += dropped
+        return dropped
+
+    def _count_drops(self, dropped: int) -> None:
+        """Tell stderr about drops, at most once every ``drop_notice_seconds``, with the count since the last."""
+        now = time.monotonic()
+        with self._queue_lock:
+            self._unnoticed_drops += dropped
+            if now < self._next_drop_notice:
+                return
+            count, self._unnoticed_drops = self._unnoticed_drops, 0
+            self._next_drop_notice = now + self.drop_notice_seconds
+        self._notice(f"dropped {count} record(s) since the last notice: queue full "
+                     f"(max_queue_bytes={self.max_queue_bytes}, overflow={self.overflow!r}); "
+                     f"{self.dropped_records} dropped in all")
+
+    def _request_flush(self) -> Optional[threading.Event]:
         if self._closed or threading.get_ident() == self._sender_ident or not self._thread.is_alive():
-            return
+            return None
         done = threading.Event()
         with self._queue_lock:
             self._flush_waiters.append(done)
         self._wake.set()
-        done.wait(self.flush_timeout_seconds)
+        return done
 
-    def close(self) -> None:
-        """Send everything queued, stop the sender thread, and report what could not be sent."""
-        if self._closed:
-            return
+    def flush(self) -> None:
+        """Send everything queued so far; wait at most ``flush_timeout_seconds``."""
+        flush_all([self])
+
+    def close(self) -> R.DeliveryReport:  # type: ignore[override]
+        """Send everything queued, stop the sender thread, and return what could not be delivered.
+
+        The report (also kept as ``handler.report``) counts every record not delivered by reason
+        and holds the records still queued, as their documents; when it is not empty, its summary
+        is written on stderr.
+        """
+        if self._report is not None:
+            return self._report
         self._closing = True
         self._wake.set()
         if threading.get_ident() != self._sender_ident:
             self._thread.join(self.flush_timeout_seconds)
         self._closed = True
-        left = len(self._queue)
-        if left or self.dropped_records:
-            self._notice(f"closed with {left} record(s) not delivered and {self.dropped_records} dropped "
-                         f"because the queue was full (max_queue_records={self.max_queue_records})")
+        with self._queue_lock:
+            left = list(self._queue)
+            self._queue.clear()
+            self._queued_bytes = 0
+            self._room.notify_all()
+        undelivered = tuple(self._describe(item) for item in left)
+        if undelivered:
+            self.failed_records += len(undelivered)
+            self._reasons[R.NOT_SENT_BEFORE_CLOSE] += len(undelivered)
+        report = self._report = R.DeliveryReport(self.destination, self.delivered_records, dict(self._reasons),
+                                                 undelivered, self._last_error)
+        if not report.ok:
+            self._notice(f"closed: {report.summary()}")
         _LIVE_HANDLERS.discard(self)
         super().close()
+        return report
+
+    @property
+    def report(self) -> Optional[R.DeliveryReport]:
+        """What ``close()`` returned (``None`` while open)."""
+        return self._report
 
     # --- the sender thread ---------------------------------------------------------------------
     def _notice(self, text: str) -> None:
@@ -247,49 +302,87 @@ class BackgroundHandler(logging.Handler):
 
     def _due(self) -> bool:
         queue = self._queue
-        return bool(queue) and (len(queue) >= self.batch_records
+        return bool(queue) and (len(queue) >= self.batch_records or self._queued_bytes >= self.batch_bytes
                                 or time.monotonic() - _queued(queue[0]) >= self.flush_seconds)
 
     def _take(self, limit: int) -> list[Any]:
+        """Up to ``limit`` records and about one call's bytes, oldest first; wakes blocked callers."""
         with self._queue_lock:
             queue = self._queue
-            return [queue.popleft() for _ in range(min(limit, len(queue)))]
+            items: list[Any] = []
+            taken = 0
+            budget = self.batch_bytes
+            popleft, append = queue.popleft, items.append
+            while queue and len(items) < limit and taken < budget:
+                item = popleft()
+                taken += _size(item)
+                append(item)
+            self._queued_bytes -= taken
+            self._room.notify_all()
+            return items
 
-    def _put_back(self, items: list[Any]) -> None:
-        """Return undelivered items to the front, in order; beyond capacity the oldest go."""
+    def _put_back(self, payloads: list[Any]) -> None:
+        """Return undelivered payloads to the front, in order; beyond capacity the oldest go."""
+        items = [Encoded(payload, self._payload_size(payload)) for payload in payloads]
         with self._queue_lock:
             queue = self._queue
             queue.extendleft(reversed(items))
-            while len(queue) > self.max_queue_records:
-                queue.popleft()
-                self.dropped_records += 1
+            self._queued_bytes += sum(item.size for item in items)
+            dropped = 0
+            while len(queue) > 1 and (self._queued_bytes > self.max_queue_bytes
+                                      or len(queue) > self.max_queue_records):
+                self._queued_bytes -= _size(queue.popleft())
+                dropped += 1
+            self.dropped_records += dropped
+            if dropped:
+                self._reasons[R.QUEUE_FULL_WHILE_RETRYING] += dropped
+        if dropped:
+            self._count_drops(dropped)
+
+    def _text(self, item: dict[str, Any]) -> str:
+        fast = getattr(self.formatter, "format_attributes", None)
+        text = fast(item) if fast is not None else None
+        return text if text is not None else self.format(_rebuild_record(item))
+
+    def _describe(self, item: Any) -> str:
+        """The document a queued item stands for (for the close report)."""
+        try:
+            return self._payload_text(item.payload) if type(item) is Encoded else self._text(item)
+        except Exception as error:
+            return f"<record of logger {item.get('name')!r} that could not be formatted: {error!r}>"
+
+    def reject(self, count: int, reason: str) -> None:
+        """Count records refused for good (called by the subclasses' ``_deliver``)."""
+        self.rejected_records += count
+        self._reasons[reason] += count
 
     def _send(self, items: list[Any]) -> bool:
         """Format and deliver ``items``; put back what the destination did not take."""
-        encoded: list[Encoded] = []
+        payloads: list[Any] = []
+        encode, text = self._encode, self._text
         for item in items:
-            if isinstance(item, Encoded):
-                encoded.append(item)
+            if type(item) is Encoded:
+                payloads.append(item.payload)
                 continue
             try:
-                encoded.append(self._encode(_rebuild_record(item)))
+                payloads.append(encode(text(item), item["created"]))
             except Exception as error:  # an unformattable record must not block the others
-                self.rejected_records += 1
+                self.reject(1, R.UNFORMATTABLE)
                 self._notice(f"record of logger {item.get('name')!r} could not be formatted: {error!r}")
         reason: Any = None
         try:
-            undelivered = self._deliver(encoded) if encoded else []
+            undelivered = self._deliver(payloads) if payloads else []
         except DestinationError as error:
             undelivered, reason = error.undelivered, error.reason
         except Exception as error:  # a bug or an unexpected answer: keep everything, retry later
-            undelivered, reason = encoded, error
+            undelivered, reason = payloads, error
         if undelivered:
+            self._last_error = repr(reason) if reason else f"{len(undelivered)} record(s) still failing after retries"
             self._put_back(undelivered)
             if not self._unreachable:
                 self._unreachable = True
-                why = repr(reason) if reason else f"{len(undelivered)} record(s) still failing after retries"
-                self._notice(f"cannot deliver ({why}); keeping up to {self.max_queue_records} records "
-                             "and retrying with backoff")
+                self._notice(f"cannot deliver ({self._last_error}); keeping up to {self.max_queue_bytes} bytes "
+                             "of records and retrying with backoff")
             return False
         self._unreachable = False
         return True
@@ -343,17 +436,32 @@ class BackgroundHandler(logging.Handler):
             wait = self.flush_seconds - (time.monotonic() - _queued(queue[0]))
         except IndexError:  # emptied meanwhile
             return None
-        if len(queue) >= self.batch_records:
+        if len(queue) >= self.batch_records or self._queued_bytes >= self.batch_bytes:
             wait = 0.0
         return max(wait, retry_at - time.monotonic(), 0.0)
 
     # --- subclass hooks ------------------------------------------------------------------------
-    def _encode(self, record: logging.LogRecord) -> Encoded:  # pragma: no cover - abstract
+    def _encode(self, text: str, created: float) -> Any:  # pragma: no cover - abstract
+        """One record's payload for the API, from its formatted text."""
         raise NotImplementedError
 
-    def _deliver(self, items: list[Encoded]) -> list[Encoded]:  # pragma: no cover - abstract
-        """Send ``items`` (within the API limits); return those not delivered, in order."""
+    def _payload_size(self, payload: Any) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _payload_text(self, payload: Any) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _deliver(self, payloads: list[Any]) -> list[Any]:  # pragma: no cover - abstract
+        """Send ``payloads`` (within the API limits); return those not delivered, in order."""
+        raise NotImplementedError
+
+
+def flush_all(handlers: Iterable[BackgroundHandler]) -> None:
+    """Flush several handlers at once: each is told first, then waited for (at most its timeout)."""
+    pending = [(handler, handler._request_flush()) for handler in handlers]
+    for handler, done in pending:
+        if done is not None:
+            done.wait(handler.flush_timeout_seconds)
 
 
 @atexit.register

@@ -7,7 +7,7 @@ regions accept more). Sequence tokens are no longer needed and are not sent.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from typing import Any, Callable, Iterable, Iterator
 
 from .firehose import BatchResult
 
@@ -18,15 +18,25 @@ MAX_EVENT_BYTES = 256 * 1024  # message + overhead
 MAX_BATCH_SPAN_MS = 24 * 60 * 60 * 1000
 
 
-class LogEvent(NamedTuple):
-    """One ``InputLogEvent``: milliseconds since the epoch and the UTF-8 message."""
+# One ``InputLogEvent`` as the API takes it: {"timestamp": ms since the epoch, "message": str}.
+LogEvent = dict
 
-    timestamp: int
-    message: bytes
 
-    @property
-    def size(self) -> int:
-        return len(self.message) + EVENT_OVERHEAD_BYTES
+def log_event(timestamp_ms: int, message: str) -> LogEvent:
+    """An event whose message is valid UTF-8 (a lone surrogate becomes "?")."""
+    if not message.isascii():
+        message = message.encode("utf-8", errors="replace").decode("utf-8")
+    return {"timestamp": timestamp_ms, "message": message}
+
+
+def event_size(event: LogEvent) -> int:
+    """What the event counts against the batch limit: its UTF-8 message plus 26 bytes."""
+    message = event["message"]
+    return (len(message) if message.isascii() else len(message.encode("utf-8", errors="replace"))) + EVENT_OVERHEAD_BYTES
+
+
+def _timestamp(event: LogEvent) -> int:
+    return event["timestamp"]
 
 
 def iter_event_batches(events: Iterable[LogEvent], *, max_events: int = MAX_BATCH_EVENTS,
@@ -36,13 +46,17 @@ def iter_event_batches(events: Iterable[LogEvent], *, max_events: int = MAX_BATC
     batches that respect the event count, the byte size (26 bytes per event) and the 24-hour span."""
     batch: list[LogEvent] = []
     size = 0
-    for event in sorted(events, key=lambda e: e.timestamp):
-        if batch and (len(batch) >= max_events or size + event.size > max_bytes
-                      or event.timestamp - batch[0].timestamp >= max_span_ms):
+    first = 0
+    for event in sorted(events, key=_timestamp):
+        event_bytes = event_size(event)
+        stamp = event["timestamp"]
+        if batch and (len(batch) >= max_events or size + event_bytes > max_bytes or stamp - first >= max_span_ms):
             yield batch
             batch, size = [], 0
+        if not batch:
+            first = stamp
         batch.append(event)
-        size += event.size
+        size += event_bytes
     if batch:
         yield batch
 
@@ -93,7 +107,7 @@ def put_log_events(client: Any, log_group_name: str, log_stream_name: str, event
     (they can never succeed). ``delivered`` counts accepted events.
     """
     result = BatchResult()
-    payload = [{"timestamp": e.timestamp, "message": e.message.decode("utf-8", errors="replace")} for e in events]
+    payload = events
 
     def put() -> dict[str, Any]:
         result.calls += 1

@@ -13,15 +13,17 @@ import json
 import logging
 import os
 import socket
-from collections import defaultdict, deque
 from typing import Any, Optional
 
 import boto3
 from botocore.config import Config
 
-from ._background import BackgroundHandler, DestinationError, Encoded
-from .cloudwatch import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, EVENT_OVERHEAD_BYTES, LogEvent, iter_event_batches, put_log_events
-from .firehose import MAX_BATCH_RECORDS, MAX_RECORD_BYTES, encode_document, iter_batches, put_record_batch
+from . import report as R
+from ._background import RECORD_OVERHEAD_BYTES, BackgroundHandler, DestinationError
+from .cloudwatch import (MAX_BATCH_BYTES as LOGS_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, EVENT_OVERHEAD_BYTES,
+                         LogEvent, event_size, iter_event_batches, log_event, put_log_events)
+from .firehose import (MAX_BATCH_BYTES as FIREHOSE_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, encode_document,
+                       iter_batches, put_record_batch)
 
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
@@ -60,12 +62,13 @@ class FirehoseHandler(BackgroundHandler):
         credentials, ``AWS_ENDPOINT_URL``) with 3 attempts and 5 s / 15 s connect / read timeouts.
     :param region_name: region of the default client. Default: - from the environment.
     :param endpoint_url: endpoint of the default client. Default: - from the environment.
-    The other keyword arguments (``service``, ``max_queue_records``, ``batch_records``,
-    ``flush_seconds``, ...) are those of :class:`logship._background.BackgroundHandler`.
+    The other keyword arguments (``service``, ``max_queue_bytes``, ``overflow``, ``block_ms``,
+    ``batch_records``, ``flush_seconds``, ...) are those of :class:`logship._background.BackgroundHandler`.
     Documents larger than 1,000 KiB are truncated and flagged (``truncated``, ``original_bytes``).
     """
 
     default_batch_records = MAX_BATCH_RECORDS
+    batch_bytes = FIREHOSE_BATCH_BYTES
 
     def __init__(self, stream_name: Optional[str] = None, level: int | str = logging.NOTSET, *,
                  client: Any = None, region_name: Optional[str] = None, endpoint_url: Optional[str] = None,
@@ -79,30 +82,31 @@ class FirehoseHandler(BackgroundHandler):
     def destination(self) -> str:  # type: ignore[override]
         return f"Firehose stream {self.stream_name}"
 
-    def _encode(self, record: logging.LogRecord) -> Encoded:
-        text = self.format(record)
+    def _encode(self, text: str, created: float) -> bytes:
         data = (text + "\n").encode("utf-8", errors="replace")
         if len(data) > MAX_RECORD_BYTES:
             data = encode_document(_as_document(text))
-        return Encoded(record.created, data)
+        return data
 
-    def _deliver(self, items: list[Encoded]) -> list[Encoded]:
-        # put_record_batch reports failed records by their bytes objects: map them back by identity.
-        by_id: dict[int, deque[Encoded]] = defaultdict(deque)
-        for item in items:
-            by_id[id(item.payload)].append(item)
+    def _payload_size(self, payload: bytes) -> int:
+        return RECORD_OVERHEAD_BYTES + len(payload)
+
+    def _payload_text(self, payload: bytes) -> str:
+        return payload.decode("utf-8", errors="replace").rstrip("\n")
+
+    def _deliver(self, payloads: list[bytes]) -> list[bytes]:
         sent = 0
-        for batch in iter_batches(item.payload for item in items):
+        for batch in iter_batches(payloads):
             try:
                 result = put_record_batch(self.client, self.stream_name, batch)
             except Exception as error:
-                raise DestinationError(error, items[sent:]) from error
+                raise DestinationError(error, payloads[sent:]) from error
             self.delivered_records += result.delivered
             if result.failed:
-                failed = [by_id[id(data)].popleft() for data in result.failed]
                 # Keep the order: the failed ones of this batch, then every batch not sent yet.
-                raise DestinationError(f"{len(failed)} record(s) failed: {', '.join(sorted(set(result.last_errors)))}",
-                                       failed + items[sent + len(batch):])
+                raise DestinationError(f"{len(result.failed)} record(s) failed: "
+                                       f"{', '.join(sorted(set(result.last_errors)))}",
+                                       result.failed + payloads[sent + len(batch):])
             sent += len(batch)
         return []
 
@@ -124,6 +128,7 @@ class CloudWatchLogsHandler(BackgroundHandler):
     """
 
     default_batch_records = MAX_BATCH_EVENTS
+    batch_bytes = LOGS_BATCH_BYTES
 
     def __init__(self, log_group_name: Optional[str] = None, level: int | str = logging.NOTSET, *,
                  log_stream_name: Optional[str] = None, client: Any = None, region_name: Optional[str] = None,
@@ -148,25 +153,27 @@ class CloudWatchLogsHandler(BackgroundHandler):
     def destination(self) -> str:  # type: ignore[override]
         return f"CloudWatch Logs {self.log_group_name}:{self.log_stream_name}"
 
-    def _encode(self, record: logging.LogRecord) -> Encoded:
-        text = self.format(record)
-        message = text.encode("utf-8", errors="replace")
-        if len(message) + EVENT_OVERHEAD_BYTES > MAX_EVENT_BYTES:
+    def _encode(self, text: str, created: float) -> LogEvent:
+        event = log_event(int(created * 1000), text)
+        if event_size(event) > MAX_EVENT_BYTES:
             limit = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES + 1  # encode_document counts a trailing newline
-            message = encode_document(_as_document(text), limit=limit).rstrip(b"\n")
-        return Encoded(record.created, LogEvent(int(record.created * 1000), message))
+            event["message"] = encode_document(_as_document(text), limit=limit).rstrip(b"\n").decode("utf-8")
+        return event
 
-    def _deliver(self, items: list[Encoded]) -> list[Encoded]:
-        batches = list(iter_event_batches(item.payload for item in items))
+    def _payload_size(self, payload: LogEvent) -> int:
+        return RECORD_OVERHEAD_BYTES + event_size(payload)
+
+    def _payload_text(self, payload: LogEvent) -> str:
+        return payload["message"]
+
+    def _deliver(self, payloads: list[LogEvent]) -> list[LogEvent]:
+        batches = list(iter_event_batches(payloads))
         for index, batch in enumerate(batches):
             try:
                 result = put_log_events(self.client, self.log_group_name, self.log_stream_name, batch)
             except Exception as error:
-                raise DestinationError(error, self._requeue(batches[index:])) from error
+                raise DestinationError(error, [event for rest in batches[index:] for event in rest]) from error
             self.delivered_records += result.delivered
-            self.rejected_records += len(batch) - result.delivered
+            if result.delivered < len(batch):
+                self.reject(len(batch) - result.delivered, f"{R.REJECTED} (too old or too new)")
         return []
-
-    @staticmethod
-    def _requeue(batches: list[list[LogEvent]]) -> list[Encoded]:
-        return [Encoded(event.timestamp / 1000, event) for batch in batches for event in batch]

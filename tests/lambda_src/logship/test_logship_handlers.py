@@ -191,7 +191,8 @@ def test_firehose_limits_on_large_and_many_records(aws: Emulator, logger: loggin
     # GIVEN a Firehose handler that sends only on close
     dest = Firehose(aws)
     dest.capture()
-    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000)
+    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000,
+                           max_queue_bytes=64 * 1024 * 1024)
     logger.addHandler(handler)
 
     # WHEN 1,200 small records, 12 records of 600 KiB and one of 2 MiB are logged
@@ -222,7 +223,8 @@ def test_cloudwatch_limits_on_large_and_many_records(aws: Emulator, logger: logg
     # GIVEN a CloudWatch Logs handler that sends only on close
     dest = CloudWatch(aws)
     dest.capture()
-    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000)
+    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000,
+                           max_queue_bytes=64 * 1024 * 1024)
     logger.addHandler(handler)
 
     # WHEN 12,000 small records, 8 of 200 KiB, one of 400 KiB, and three records made 30 h, 20 h and
@@ -323,26 +325,146 @@ def test_destination_failing_for_a_while_loses_nothing_that_fits(
     assert time.monotonic() - started < 30
 
 
-def test_full_queue_drops_the_oldest_and_counts_them(dest: Destination, logger: logging.Logger,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    # GIVEN a handler that keeps at most 100 records and would send only after 60 s
-    handler = dest.handler(flush_seconds=60, max_queue_records=100)
+def test_full_queue_drops_the_oldest_counts_them_and_says_so_at_a_limited_rate(
+        dest: Destination, logger: logging.Logger, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a handler that keeps about 100 records (by bytes: the records are all the same size), would send only after 60 s, and
+    # tells drops on stderr at most once every 0.5 s
+    probe = dest.handler(flush_seconds=60)
+    logger.addHandler(probe)
+    logger.info("event %03d", 0, extra={"probe": 0})  # no seq: not counted below
+    one_record = probe.stats.queued_bytes
+    logger.removeHandler(probe)
+    probe.close()
+    handler = dest.handler(flush_seconds=60, max_queue_bytes=100 * one_record + one_record // 2,
+                           drop_notice_seconds=0.5)
     logger.addHandler(handler)
 
-    # WHEN 350 records are logged before anything is sent
+    # WHEN 350 records are logged before anything is sent (the oldest 250 cannot all be kept),
+    # then 10 more after the notice interval
     for seq in range(350):
+        logger.info("event %03d", seq, extra={"seq": seq})
+    first = handler.stats
+    notices = capsys.readouterr().err
+    time.sleep(0.6)
+    for seq in range(350, 360):
+        logger.info("event %03d", seq, extra={"seq": seq})
+    second = capsys.readouterr().err
+    report = handler.close()
+
+    # THEN the oldest were dropped and counted as they happened, and readable at once
+    assert (first.dropped, first.queued, first.delivered) == (250, 100, 0)
+    assert first.queued_bytes <= handler.max_queue_bytes
+    # AND stderr said so at the first drop, then once after 0.5 s with the count since (249 + the next one)
+    assert notices.count("since the last notice") == 1 and "dropped 1 record(s) since the last notice" in notices
+    assert second.count("since the last notice") == 1 and "dropped 250 record(s) since the last notice" in second
+    # AND the newest 100 arrived; close() reports the 260 others as dropped because the queue was full
+    assert sorted(seqs(dest.documents())) == list(range(260, 360))
+    assert report.delivered == 100 and report.reasons == {"queue full": 260} and not report.ok
+    assert handler.stats.dropped == 260
+
+
+def test_close_reports_each_record_not_delivered_while_the_destination_fails(
+        dest: Destination, logger: logging.Logger, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a destination that answers 503 to every call once it is told to fail
+    failing: list[bool] = []
+    dest.capture(fault=lambda: json_error("ServiceUnavailableException", "injected", 503) if failing else None)
+    handler = dest.handler(flush_seconds=60, flush_timeout_seconds=2)
+    logger.addHandler(handler)
+
+    # WHEN 5 records are delivered, 20 more are logged, and the handler is closed
+    for seq in range(5):
         logger.info("event %s", seq, extra={"seq": seq})
+    handler.flush()
+    failing.append(True)
+    for seq in range(5, 25):
+        logger.info("event %s", seq, extra={"seq": seq})
+    report = handler.close()
+
+    # THEN the report holds exactly the 20 undelivered records, as their documents, and why
+    assert report.delivered == 5
+    assert seqs([json.loads(text) for text in report.undelivered]) == list(range(5, 25))
+    assert report.reasons == {"not delivered before close": 20}
+    assert "ServiceUnavailable" in report.last_error
+    assert handler.stats.failed == 20 and handler.report is report
+    # AND stderr says so, and closing again returns the same report
+    assert "20 not delivered: 20 not delivered before close" in capsys.readouterr().err
+    assert handler.close() is report
+
+
+def test_block_policy_waits_for_room_then_drops(dest: Destination, logger: logging.Logger) -> None:
+    # GIVEN a handler with overflow="block" whose small queue the sender drains in batches of 5
+    handler = dest.handler(flush_seconds=0.05, batch_records=5, max_queue_bytes=20 * 600,
+                           overflow="block", block_ms=5000)
+    logger.addHandler(handler)
+
+    # WHEN 200 records are logged as fast as possible
+    for seq in range(200):
+        logger.info("event %s", seq, extra={"seq": seq})
+    handler.flush()
+
+    # THEN the logging calls waited for room instead of dropping: everything arrived
+    assert handler.stats.dropped == 0
+    assert sorted(seqs(dest.documents())) == list(range(200))
+    logger.removeHandler(handler)
     handler.close()
 
-    # THEN the newest 100 arrived and the 250 oldest were dropped, counted and reported
-    assert sorted(seqs(dest.documents())) == list(range(250, 350))
-    assert handler.dropped_records == 250
-    assert "250 dropped because the queue was full" in capsys.readouterr().err
+    # GIVEN a blocking handler whose full queue is never drained (sending only after 60 s)
+    stuck = dest.handler(flush_seconds=60, max_queue_bytes=600, overflow="block", block_ms=300)
+    logger.addHandler(stuck)
+    logger.info("first", extra={"seq": 1000})
+
+    # WHEN one more record is logged
+    started = time.monotonic()
+    logger.info("second", extra={"seq": 1001})
+    waited = time.monotonic() - started
+
+    # THEN the call waited about block_ms (generous bounds), then dropped the oldest and counted it
+    assert 0.2 <= waited < 5
+    assert stuck.stats.dropped == 1
+    report = stuck.close()
+    assert report.reasons == {"queue full after blocking": 1}
+
+
+def test_flushing_sends_before_the_function_returns(dest: Destination, logger: logging.Logger) -> None:
+    # GIVEN a handler that would wait 60 s, and Lambda-style functions decorated with flushing()
+    from logship import flushing
+
+    handler = dest.handler(flush_seconds=60)
+    logger.addHandler(handler)
+
+    @flushing(handler)
+    def lambda_handler(event: dict, context: Any) -> dict:
+        for seq in range(event["count"]):
+            logger.info("event %s", seq, extra={"seq": seq})
+        return {"logged": event["count"]}
+
+    @flushing()  # every live logship handler
+    def failing(event: dict, context: Any) -> None:
+        logger.error("about to fail", extra={"seq": 100})
+        raise RuntimeError("boom")
+
+    # WHEN the first returns
+    assert lambda_handler({"count": 30}, None) == {"logged": 30}
+
+    # THEN its records had arrived before it returned
+    assert sorted(seqs(dest.documents())) == list(range(30))
+
+    # WHEN the second raises THEN the exception propagates and its record arrived first
+    with pytest.raises(RuntimeError, match="boom"):
+        failing({}, None)
+    assert 100 in seqs(dest.documents())
+
+    # WHEN used as a context manager THEN the block's records arrive when it ends
+    with flushing(handler):
+        logger.info("in a block", extra={"seq": 200})
+    assert 200 in seqs(dest.documents())
+    assert handler.stats.queued == 0
 
 
 def test_flush_and_close_send_everything(dest: Destination, logger: logging.Logger) -> None:
     # GIVEN a handler that would wait 60 s or 100,000 records before sending
-    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000)
+    handler = dest.handler(flush_seconds=60, batch_records=100_000, max_queue_records=100_000,
+                           max_queue_bytes=64 * 1024 * 1024)
     logger.addHandler(handler)
 
     # WHEN 1,234 records are logged and flush() is called
@@ -502,8 +624,10 @@ def test_unreachable_destination_is_reported_once_and_never_blocks(
     assert handler.queued_records == 50
     assert handler.dropped_records == 30
     assert capsys.readouterr().err.count("cannot deliver") == 1
-    handler.close()
-    assert "closed with 50 record(s) not delivered" in capsys.readouterr().err
+    report = handler.close()
+    assert seqs([json.loads(text) for text in report.undelivered]) == list(range(30, 80))
+    assert report.not_delivered == 80 and report.reasons["not delivered before close"] == 50
+    assert "not delivered before close" in capsys.readouterr().err
 
 
 def test_forked_child_writes_its_own_stream_with_its_own_records(aws: Emulator) -> None:
