@@ -46,6 +46,8 @@ if tuple(rule.name for rule in BUILTIN_RULES) != REDACTION_RULES:  # pragma: no 
 KEY_RULE = "password_json"
 # JSON nested deeper than this is redacted as text (the text rules cover JSON syntax too).
 MAX_DEPTH = 64
+# A lone surrogate decoded from a ``\\udXXX`` escape goes back as that escape (it is not UTF-8).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _TooDeep(Exception):
@@ -119,10 +121,14 @@ class Redactor:
         document = _json_document(text)
         if document is not None:
             try:
-                redacted = json.dumps(self._walk(document, counts, 0), ensure_ascii=False)
+                walked = self._walk(document, counts, 0)
             except (_TooDeep, RecursionError):
                 counts.clear()
             else:
+                # Unchanged lines stay as written; changed ones keep the line's compact or spaced style.
+                redacted = text if not counts else _SURROGATE.sub(
+                    lambda m: f"\\u{ord(m.group()):04x}",
+                    json.dumps(walked, ensure_ascii=False, separators=(", ", ": ") if '": ' in text else (",", ":")))
                 for rule in self.extra:
                     redacted = _apply(rule, redacted, counts)
                 return redacted, counts
