@@ -56,7 +56,7 @@ class _TooDeep(Exception):
 
 def _apply(rule: Rule, text: str, counts: dict[str, int]) -> str:
     mask = rule.mask
-    if not rule.keyed:
+    if not (rule.keyed or rule.rescan):
         def substitute(match: re.Match[str]) -> str:
             replacement = rule.replace(match, mask)
             if replacement is None:
@@ -71,13 +71,21 @@ def _apply(rule: Rule, text: str, counts: dict[str, int]) -> str:
         match = rule.pattern.search(text, position)
         if match is None:
             break
-        span = value_span(match)
-        if span is None:
-            position = match.end("key")
-            continue
-        pieces += (text[last:span[0]], mask)
+        if rule.keyed:
+            span = value_span(match)
+            if span is None:
+                position = match.end("key")
+                continue
+            start, end, replacement = span[0], max(span[1], match.end()), mask
+        else:
+            replacement = rule.replace(match, mask)
+            if replacement is None:
+                position = match.start() + 1
+                continue
+            start, end = match.span()
+        pieces += (text[last:start], replacement)
         counts[rule.name] = counts.get(rule.name, 0) + 1
-        last = position = max(span[1], match.end())
+        last = position = max(end, start + 1)
     if not pieces:
         return text
     pieces.append(text[last:])
@@ -135,8 +143,13 @@ class Redactor:
         return self._text(text, counts), counts
 
     def _text(self, text: str, counts: dict[str, int]) -> str:
+        lowered = text.lower()
         for rule in self.rules:
-            text = _apply(rule, text, counts)
+            if rule.hints and not any(hint in lowered for hint in rule.hints):
+                continue
+            redacted = _apply(rule, text, counts)
+            if redacted is not text:
+                text, lowered = redacted, redacted.lower()
         return text
 
     def _walk(self, value: Any, counts: dict[str, int], depth: int) -> Any:

@@ -31,7 +31,8 @@ HARMLESS_LAST = frozenset({
 })
 _COMPONENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 # What a key must contain to be looked at (the exact decision is secret_key's).
-_STEMS = r"(?:pass|pwd|secret|token|key|auth|cred|cookie|signature|session)"
+STEMS = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "cookie", "signature", "session")
+_STEMS = "(?:" + "|".join(STEMS) + ")"
 _KEY = rf"(?i:[A-Za-z0-9_.\-]{{0,40}}?{_STEMS}[A-Za-z0-9_.\-]{{0,40}})"
 # A value after ``key:`` / ``key=``: double-quoted, single-quoted, quoted with escaped quotes (JSON
 # inside a JSON string), or bare (up to a delimiter). Only searched after a secret-named key, so a
@@ -78,6 +79,11 @@ class Rule:
     # Keyed rules: the match is a key; the span to mask comes from value_span (None: keep, search on
     # after the key, since a kept key's value may hold keys).
     keyed: bool = False
+    # A kept match is searched again from its second character (a card may start inside a longer
+    # run of digit groups that failed the checksum).
+    rescan: bool = False
+    # Lower-case strings one of which every match contains: a line holding none skips the rule.
+    hints: tuple[str, ...] = ()
 
     @property
     def mask(self) -> str:
@@ -147,33 +153,33 @@ _VENDOR = "|".join((
 BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("private_key", re.compile(
         r"-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:[A-Za-z0-9+/=\s\\:,.]++|-(?!----))*+(?:-----END [A-Z0-9 ]{0,60}-----)?"), _whole),
+        r"(?:[A-Za-z0-9+/=\s\\:,.]++|-(?!----))*+(?:-----END [A-Z0-9 ]{0,60}-----)?"), _whole, hints=("private key",)),
     Rule("jwt", re.compile(
-        r"(?<![A-Za-z0-9-])eyJ[A-Za-z0-9_-]{5,1024}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"), _whole),
+        r"(?<![A-Za-z0-9-])eyJ[A-Za-z0-9_-]{5,1024}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"), _whole, hints=("eyj",)),
     Rule("bearer", re.compile(
         r"(?i)(?:(?P<auth>(?<![A-Za-z0-9])(?:proxy-)?authorization)(?:\\*[\"'])?[ \t]*+[:=][ \t]*+(?:\\*[\"'])?)?"
         r"(?<![A-Za-z0-9])(?:bearer|basic|digest|negotiate|token)[ \t]++(?P<value>[A-Za-z0-9._~+/-]{8,}+=*+)"),
-        _authorization),
+        _authorization, hints=("bearer", "basic", "digest", "negotiate", "token")),
     Rule("url_credentials", re.compile(
         r"(?i)(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]{0,30}+:(?:\\?/){2}[^\s:/@\"'<>\\]{0,256}+:"
-        r"(?P<value>[^\s?#@\"'<>\\][^\s?#\"'<>\\]{0,511})@"), _value_group),
+        r"(?P<value>[^\s?#@\"'<>\\][^\s?#\"'<>\\]{0,511})@"), _value_group, hints=(":/", ":\\/")),
     Rule("vendor_token", re.compile(rf"(?<![A-Za-z0-9])(?:{_VENDOR})"), _whole),
     Rule("aws_key_id", re.compile(
         r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AGPA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
         _whole),
     Rule("aws_secret", re.compile(
         r"(?i)(?<![A-Za-z0-9])(?:aws[_. -]?)?secret[_. -]?(?:access[_. -]?)?key(?:\\*[\"'])?[ \t]*+(?:[:=]|=>)?"
-        r"[ \t]*+(?:\\*[\"'])?(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), _value_group),
+        r"[ \t]*+(?:\\*[\"'])?(?P<value>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), _value_group, hints=("secret",)),
     # Quoted keys: JSON, JSON escaped inside a string, Python dict reprs.
     Rule("password_json", re.compile(rf"(?<!\\)(?P<q>\\*+[\"'])(?P<key>{_KEY})(?P=q){_SEPARATOR}"),
-         _whole, keyed=True),
+         _whole, keyed=True, hints=STEMS),
     # Bare keys: key=value, key: value, HTTP headers, query strings, environment dumps (not ARN parts).
     Rule("password_kv", re.compile(rf"(?<![A-Za-z0-9_.:\\-])(?P<key>{_KEY}){_SEPARATOR}"),
-         _whole, keyed=True),
+         _whole, keyed=True, hints=STEMS),
     Rule("email", re.compile(
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}+(?:@|\\u0040|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}"
-        r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"), _whole),
+        r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"), _whole, hints=("@", "\\u0040", "%40")),
     Rule("card", re.compile(
         r"(?<![0-9])(?:[0-9]{13,19}+|[0-9]{4}(?P<s>[ .-])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,7}"
-        r"|[0-9]{4}(?P<t>[ .-])[0-9]{6}(?P=t)[0-9]{4,5})(?![0-9])"), _card),
+        r"|[0-9]{4}(?P<t>[ .-])[0-9]{6}(?P=t)[0-9]{4,5})(?![0-9])"), _card, rescan=True),
 )

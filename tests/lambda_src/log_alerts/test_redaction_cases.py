@@ -77,6 +77,7 @@ SECRETS = [
     ("card 4111111111111111 declined", "4111111111111111", "card"),
     ("amex 3782 822463 10005 ok", "3782 822463 10005", "card"),
     ("pan_5500000000000004_x", "5500000000000004", "card"),
+    ("ref 0000 4000 0000 0000 0002 ok", "4000 0000 0000 0002", "card"),  # starts inside a failing run
     ("mail ann@example.com bounced", "ann@example.com", "email"),
     ("user_ann.lee+tag@sub.example.co.uk", "ann.lee+tag@sub.example.co.uk", "email"),
     ('{"msg":"to ann\\u0040example.com"}', "example.com", "email"),
