@@ -86,6 +86,8 @@ def extract(batch: LogBatch, config: Config, redactor: Optional[Redactor], outco
     """The alerts of a batch (redacted, routed, one per event id)."""
     alerts: dict[str, Alert] = {}
     group, stream, owner = sanitize(batch.log_group), sanitize(batch.log_stream), sanitize(batch.owner)
+    if redactor is not None:  # every attribute that leaves the function is redacted the same way
+        group, stream = redactor.redact(group)[0], redactor.redact(stream)[0]
     for event in batch.events:
         if event.id in alerts:  # the same event twice in one payload: one alert
             continue

@@ -1,99 +1,112 @@
 """Masking of secrets and personal data before anything leaves the function.
 
-Built-in rules (each can be switched off by name, extra rules added by name):
+Built-in rules, in the order they apply (each can be switched off by name, extra rules added by
+name; a match becomes ``[REDACTED:<rule>]``; patterns in :mod:`log_alerts.redaction_rules`):
 
-================  ===========================================================================
-``aws_key_id``    AWS access key ids (``AKIA…``, ``ASIA…``; 20 characters)
-``aws_secret``    AWS secret access keys, recognised by the name in front of them
-``jwt``           JSON Web Tokens (``eyJ….eyJ….sig``)
-``bearer``        ``Bearer <token>`` (e.g. an ``Authorization`` header)
-``password_json`` ``"password": "…"`` and similar keys in JSON
-``password_kv``   ``password=…`` / ``token: …`` and similar keys in ``key=value`` text
-``email``         e-mail addresses
-``card``          payment card numbers of 13–19 digits, spaces or dashes allowed, **Luhn-checked**
-================  ===========================================================================
+===================  ========================================================================
+``private_key``      PEM private keys (``-----BEGIN … PRIVATE KEY-----`` to its ``END`` line)
+``jwt``              JSON Web Tokens (``eyJ….eyJ….sig``)
+``bearer``           ``Authorization`` values and ``Bearer``/``Basic``/``Digest`` tokens
+``url_credentials``  the password of ``scheme://user:password@host``
+``vendor_token``     Slack ``xox*``/webhook URLs, GitHub ``gh*_``, Stripe ``sk_live_``, GitLab,
+                     Google, npm, PyPI, SendGrid, OpenAI/Anthropic, Shopify, DigitalOcean, ...
+``aws_key_id``       AWS access key ids (``AKIA…``, ``ASIA…``; 20 characters)
+``aws_secret``       AWS secret access keys after their name (``_``, ``-``, ``.`` or space separated)
+``password_json``    values of secret-named keys in JSON (decoded, nested JSON strings too), JSON
+                     escaped in strings and Python dict reprs
+``password_kv``      values of secret-named keys in ``key=value`` / ``key: value`` text
+``email``            e-mail addresses (``@`` also as ``\\u0040`` or ``%40``)
+``card``             payment card numbers, 13–19 digits, none or one separator (space, ``-``,
+                     ``.``) between groups, **Luhn-checked**
+===================  ========================================================================
+
+A secret-named key is one with a component such as ``password``, ``secret``, ``token``, ``api_key``,
+``credentials`` (``db_password``, ``DB_PASSWORD``, ``clientSecret``, ``x-api-key``), unless its
+last component describes the secret (``token_count``, ``secret_name``, ``password_policy``).
+
+A log line that is JSON is decoded: secret-named keys lose their values whatever their type, every
+string is redacted as text, a string that is itself JSON is decoded and redacted the same way, and
+the document is written back as JSON. Extra rules also see the re-encoded line.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from .contract import REDACTION_RULES
+from .redaction_rules import BUILTIN_RULES, MASK, Rule, _whole, luhn_ok, secret_key, value_span
 
-MASK = "[REDACTED:{name}]"
-_SECRET_KEYS = r"(?:password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey)"
+__all__ = ["BUILTIN_NAMES", "BUILTIN_RULES", "MASK", "Redactor", "Rule", "luhn_ok", "secret_key"]
 
-
-def luhn_ok(digits: str) -> bool:
-    """The Luhn checksum of a string of digits."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    pattern: re.Pattern[str]
-    # Returns the replacement for a match, or None to keep the match as it is.
-    replace: Callable[[re.Match[str], str], Optional[str]]
-
-
-def _whole(match: re.Match[str], mask: str) -> Optional[str]:
-    return mask
-
-
-def _value_group(match: re.Match[str], mask: str) -> Optional[str]:
-    start, end = match.span("value")
-    offset = match.start()
-    text = match.group(0)
-    return text[: start - offset] + mask + text[end - offset:]
-
-
-def _card(match: re.Match[str], mask: str) -> Optional[str]:
-    digits = re.sub(r"[ -]", "", match.group(0))
-    return mask if 13 <= len(digits) <= 19 and luhn_ok(digits) else None
-
-
-BUILTIN_RULES: tuple[Rule, ...] = (
-    Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), _whole),
-    Rule("bearer", re.compile(r"(?i)\b(?:bearer|basic)\s+(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)"), _value_group),
-    Rule(
-        "aws_secret",
-        re.compile(
-            r"(?i)(?:aws_?)?secret_?(?:access_?)?key[\"']?\s*[:=]\s*[\"']?(?P<value>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
-        ),
-        _value_group,
-    ),
-    Rule("aws_key_id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{16}\b"), _whole),
-    Rule(
-        "password_json",
-        re.compile(rf"(?i)\"{_SECRET_KEYS}\"\s*:\s*\"(?P<value>(?:[^\"\\]|\\.)*)\""),
-        _value_group,
-    ),
-    Rule(
-        "password_kv",
-        re.compile(rf"(?i)\b{_SECRET_KEYS}\s*[=:]\s*(?!\[REDACTED)(?P<value>[^\s,;&\"'}}]+)"),
-        _value_group,
-    ),
-    Rule("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"), _whole),
-    Rule("card", re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), _card),
-)
 BUILTIN_NAMES = REDACTION_RULES
 if tuple(rule.name for rule in BUILTIN_RULES) != REDACTION_RULES:  # pragma: no cover - a broken edit
     raise ImportError("log_alerts.redaction: BUILTIN_RULES must follow contract.REDACTION_RULES")
+KEY_RULE = "password_json"
+# JSON nested deeper than this is redacted as text (the text rules cover JSON syntax too).
+MAX_DEPTH = 64
+# A lone surrogate decoded from a ``\\udXXX`` escape goes back as that escape (it is not UTF-8).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _apply(rule: Rule, text: str, counts: dict[str, int]) -> str:
+    mask = rule.mask
+    if not (rule.keyed or rule.rescan):
+        def substitute(match: re.Match[str]) -> str:
+            replacement = rule.replace(match, mask)
+            if replacement is None:
+                return match.group(0)
+            counts[rule.name] = counts.get(rule.name, 0) + 1
+            return replacement
+
+        return rule.pattern.sub(substitute, text)
+    pieces: list[str] = []
+    last = position = 0
+    while True:
+        match = rule.pattern.search(text, position)
+        if match is None:
+            break
+        if rule.keyed:
+            span = value_span(match)
+            if span is None:
+                position = match.end("key")
+                continue
+            start, end, replacement = span[0], max(span[1], match.end()), mask
+        else:
+            replacement = rule.replace(match, mask)
+            if replacement is None:
+                position = match.start() + 1
+                continue
+            start, end = match.span()
+        pieces += (text[last:start], replacement)
+        counts[rule.name] = counts.get(rule.name, 0) + 1
+        last = position = max(end, start + 1)
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _json_document(text: str) -> Optional[Any]:
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[" or stripped[-1] not in "}]":
+        return None
+    try:
+        document = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, (dict, list)) else None
 
 
 @dataclass
 class Redactor:
     rules: Sequence[Rule] = field(default_factory=lambda: BUILTIN_RULES)
+    extra: Sequence[Rule] = ()
 
     @classmethod
     def build(cls, *, disabled: Iterable[str] = (), extra: Optional[Mapping[str, str]] = None) -> "Redactor":
@@ -103,22 +116,60 @@ class Redactor:
         if unknown:
             raise ValueError(f"unknown redaction rule(s): {', '.join(sorted(unknown))}")
         rules = [rule for rule in BUILTIN_RULES if rule.name not in off]
-        for name, pattern in (extra or {}).items():
-            rules.append(Rule(name, re.compile(pattern), _whole))
-        return cls(rules)
+        extras = [Rule(name, re.compile(pattern), _whole) for name, pattern in (extra or {}).items()]
+        return cls(rules + extras, tuple(extras))
+
+    @property
+    def _keys_masked(self) -> bool:
+        return any(rule.name == KEY_RULE for rule in self.rules)
 
     def redact(self, text: str) -> tuple[str, dict[str, int]]:
         """``text`` with every match masked, and how many matches each rule masked."""
         counts: dict[str, int] = {}
+        document = _json_document(text)
+        if document is not None:
+            try:
+                walked = self._walk(document, counts, 0)
+            except (_TooDeep, RecursionError):
+                counts.clear()
+            else:
+                # Unchanged lines stay as written; changed ones keep the line's compact or spaced style.
+                redacted = text if not counts else _SURROGATE.sub(
+                    lambda m: f"\\u{ord(m.group()):04x}",
+                    json.dumps(walked, ensure_ascii=False, separators=(", ", ": ") if '": ' in text else (",", ":")))
+                for rule in self.extra:
+                    redacted = _apply(rule, redacted, counts)
+                return redacted, counts
+        return self._text(text, counts), counts
+
+    def _text(self, text: str, counts: dict[str, int]) -> str:
+        lowered = text.lower()
         for rule in self.rules:
-            mask = MASK.format(name=rule.name)
+            if rule.hints and not any(hint in lowered for hint in rule.hints):
+                continue
+            redacted = _apply(rule, text, counts)
+            if redacted is not text:
+                text, lowered = redacted, redacted.lower()
+        return text
 
-            def substitute(match: re.Match[str], rule: Rule = rule, mask: str = mask) -> str:
-                replacement = rule.replace(match, mask)
-                if replacement is None:
-                    return match.group(0)
-                counts[rule.name] = counts.get(rule.name, 0) + 1
-                return replacement
-
-            text = rule.pattern.sub(substitute, text)
-        return text, counts
+    def _walk(self, value: Any, counts: dict[str, int], depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        if isinstance(value, str):
+            nested = _json_document(value)
+            if nested is not None:
+                return json.dumps(self._walk(nested, counts, depth + 1), ensure_ascii=False)
+            return self._text(value, counts)
+        if isinstance(value, list):
+            return [self._walk(item, counts, depth + 1) for item in value]
+        if isinstance(value, dict):
+            result: dict[str, Any] = {}
+            for key, item in value.items():
+                name = self._text(key, counts)
+                if self._keys_masked and secret_key(key) and not (item is None or isinstance(item, bool) or item == ""):
+                    counts[KEY_RULE] = counts.get(KEY_RULE, 0) + 1
+                    result[name] = MASK.format(name=KEY_RULE)
+                else:
+                    result[name] = self._walk(item, counts, depth + 1)
+            return result
+        return value

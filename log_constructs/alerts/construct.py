@@ -52,8 +52,10 @@ class LogAlerts(Construct):
     :param redact: mask secrets and personal data before anything leaves the function. Default: true
     :param redaction_disabled: built-in redaction rules to switch off (``"email"``, ``"card"``, ...). Default: - none
     :param redaction_patterns: extra redaction rules, name → Python regex (the whole match is masked). Default: - none
-    :param data_protection: also attach a CloudWatch Logs data-protection policy (e-mail, card numbers,
-        AWS secret keys) to subscribed log groups created in this app (``logs.LogGroup``). Default: false
+    :param data_protection: also attach a CloudWatch Logs data-protection policy (audit and mask e-mail
+        addresses, card numbers, AWS secret keys, private keys) to every log group subscribed with
+        ``log_groups``/``add_log_group`` that was created in this app (``logs.LogGroup``; others get a
+        warning). A first line at the source; the function's own redaction stays the guarantee. Default: false
     :param max_messages: alerts shown in full per Slack message (the rest are counted). Default: 5
     :param filter_pattern: the subscription filter pattern. Default: - a regex matching the markers as
         ``[MARKER]`` text or as a JSON ``level``

@@ -282,6 +282,41 @@ def test_data_protection_policy_on_created_log_groups_and_a_warning_for_imported
     assert not any("Payments" in w for w in warnings)
 
 
+def test_data_protection_policy_audits_and_masks_the_same_managed_identifiers(custom):
+    # GIVEN a subscribed log group created in the app, with data_protection on
+    _, template, _ = custom
+    (group,) = [r for r in template.find_resources("AWS::Logs::LogGroup").values()
+                if r["Properties"].get("LogGroupName") == "/aws/lambda/payments"]
+    policy = group["Properties"]["DataProtectionPolicy"]
+    # THEN the policy has the documented shape: one audit and one de-identify statement
+    assert policy["Version"] == "2021-06-01" and policy["Name"]
+    audit, deidentify = policy["Statement"]
+    assert audit["Operation"] == {"Audit": {"FindingsDestination": {}}}
+    assert deidentify["Operation"] == {"Deidentify": {"MaskConfig": {}}}
+    # AND both name exactly the same AWS managed data identifiers, in the identifier ARN form
+    assert audit["DataIdentifier"] == deidentify["DataIdentifier"]
+    names = [arn["Fn::Join"][1][-1].rsplit("/", 1)[1] for arn in audit["DataIdentifier"]]
+    assert names == ["AwsSecretKey", "CreditCardNumber", "EmailAddress", "OpenSshPrivateKey", "PgpPrivateKey",
+                     "PkcsPrivateKey", "PuttyPrivateKey"]
+    assert all(arn["Fn::Join"][1][-1].startswith(":dataprotection::aws:data-identifier/")
+               for arn in audit["DataIdentifier"])
+
+
+def test_data_protection_covers_groups_added_later_and_is_off_by_default(defaults):
+    # GIVEN a LogAlerts with data_protection and a created log group added after construction
+    app = cdk.App()
+    stack = cdk.Stack(app, "Later", env=ENV)
+    alerts = LogAlerts(stack, "Alerts", data_protection=True)
+    alerts.add_log_group(logs.LogGroup(stack, "Orders", log_group_name="/aws/lambda/orders"))
+    template = assertions.Template.from_stack(stack)
+    # THEN that group carries the policy; without the prop no group does
+    template.has_resource_properties("AWS::Logs::LogGroup", {
+        "LogGroupName": "/aws/lambda/orders", "DataProtectionPolicy": Match.object_like({"Version": "2021-06-01"})})
+    _, default_template, _ = defaults
+    assert not any("DataProtectionPolicy" in r["Properties"]
+                   for r in default_template.find_resources("AWS::Logs::LogGroup").values())
+
+
 # --- validation ----------------------------------------------------------------------------------
 def _build(**props):
     app = cdk.App()
