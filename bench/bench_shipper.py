@@ -7,7 +7,6 @@ payloads of 1,000 events (Lambda text format, Python runtime text, Powertools JS
 * ours: the shipper's handler (``log_shipper.handler.handler``) invoked once per payload.
 * naive: the same decoding and the same documents, but one ``PutRecord`` call per event (on the
   first payload only: see ``NAIVE_PAYLOADS``).
-* decode+transform only: ``decode_payload`` + ``to_records``, no network.
 
 Each stream delivers into its own S3 bucket; the run checks that both delivered every event.
 """
@@ -117,14 +116,6 @@ def _measure(emu) -> list[Row]:
     shipper.logger.registered_handler.setStream(io.StringIO())  # keep the output readable
     batch_payloads = payloads(encode_payload)
 
-    # decode + transform alone
-    rates = []
-    for _ in range(OURS_RUNS):
-        started = time.perf_counter()
-        records = sum(len(to_records(decode_payload(p, strict_utf8=False)).records) for p in batch_payloads)
-        rates.append(records / (time.perf_counter() - started))
-    assert records == N_EVENTS
-
     # ours: the handler, batched PutRecordBatch
     ours_rates = []
     for _ in range(OURS_RUNS):
@@ -163,6 +154,4 @@ def _measure(emu) -> list[Row]:
         Row("shipper", "API calls per 10,000 events", ours_calls * per_10k, naive_calls * 10_000 / sent, "calls",
             higher_is_better=False,
             note=f"{ours_puts} PutRecordBatch for {N_EVENTS:,} events vs {naive_calls:,} PutRecord for {sent:,}"),
-        Row("shipper", "events/s, decode + transform only", statistics.median(rates), None, "events/s",
-            note=f"no network; median of {OURS_RUNS}"),
     ]

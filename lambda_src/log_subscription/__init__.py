@@ -59,6 +59,14 @@ class LogBatch:
 
 
 def _event(raw: Any) -> LogEvent | InvalidEvent:
+    if type(raw) is dict:  # what json.loads gives: the usual event costs a few C-level checks
+        try:
+            event_id, timestamp, message = raw["id"], raw["timestamp"], raw["message"]
+        except KeyError:
+            pass
+        else:
+            if type(timestamp) is int and type(message) is str and MIN_TIMESTAMP_MS <= timestamp <= MAX_TIMESTAMP_MS:
+                return LogEvent(event_id if type(event_id) is str else str(event_id), timestamp, message)
     if not isinstance(raw, Mapping):
         return InvalidEvent(raw, f"event is {type(raw).__name__}, not an object")
     missing = [key for key in ("id", "timestamp", "message") if key not in raw]
@@ -125,6 +133,8 @@ def decode_payload(event: Mapping[str, Any], *, strict_utf8: bool = True) -> Log
 
 def json_object(message: str) -> dict[str, Any] | None:
     """The JSON object a log message holds (``{...}``, whitespace around), or ``None``."""
+    if message[:1] != "{" and message.lstrip()[:1] != "{":  # most messages: no copy, no parse
+        return None
     stripped = message.strip()
     if len(stripped) < 2 or stripped[0] != "{" or stripped[-1] != "}":
         return None

@@ -26,12 +26,15 @@ SLOW_DOWN_CODES = frozenset({"ServiceUnavailableException"})
 PUT_BACKOFF = Backoff(max_attempts=PUT_MAX_ATTEMPTS, base_s=0.1, max_s=5.0)
 
 
+# How a record's document is written: compact UTF-8 JSON (one encoder, built once: json.dumps with
+# arguments would build a new one per record). Anything JSON has no type for is written as str().
+RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _dumps(document: Mapping[str, Any]) -> bytes:
     # Newline-delimited so that the S3 backup holds one document per line.
     # errors="replace": a lone surrogate from a malformed log line becomes "?" instead of raising.
-    return (json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode(
-        "utf-8", errors="replace"
-    )
+    return (RECORD_ENCODER.encode(document) + "\n").encode("utf-8", errors="replace")
 
 
 def encode_document(document: Mapping[str, Any], *, text_field: str = "message",
