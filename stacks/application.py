@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -14,6 +15,7 @@ from constructs import Construct
 from log_constructs import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, ApplicationLogging, ILogDestination, LoggingDashboard
 from log_constructs import compliance
 from log_constructs.secure import (
+    alarm_topic,
     dead_letter_queue,
     encryption_key,
     invoked_synchronously,
@@ -89,7 +91,10 @@ class ShopStack(cdk.Stack):
         """Checkout invokes payments asynchronously: what still fails after Lambda's retries is kept."""
         self.payments.grant_invoke(self.checkout)
         self.payment_failures = dead_letter_queue(shop, "PaymentFailures", encryption_key=self.key)
-        send_failures_to(self.payments, self.payment_failures)
+        # A failed payment event Lambda cannot put into the queue is lost: the shop's on-call hears of it.
+        self.alarm_topic = alarm_topic(shop, "AlarmTopic", display_name="Demo shop alarms")
+        self.payment_delivery_alarm = send_failures_to(self.payments, self.payment_failures)
+        self.payment_delivery_alarm.add_alarm_action(cw_actions.SnsAction(self.alarm_topic))
         for function in (self.orders, self.checkout):
             invoked_synchronously(function, by="the person running the demo (aws lambda invoke)")
         assert self.checkout.role is not None

@@ -31,7 +31,7 @@ from .items import Alert, cut, flags_of, to_item
 from .markers import app_name, classify
 from .redaction import Redactor
 from .routing import WebhookConfigError, channel_for, webhook_for
-from .slack import Delivery, WebhookError, minimal, render, sanitize
+from .slack import Delivery, WebhookError, minimal, render_messages, sanitize
 
 SNS_BATCH = 10
 # Re-sending the entries a PublishBatch reports as failed: 3 calls per chunk, at most 2 s apart.
@@ -155,17 +155,9 @@ def _notify_slack(todo: list[Alert], config: Config, services: Services, outcome
         try:
             url = webhook_for(channel, webhooks, allow_loopback_http=config.allow_loopback_http,
                               allowed_hosts=config.webhook_hosts)
-            try:
-                delivery = services.post(url, render(channel, group, region=config.region,
-                                                     max_messages=config.max_messages), **options)
-            except WebhookError as error:
-                if error.status != 400:
-                    raise
-                # Slack refused the payload itself: the minimal message still reaches the channel.
-                log.error("slack refused the message; sending the minimal one", extra={"channel": channel})
-                delivery = services.post(url, minimal(group), **options)
-                outcome.minimal_messages += 1
-        except (WebhookError, WebhookConfigError) as error:
+            # An alert that cannot be rendered gets a message of its own (render_messages).
+            messages = render_messages(channel, group, region=config.region, max_messages=config.max_messages)
+        except WebhookConfigError as error:
             outcome.failures.append(f"slack channel {channel!r}: {error}")
             log.error("slack delivery failed", extra={"channel": channel, "alerts": len(group), "error": str(error)})
             continue
@@ -173,11 +165,31 @@ def _notify_slack(todo: list[Alert], config: Config, services: Services, outcome
             outcome.failures.append(f"slack channel {channel!r}: {type(error).__name__}")
             log.exception("slack delivery failed", extra={"channel": channel, "alerts": len(group)})
             continue
-        log.info("slack message posted", extra={"channel": channel, "alerts": len(group),
-                                                "attempts": delivery.attempts})
-        outcome.slack_messages[channel] += 1
-        outcome.slack_alerts += len(group)
-        sent.update(alert.log_id for alert in group)
+        for part, payload in messages:
+            try:
+                try:
+                    delivery = services.post(url, payload, **options)
+                except WebhookError as error:
+                    if error.status != 400:
+                        raise
+                    # Slack refused the payload itself: the minimal message still reaches the channel.
+                    log.error("slack refused the message; sending the minimal one", extra={"channel": channel})
+                    delivery = services.post(url, minimal(part), **options)
+                    outcome.minimal_messages += 1
+            except WebhookError as error:
+                outcome.failures.append(f"slack channel {channel!r}: {error}")
+                log.error("slack delivery failed", extra={"channel": channel, "alerts": len(part),
+                                                          "error": str(error)})
+                continue
+            except Exception as error:  # anything else fails this message only, never the other ones
+                outcome.failures.append(f"slack channel {channel!r}: {type(error).__name__}")
+                log.exception("slack delivery failed", extra={"channel": channel, "alerts": len(part)})
+                continue
+            log.info("slack message posted", extra={"channel": channel, "alerts": len(part),
+                                                    "attempts": delivery.attempts})
+            outcome.slack_messages[channel] += 1
+            outcome.slack_alerts += len(part)
+            sent.update(alert.log_id for alert in part)
     return [alert.with_flags(slack_sent=True) if alert.log_id in sent else alert for alert in todo]
 
 

@@ -160,6 +160,52 @@ def minimal(alerts: Sequence[Alert]) -> dict[str, Any]:
     return {"text": text[:MAX_FALLBACK_CHARS]}
 
 
+UNRENDERABLE = ("{marker} alert from {app} could not be shown here (rendering it failed); its full text is in "
+                "the audit table, log id {log_id}.")
+
+
+def _safe(value: Any, limit: int) -> str:
+    """``value`` as short escaped text, or ``?``: never raises, whatever ``value`` is."""
+    try:
+        return fit(value if isinstance(value, str) else "?", limit) or "?"
+    except Exception:  # noqa: BLE001 - the notice must be built whatever the alert holds
+        return "?"
+
+
+def unrenderable(alert: Any) -> dict[str, Any]:
+    """A message Slack surely accepts for an alert whose full message could not be built: fallback
+    text only, at most a few hundred escaped characters, from fields read without raising."""
+    return {"text": UNRENDERABLE.format(marker=_safe(getattr(alert, "marker", None), 40),
+                                        app=_safe(getattr(alert, "app_name", None), MAX_APP_CHARS),
+                                        log_id=_safe(getattr(alert, "log_id", None), 80))}
+
+
+def _renders(alert: Alert, region: str) -> bool:
+    """Whether every piece of ``alert`` that ``render`` uses can be built."""
+    try:
+        render("#probe", [alert], region=region)
+        return True
+    except Exception:  # noqa: BLE001 - any failure isolates this alert, whatever its cause
+        return False
+
+
+def render_messages(channel: str, alerts: Sequence[Alert], *, region: str,
+                    max_messages: int = 5) -> list[tuple[list[Alert], dict[str, Any]]]:
+    """The messages for ``alerts`` of one channel, each with the alerts it carries: one message for
+    every alert that renders, and for each alert that does not (for whatever reason) its own
+    ``unrenderable`` message, so one bad alert never costs the others their full message."""
+    good = [alert for alert in alerts if _renders(alert, region)]
+    bad = [alert for alert in alerts if not any(alert is g for g in good)]
+    messages: list[tuple[list[Alert], dict[str, Any]]] = []
+    if good:
+        try:
+            messages.append((good, render(channel, good, region=region, max_messages=max_messages)))
+        except Exception:  # noqa: BLE001 - alerts that render alone but not together: each gets the notice
+            bad = list(alerts)
+    messages.extend(([alert], unrenderable(alert)) for alert in bad)
+    return messages
+
+
 class WebhookError(RuntimeError):
     """The webhook did not accept the message; ``retryable`` says whether a later retry may succeed."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -19,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import nag
+from .metrics import delivery_failures_alarm
 
 DLQ_RULES = {nag.NIST_800_53_R5: "LambdaDLQ", nag.HIPAA_SECURITY: "LambdaDLQ", nag.SERVERLESS: "LambdaDLQ"}
 
@@ -66,12 +68,14 @@ def send_failures_to(
     *,
     retry_attempts: int = 2,
     max_event_age: Duration = Duration.hours(6),
-) -> None:
+) -> cloudwatch.Alarm:
     """Asynchronous invocations that still fail after the retries go to ``queue`` (on-failure destination).
 
     The destination record carries the event and the error, and is the successor of a function's
     DeadLetterConfig; configuring both would put every failed event into the queues twice. The
-    function may also send to the queue itself (events it cannot process).
+    function may also send to the queue itself (events it cannot process). A record Lambda cannot
+    deliver to the queue is lost, so the function gets an alarm on ``DestinationDeliveryFailures``
+    (``metrics.delivery_failures_alarm``), which the owning construct's ``create_alarms`` takes in.
     """
     function.configure_async_invoke(
         retry_attempts=retry_attempts,
@@ -79,12 +83,14 @@ def send_failures_to(
         on_failure=_QueueDestination(queue),
     )
     grant_send_failures(function, queue)
+    alarm = delivery_failures_alarm(function)
     nag.acknowledge_all(
         function,
         DLQ_RULES,
         reason="Failed asynchronous invocations go to an SQS on-failure destination (EventInvokeConfig) with the "
         "event and the error; a DeadLetterConfig as well would deliver every failed event twice.",
     )
+    return alarm
 
 
 def invoked_synchronously(function: lambda_.IFunction, *, by: str) -> None:

@@ -43,18 +43,62 @@ class AlarmSpec:
     comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 
 
+def _alarm(scope: Construct, id: str, metric: cloudwatch.IMetric, description: str, threshold: float,
+           comparison: cloudwatch.ComparisonOperator) -> cloudwatch.Alarm:
+    return cloudwatch.Alarm(scope, id, metric=metric, threshold=threshold, evaluation_periods=1,
+                            comparison_operator=comparison, alarm_description=description,
+                            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+
+
+# Set on a function by ``delivery_failures_alarm``: its alarm, and whether a construct's alarms took it in.
+_DELIVERY_ALARM = "_log_constructs_delivery_failures_alarm"
+_ADOPTED = "_log_constructs_delivery_failures_adopted"
+
+
+def destination_delivery_failures(function: lambda_.IFunction, *, period: Optional[Duration] = None,
+                                  statistic: Optional[str] = None,
+                                  label: Optional[str] = None) -> cloudwatch.Metric:
+    """Records Lambda could not send to ``function``'s on-failure destination (lost). Default: Sum, 5 minutes."""
+    return function.metric("DestinationDeliveryFailures", period=period or FIVE_MINUTES,
+                           statistic=statistic or "Sum", label=label)
+
+
+def delivery_failures_alarm(function: lambda_.Function) -> cloudwatch.Alarm:
+    """The alarm on ``AWS/Lambda`` ``DestinationDeliveryFailures`` of ``function`` (Sum >= 1 in 5 minutes).
+
+    Call it wherever a function gets an on-failure destination: ``failures.send_failures_to`` does for
+    asynchronous invocations; for an event source mapping with ``on_failure=`` call it right after
+    ``function.add_event_source(...)``. The alarm is a child of the function (one per function, however
+    often this is called); ``create_alarms`` of the construct that owns the function takes it into that
+    construct's ``alarms`` with its ``alarm_actions``.
+    """
+    alarm: Optional[cloudwatch.Alarm] = function.__dict__.get(_DELIVERY_ALARM)
+    if alarm is None:
+        alarm = function.__dict__[_DELIVERY_ALARM] = _alarm(
+            function, "DestinationDeliveryFailuresAlarm", destination_delivery_failures(function),
+            "Lambda could not deliver a failed invocation's record to the on-failure destination: that event is "
+            "lost (check the destination's permissions, key and existence)", 1,
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+    return alarm
+
+
 def create_alarms(scope: Construct, specs: Sequence[AlarmSpec],
                   actions: Optional[Sequence[cloudwatch.IAlarmAction]]) -> list[cloudwatch.Alarm]:
-    """The alarms of ``specs`` (missing data is not breaching), each with every action of ``actions``."""
-    alarms = []
-    for spec in specs:
-        alarm = cloudwatch.Alarm(
-            scope, spec.id, metric=spec.metric, threshold=spec.threshold, evaluation_periods=1,
-            comparison_operator=spec.comparison, alarm_description=spec.description,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+    """The alarms of ``specs`` (missing data is not breaching), each with every action of ``actions``.
+
+    The delivery-failure alarm of every function under ``scope`` with an on-failure destination
+    (``delivery_failures_alarm``) joins them, so no construct can leave it out.
+    """
+    alarms = [_alarm(scope, spec.id, spec.metric, spec.description, spec.threshold, spec.comparison)
+              for spec in specs]
+    for child in scope.node.find_all():
+        alarm = child.__dict__.get(_DELIVERY_ALARM)
+        if alarm is not None and not child.__dict__.get(_ADOPTED):
+            child.__dict__[_ADOPTED] = True
+            alarms.append(alarm)
+    for alarm in alarms:
         for action in actions or ():
             alarm.add_alarm_action(action)
-        alarms.append(alarm)
     return alarms
 
 

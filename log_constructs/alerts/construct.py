@@ -26,7 +26,8 @@ from .._private.failures import grant_key_use, send_failures_to
 from .._private.functions import METRICS_NAMESPACE, library_function
 from .._private.keys import new_key
 from .._private.log_groups import function_log_group_names
-from .._private.metrics import AlarmSpec, create_alarms, function_row, queue_depth, graph, graph_row, metric, queue_row
+from .._private.metrics import (AlarmSpec, create_alarms, destination_delivery_failures, function_row, graph, graph_row,
+                                metric, queue_depth, queue_row)
 from .._private.queues import dead_letter_queue
 from .._private.removal import apply_removal_policy
 from .._private.subscriptions import ALERTS_FILTER_NAME, subscribe_function
@@ -268,6 +269,15 @@ class LogAlerts(Construct):
                             label: Optional[str] = None) -> cloudwatch.Metric:
         """Batches waiting in the dead-letter queue. Default: Maximum over 5 minutes."""
         return queue_depth(self.dead_letter_queue, period=period, statistic=statistic, label=label)
+
+    def metric_destination_delivery_failures(
+            self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+            label: Optional[str] = None) -> cloudwatch.Metric:
+        """Records Lambda could not deliver to the function's on-failure destination (lost).
+
+        Default: Sum over 5 minutes.
+        """
+        return destination_delivery_failures(self.function, period=period, statistic=statistic, label=label)
 
     # --- dashboard (IMonitorable) ------------------------------------------------------------------
     @property

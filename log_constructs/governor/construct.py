@@ -23,7 +23,8 @@ from .._lambda_src.log_group_governor import contract
 from .._private.failures import send_failures_to
 from .._private.functions import METRICS_NAMESPACE, acknowledge_trigger_provider, library_function
 from .._private.keys import new_key
-from .._private.metrics import AlarmSpec, create_alarms, function_row, queue_depth, graph_row, metric, queue_row
+from .._private.metrics import (AlarmSpec, create_alarms, destination_delivery_failures, function_row, graph_row,
+                                metric, queue_depth, queue_row)
 from .._private.queues import dead_letter_queue
 from .._private.removal import apply_removal_policy
 from .._private.subscriptions import GOVERNOR_FILTER_NAME
@@ -303,6 +304,15 @@ class LogGroupGovernor(Construct):
                             label: Optional[str] = None) -> cloudwatch.Metric:
         """Events waiting in the dead-letter queue. Default: Maximum over 5 minutes."""
         return queue_depth(self.dead_letter_queue, period=period, statistic=statistic, label=label)
+
+    def metric_destination_delivery_failures(
+            self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+            label: Optional[str] = None) -> cloudwatch.Metric:
+        """Records Lambda could not deliver to the function's on-failure destination (lost).
+
+        Default: Sum over 5 minutes.
+        """
+        return destination_delivery_failures(self.function, period=period, statistic=statistic, label=label)
 
     # --- dashboard (IMonitorable) and grants ---------------------------------------------------------
     @property

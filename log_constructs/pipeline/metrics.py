@@ -10,7 +10,8 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_sqs as sqs
 from constructs import Node
 
-from .._private.metrics import AlarmSpec, function_row, graph_row, queue_depth, queue_row
+from .._private.metrics import (AlarmSpec, destination_delivery_failures, function_row, graph_row, queue_depth,
+                                queue_row)
 from ..protocols import DashboardRow
 
 FIREHOSE_NAMESPACE = "AWS/Firehose"
@@ -104,6 +105,15 @@ class LogPipelineMetrics:
                               label: Optional[str] = None) -> cloudwatch.Metric:
         """Failed invocations of the shipper function. Default: Sum."""
         return self.shipper.metric_errors(period=period, statistic=statistic, label=label)
+
+    def metric_shipper_destination_delivery_failures(
+            self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+            label: Optional[str] = None) -> cloudwatch.Metric:
+        """Records Lambda could not deliver to the shipper function's on-failure destination (lost).
+
+        Default: Sum over 5 minutes.
+        """
+        return destination_delivery_failures(self.shipper, period=period, statistic=statistic, label=label)
 
     def metric_dead_letter_messages(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                     label: Optional[str] = None) -> cloudwatch.Metric:

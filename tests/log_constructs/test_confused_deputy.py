@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any, Iterator
 
 import aws_cdk as cdk
@@ -20,13 +19,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk.assertions import Template
 
 from log_constructs import AuditTrail, KinesisLogDestination, LogGroupGovernor
-from stacks.application import ShopStack
-from stacks.platform import PlatformStack
-
-ROOT = Path(__file__).resolve().parents[2]
-CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
-ACCOUNT, REGION = "111122223333", "eu-west-1"
-ENV = cdk.Environment(account=ACCOUNT, region=REGION)
+from tests.support.example_app import ACCOUNT, ENV, example_app
 BINDING_KEYS = ("aws:SourceArn", "aws:SourceAccount", "sts:ExternalId")
 
 # Justified exceptions: (resource type, logical ID pattern, service) -> why no source condition.
@@ -49,17 +42,13 @@ EXCEPTIONS: dict[tuple[str, str, str], str] = {
 
 
 def _apps() -> list[Template]:
-    app = cdk.App(context=CONTEXT)
-    settings = CONTEXT["log-platform"]
-    platform = PlatformStack(app, "Platform", settings=settings, env=ENV)
-    shop = ShopStack(app, "Shop", settings=settings.get("application", {}), ship_to=platform.pipeline,
-                     alerts=platform.alerts, dashboard=platform.dashboard, env=ENV)
+    app, stacks = example_app()
     extra = cdk.Stack(app, "Extra", env=ENV)
     stream = kinesis.Stream(extra, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
     LogGroupGovernor(extra, "Governor", ship_to=KinesisLogDestination(stream), sweep_at_deploy=False)
     AuditTrail(extra, "Audit", auditor_principal=iam.AccountRootPrincipal(),
                break_glass_role=iam.Role(extra, "BreakGlass", assumed_by=iam.AccountRootPrincipal()))
-    return [Template.from_stack(stack) for stack in (platform, shop, extra)]
+    return [Template.from_stack(stack) for stack in (*stacks, extra)]
 
 
 @pytest.fixture(scope="module")
