@@ -168,11 +168,13 @@ def run() -> list[Row]:
                     shape = f"{TOTAL_EVENTS:,} events, {alerts:,} alerts, {len(batches)} batches of {batch_size}"
                     naive = f"naive: {naive_events:,} events in {headline}-event batches, {naive_s:.2f} s"
                     if name == EMULATOR_VIEW:  # the calls do not depend on the view
+                        # per-alert calls scale with the events; the secret is read once per run
                         per = TOTAL_EVENTS / naive_events
+                        scaled = {op: n if op == "GetSecretValue" else round(n * per) for op, n in naive_ops.items()}
                         rows.append(Row("alerts", f"API + webhook calls, {batch_size}-event batches", ours_calls,
-                                        round(naive_calls * per), "calls", higher_is_better=False,
+                                        sum(scaled.values()), "calls", higher_is_better=False,
                                         note=f"{shape}; ours {ours_ops}; naive (scaled to {TOTAL_EVENTS:,} events) "
-                                             f"{ {op: round(n * per) for op, n in naive_ops.items()} }"))
+                                             f"{scaled}"))
                     ratio = (TOTAL_EVENTS / ours_s) / naive_rate
                     expected = "" if name == EMULATOR_VIEW else "; " + _ratio_note(batch_size, ratio, ours_ops,
                                                                                      len(batches))
