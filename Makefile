@@ -57,7 +57,7 @@ test: synth $(CHECKOV_VENV)/.installed
 	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json)
 
 bench: setup
-	$(BIN)/python -m pip install -q -r requirements-bench.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python -m bench
 
 clean:

@@ -8,6 +8,9 @@ payloads of 1,000 events (Lambda text format, Python runtime text, Powertools JS
 * naive: the same decoding and the same documents, but one ``PutRecord`` call per event (on the
   first payload only: see ``NAIVE_PAYLOADS``).
 
+Ours and naive run in both views (bench.common.VIEWS): the emulator as it is, and with the latency
+model (every Firehose call also waits its round trip, bench/latency.py).
+
 Each stream delivers into its own S3 bucket; the run checks that both delivered every event.
 """
 from __future__ import annotations
@@ -21,14 +24,16 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from bench.common import Row, emulator
+from bench.common import EMULATOR_VIEW, MODELLED_VIEW, VIEWS, Row, emulator, quick, view
+from bench.latency import ROUND_TRIP_MS
 
 N_EVENTS = 10_000
 EVENTS_PER_PAYLOAD = 1_000
 # The naive shipper makes one call per event (~15 ms each through the proxy to moto on a shared
 # 2-core machine): it ships the first NAIVE_PAYLOADS payloads only, to keep the run short; its rate
 # is per event, and its calls per 10,000 events are measured calls scaled (one PutRecord per event).
-NAIVE_PAYLOADS = 2
+# With the latency model each PutRecord also waits a Firehose round trip: one payload there.
+NAIVE_PAYLOADS = {EMULATOR_VIEW: 1 if quick() else 2, MODELLED_VIEW: 1}
 OURS_RUNS = 3
 ACCOUNT = "123456789012"
 
@@ -116,42 +121,59 @@ def _measure(emu) -> list[Row]:
     shipper.logger.registered_handler.setStream(io.StringIO())  # keep the output readable
     batch_payloads = payloads(encode_payload)
 
-    # ours: the handler, batched PutRecordBatch
-    ours_rates = []
-    for _ in range(OURS_RUNS):
-        emu.proxy.clear()
-        shipper.forget_progress()
-        started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):  # the EMF metrics lines
-            shipped = sum(shipper.handler(p, Context())["delivered"] for p in batch_payloads)
-        ours_rates.append(shipped / (time.perf_counter() - started))
-        ours_calls = sum(emu.proxy.calls.values())
-        ours_puts = emu.proxy.calls["PutRecordBatch"]
-    assert shipped == N_EVENTS and ours_calls == ours_puts
-
-    # naive: same documents, one PutRecord per event
+    # ours (the handler, batched PutRecordBatch) and naive (one PutRecord per event), in each view
     firehose = boto3.client("firehose", endpoint_url=emu.url,
                             config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
-    emu.proxy.clear()
-    started = time.perf_counter()
-    sent = 0
-    for payload in batch_payloads[:NAIVE_PAYLOADS]:
-        for _, data in to_records(decode_payload(payload, strict_utf8=False)).records:
-            firehose.put_record(DeliveryStreamName="bench-naive", Record={"Data": data})
-            sent += 1
-    naive_rate = sent / (time.perf_counter() - started)
-    naive_calls = sum(emu.proxy.calls.values())
+    per_10k = 10_000 / N_EVENTS
+    note = f"{N_EVENTS:,} events in {len(batch_payloads)} payloads, moto via the proxy"
+    rows: list[Row] = []
+    ours_docs_expected = naive_sent = 0
+    for name in VIEWS:
+        with view(name, emu):
+            ours_rates = []
+            for _ in range(OURS_RUNS):
+                emu.proxy.clear()
+                shipper.forget_progress()
+                started = time.perf_counter()
+                with contextlib.redirect_stdout(io.StringIO()):  # the EMF metrics lines
+                    shipped = sum(shipper.handler(p, Context())["delivered"] for p in batch_payloads)
+                ours_rates.append(shipped / (time.perf_counter() - started))
+                ours_calls = sum(emu.proxy.calls.values())
+                ours_puts = emu.proxy.calls["PutRecordBatch"]
+            assert shipped == N_EVENTS and ours_calls == ours_puts
+            ours_docs_expected += OURS_RUNS * N_EVENTS
+
+            emu.proxy.clear()
+            started = time.perf_counter()
+            sent = 0
+            for payload in batch_payloads[:NAIVE_PAYLOADS[name]]:
+                for _, data in to_records(decode_payload(payload, strict_utf8=False)).records:
+                    firehose.put_record(DeliveryStreamName="bench-naive", Record={"Data": data})
+                    sent += 1
+            naive_rate = sent / (time.perf_counter() - started)
+            naive_calls = sum(emu.proxy.calls.values())
+            naive_sent += sent
+        rtt = "" if name == EMULATOR_VIEW else f"; + {ROUND_TRIP_MS['firehose']:g} ms per Firehose call"
+        rows.append(Row("shipper", f"events/s, decode → transform → Firehose {name}", statistics.median(ours_rates),
+                        naive_rate, "events/s",
+                        note=f"{note}{rtt}; baseline: PutRecord per event, {sent:,} events; median of {OURS_RUNS}"))
+        if name == EMULATOR_VIEW:  # the calls do not depend on the view
+            rows.append(Row("shipper", "API calls per 10,000 events", ours_calls * per_10k,
+                            naive_calls * 10_000 / sent, "calls", higher_is_better=False,
+                            note=f"{ours_puts} PutRecordBatch for {N_EVENTS:,} events vs {naive_calls:,} PutRecord "
+                                 f"for {sent:,}; the same in both views"))
 
     ours_objects, ours_docs = _delivered(emu, ours_bucket)
     naive_objects, naive_docs = _delivered(emu, naive_bucket)
-    assert ours_docs == OURS_RUNS * N_EVENTS and naive_docs == sent == naive_objects, (ours_docs, naive_docs)
+    assert ours_docs == ours_docs_expected and naive_docs == naive_sent == naive_objects, (ours_docs, naive_docs)
 
-    per_10k = 10_000 / N_EVENTS
-    note = f"{N_EVENTS:,} events in {len(batch_payloads)} payloads, moto via the proxy"
-    return [
-        Row("shipper", "events/s, decode → transform → Firehose", statistics.median(ours_rates), naive_rate,
-            "events/s", note=f"{note}; baseline: PutRecord per event, {sent:,} events; median of {OURS_RUNS}"),
-        Row("shipper", "API calls per 10,000 events", ours_calls * per_10k, naive_calls * 10_000 / sent, "calls",
-            higher_is_better=False,
-            note=f"{ours_puts} PutRecordBatch for {N_EVENTS:,} events vs {naive_calls:,} PutRecord for {sent:,}"),
+    # What an event and its document weigh: inputs of the cost model (bench/cost.py).
+    documents = [d for p in batch_payloads for _, d in to_records(decode_payload(p, strict_utf8=False)).records]
+    message_bytes = sum(len(e.message.encode()) for p in batch_payloads for e in decode_payload(p).events)
+    rows += [
+        Row("shipper", "bytes per event, log message", message_bytes / N_EVENTS, None, "bytes",
+            note="mean UTF-8 size of this run's CloudWatch Logs messages"),
+        Row("shipper", "bytes per Firehose record, document", sum(map(len, documents)) / N_EVENTS, None, "bytes",
+            note="mean size of the JSON document (message + metadata fields), one Firehose record per event"),
     ]
+    return rows

@@ -1,12 +1,13 @@
-"""What every benchmark shares: the result row, the machine description, and the emulator."""
+"""What every benchmark shares: the result row, the machine description, the emulator, the two views."""
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Iterator, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 for path in (str(ROOT), str(ROOT / "lambda_src")):
@@ -43,3 +44,37 @@ def emulator():
     from tests.support.emulator import start_emulator
 
     return start_emulator()
+
+
+def quick() -> bool:
+    """``python -m bench --quick``: smaller sizes (each benchmark states its sizes in its rows)."""
+    return os.environ.get("BENCH_QUICK") == "1"
+
+
+# Every benchmark reports each result twice, measured in the same run: against the emulator as it is,
+# and with the latency model of bench/latency.py (a round trip per call). The picture and the
+# cost model tell the views apart by these suffixes.
+EMULATOR_VIEW = "(emulator)"
+MODELLED_VIEW = "(modelled: RTT table)"
+VIEWS = (EMULATOR_VIEW, MODELLED_VIEW)
+
+
+def is_modelled(metric: str) -> bool:
+    return "modelled" in metric.lower()
+
+
+@contextlib.contextmanager
+def view(name: str, emu: Any, hook: Any = None) -> Iterator[str]:
+    """Turn the latency model on (``MODELLED_VIEW``) or off for the proxy and the webhook server."""
+    from bench.latency import ROUND_TRIP_MS, round_trip_seconds
+
+    on = name == MODELLED_VIEW
+    emu.proxy.model_latency({s: ms / 1000.0 for s, ms in ROUND_TRIP_MS.items()} if on else None)
+    if hook is not None:
+        hook.delay_s = round_trip_seconds("slack") if on else 0.0
+    try:
+        yield name
+    finally:
+        emu.proxy.model_latency(None)
+        if hook is not None:
+            hook.delay_s = 0.0

@@ -2,21 +2,29 @@
 
 Every AWS call of the code under test goes through it (``AWS_ENDPOINT_URL`` points here), so a
 test can make the next N calls of one operation answer throttling, a 5xx, a hang, or a partial
-failure, and can count the calls each operation received.
+failure, and can count the calls each operation received. With :meth:`FaultProxy.model_latency` it
+also holds every forwarded call for the modelled round trip of its service (benchmarks: in AWS a
+call costs a network round trip, against the emulator it costs the emulator's CPU instead).
 """
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 from urllib.parse import parse_qs, urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+# SigV4: "Credential=AKID/20261202/us-east-1/dynamodb/aws4_request" names the signing service.
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/[^/,]+/([^/,]+)/aws4_request")
+# Fallback for unsigned calls: the JSON-protocol target prefix (DynamoDB_20120810.PutItem).
+_TARGET_SERVICE = {"dynamodb": "dynamodb", "firehose": "firehose", "logs": "logs",
+                   "secretsmanager": "secretsmanager", "amazonsqs": "sqs", "kinesis": "kinesis"}
 
 
 @dataclass
@@ -38,6 +46,15 @@ class Request:
         if "Action" in query:
             return query["Action"][0]
         return f"{self.method} {urlsplit(self.path).path}"
+
+    @property
+    def service(self) -> Optional[str]:
+        """The AWS service called (``dynamodb``, ``firehose``, ``logs``, ``sns``...), None if not known."""
+        scope = _CREDENTIAL_SCOPE.search(self.headers.get("authorization", ""))
+        if scope:
+            return scope.group(1)
+        prefix = self.headers.get("x-amz-target", "").split("_", 1)[0].split(".", 1)[0].lower()
+        return _TARGET_SERVICE.get(prefix)
 
     def json(self) -> dict:
         return json.loads(self.body or b"{}")
@@ -78,6 +95,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.history: list[tuple[float, str]] = []
+        self._round_trips: Mapping[str, float] = {}
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -142,6 +160,11 @@ class FaultProxy:
 
         return self.add(operation, respond, times=times)
 
+    def model_latency(self, round_trips: Optional[Mapping[str, float]]) -> None:
+        """Hold every later call to a service in ``round_trips`` (service → seconds) that long before
+        answering; None or ``{}`` turns the model off. Kept across :meth:`clear`."""
+        self._round_trips = dict(round_trips or {})
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
@@ -168,6 +191,9 @@ class FaultProxy:
             rule = next((r for r in self._rules if r.applies(request)), None)
             if rule is not None and rule.times is not None:
                 rule.times -= 1
+        delay = self._round_trips.get(request.service or "", 0.0)
+        if delay:
+            time.sleep(delay)  # a wait, not CPU: concurrent calls overlap as they would on the network
         if rule is not None:
             response = rule.respond(request, self.forward)
             if response is not None:

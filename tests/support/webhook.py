@@ -11,7 +11,8 @@ It records every request (attempts included) and answers ``200 ok`` unless told 
         ...
         hook.delivered("/oncall")                 # JSON bodies answered with 2xx on that path
 
-Rules apply in the order they were added, each to its next ``times`` requests (``None``: until
+``WebhookServer(delay_s=0.15)`` (or setting ``hook.delay_s``) holds every answer that long, the
+modelled round trip of a webhook call in benchmarks. Rules apply in the order they were added, each to its next ``times`` requests (``None``: until
 :meth:`recover` or :meth:`reset`), to one ``path`` or to all. Reusable by any test or benchmark that needs an HTTP endpoint.
 """
 from __future__ import annotations
@@ -47,7 +48,8 @@ class _Rule:
 
 
 class WebhookServer:
-    def __init__(self) -> None:
+    def __init__(self, *, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._stopping = threading.Event()
@@ -70,6 +72,8 @@ class WebhookServer:
                     server._stopping.wait(rule.hang_s)
                     self.close_connection = True
                     return
+                if server.delay_s:
+                    server._stopping.wait(server.delay_s)  # a wait before answering, not CPU
                 status, extra, answer = (200, {}, b"ok") if rule is None else (rule.status, rule.headers, rule.body)
                 server._record(Recorded(self.path, headers, body, status, time.monotonic()))
                 self.send_response(status)

@@ -1,0 +1,140 @@
+"""Cost per GB of logs, from the shipper's measured rate and sizes (bench/results/bench_shipper.json).
+
+``python -m bench.cost`` prints the Markdown table the README's "Cost per GB" section carries.
+Prices: us-east-1 list prices (on-demand, no free tier, first pricing tier) as published on the AWS
+pricing pages of Lambda, Amazon Data Firehose, S3, Kinesis Data Streams and OpenSearch Service,
+read on 2026-12-02. The rounding rules (Firehose: each record rounded up to 5 KB; Kinesis Data
+Streams on-demand: each record rounded up to 1 KB) are quoted from those pages.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+GIB = 1024 ** 3
+KIB = 1024
+
+# us-east-1, USD.
+LAMBDA_ARM_GB_SECOND = 0.0000133334
+LAMBDA_REQUEST = 0.20 / 1_000_000
+FIREHOSE_DIRECT_PUT_GB = 0.029  # first 500 TB / month
+FIREHOSE_INCREMENT = 5 * KIB
+S3_STANDARD_GB_MONTH = 0.023
+S3_PUT = 0.005 / 1000
+KDS_ON_DEMAND_IN_GB = 0.08
+KDS_ON_DEMAND_OUT_GB = 0.04
+KDS_ON_DEMAND_STREAM_HOUR = 0.04
+KDS_INCREMENT = KIB
+OPENSEARCH_R6G_LARGE_HOUR = 0.167
+HOURS_PER_MONTH = 730
+
+SHIPPER_MEMORY_GB = 512 / 1024  # LogPipeline's shipper_memory_mib default
+FIREHOSE_BUFFER_BYTES = 5 * 1024 ** 2  # LogPipeline's buffer_mib default: one S3 object per buffer
+EVENTS_PER_INVOCATION = 1_000  # as in the benchmark's payloads
+EVENT_SIZES = (200, 1 * KIB, 5 * KIB)
+
+
+@dataclass(frozen=True)
+class Measured:
+    events_per_second: float  # the shipper, decode → transform → Firehose, modelled view
+    message_bytes: float
+    document_bytes: float
+
+    @property
+    def overhead_bytes(self) -> float:
+        """What a document adds to its message (metadata fields, JSON framing)."""
+        return max(self.document_bytes - self.message_bytes, 0.0)
+
+
+def billed(size: float, increment: int) -> float:
+    """The bytes a per-record price counts: ``size`` rounded up to ``increment``."""
+    return math.ceil(size / increment) * increment
+
+
+@dataclass(frozen=True)
+class CostPerGB:
+    event_bytes: int
+    record_bytes: float
+    lambda_gb_seconds: float
+    lambda_usd: float
+    firehose_usd: float
+    firehose_aggregated_usd: float
+    s3_usd: float
+    kinesis_usd: float
+
+    @property
+    def firehose_rounding(self) -> float:
+        return self.firehose_usd / self.firehose_aggregated_usd
+
+
+def per_gb(event_bytes: int, m: Measured) -> CostPerGB:
+    """The cost of shipping 1 GiB of log messages of ``event_bytes`` each."""
+    events = GIB / event_bytes
+    record = event_bytes + m.overhead_bytes
+    documents_gb = events * record / GIB
+    gb_seconds = SHIPPER_MEMORY_GB * events / m.events_per_second
+    lambda_usd = gb_seconds * LAMBDA_ARM_GB_SECOND + events / EVENTS_PER_INVOCATION * LAMBDA_REQUEST
+    firehose = events * billed(record, FIREHOSE_INCREMENT) / GIB * FIREHOSE_DIRECT_PUT_GB
+    # The same documents joined into records of up to 1,000 KiB: the rounding vanishes.
+    aggregated = documents_gb * FIREHOSE_DIRECT_PUT_GB
+    s3 = documents_gb * S3_STANDARD_GB_MONTH + documents_gb * GIB / FIREHOSE_BUFFER_BYTES * S3_PUT
+    # CloudWatch Logs writes one gzip record per delivery (many events): 1 KiB rounding is noise. Counted
+    # uncompressed (an upper bound); written once, read once by the shipper.
+    kinesis = KDS_ON_DEMAND_IN_GB + KDS_ON_DEMAND_OUT_GB
+    return CostPerGB(event_bytes, record, gb_seconds, lambda_usd, firehose, aggregated, s3, kinesis)
+
+
+def measured(results: Path) -> Measured:
+    rows = {r["metric"]: r for r in json.loads((results / "bench_shipper.json").read_text())["rows"]}
+    rate = next(r["ours"] for m, r in rows.items()
+                if m.startswith("events/s, decode → transform → Firehose") and "modelled" in m)
+    return Measured(rate, rows["bytes per event, log message"]["ours"],
+                    rows["bytes per Firehose record, document"]["ours"])
+
+
+def table(m: Measured) -> str:
+    lines = [
+        f"Inputs (from `bench/results/bench_shipper.json`): shipper {m.events_per_second:,.0f} events/s "
+        f"(modelled view), document overhead {m.overhead_bytes:,.0f} B per event "
+        f"({m.message_bytes:,.0f} B messages → {m.document_bytes:,.0f} B documents), "
+        f"{SHIPPER_MEMORY_GB * 1024:.0f} MB arm64.",
+        "",
+        "| per GiB of log messages | 200 B events | 1 KiB events | 5 KiB events |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    costs = [per_gb(size, m) for size in EVENT_SIZES]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(values) + " |")
+
+    row("Firehose record (message + metadata)", [f"{c.record_bytes:,.0f} B" for c in costs])
+    row("Lambda GB-seconds (shipper)", [f"{c.lambda_gb_seconds:,.1f}" for c in costs])
+    row("Lambda (GB-s + requests)", [f"${c.lambda_usd:.4f}" for c in costs])
+    row("Firehose ingestion, one record per event (5 KB rounding)", [f"${c.firehose_usd:.3f}" for c in costs])
+    row("Firehose ingestion, records aggregated", [f"${c.firehose_aggregated_usd:.3f}" for c in costs])
+    row("rounding penalty (per event / aggregated)", [f"{c.firehose_rounding:.1f}×" for c in costs])
+    row("S3 backup (1 month Standard + PUTs)", [f"${c.s3_usd:.3f}" for c in costs])
+    row("Kinesis Data Streams on-demand (cross-account, in + out)", [f"${c.kinesis_usd:.3f}" for c in costs])
+    row("**total, Firehose per event + S3**", [f"**${c.lambda_usd + c.firehose_usd + c.s3_usd:.3f}**" for c in costs])
+    stream_month = KDS_ON_DEMAND_STREAM_HOUR * HOURS_PER_MONTH
+    domain_month = 3 * OPENSEARCH_R6G_LARGE_HOUR * HOURS_PER_MONTH
+    lines += [
+        "",
+        f"Fixed, not per GB: one on-demand stream per source region ${stream_month:,.2f}/month "
+        f"(${KDS_ON_DEMAND_STREAM_HOUR}/stream-hour); an OpenSearch domain of 3 r6g.large.search data nodes "
+        f"${domain_month:,.0f}/month (${OPENSEARCH_R6G_LARGE_HOUR}/hour each) before storage.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    results = Path(argv[0]) if argv else Path(__file__).resolve().parent / "results"
+    print(table(measured(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
