@@ -94,6 +94,7 @@ class FaultProxy:
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        self.held: Counter[str] = Counter()  # operation -> seconds the latency model held its calls
         self.history: list[tuple[float, str]] = []
         self._round_trips: Mapping[str, float] = {}
         proxy = self
@@ -170,6 +171,7 @@ class FaultProxy:
             self._rules.clear()
             self.calls.clear()
             self.history.clear()
+            self.held.clear()
 
     # --- forwarding --------------------------------------------------------------------------
     def forward(self, request: Request) -> Response:
@@ -193,6 +195,8 @@ class FaultProxy:
                 rule.times -= 1
         delay = self._round_trips.get(request.service or "", 0.0)
         if delay:
+            with self._lock:
+                self.held[operation] += delay
             time.sleep(delay)  # a wait, not CPU: concurrent calls overlap as they would on the network
         if rule is not None:
             response = rule.respond(request, self.forward)
