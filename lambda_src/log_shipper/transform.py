@@ -4,7 +4,7 @@ One JSON document per log event::
 
     {"@timestamp": "2026-11-22T01:43:58.123Z", "message": "...", "log_group": "/aws/lambda/orders",
      "log_stream": "2026/11/22/[$LATEST]abc", "account": "123456789012", "id": "3779...",
-     "level": "ERROR"}
+     "region": "eu-west-1", "level": "ERROR"}
 
 * ``@timestamp``: ISO 8601 UTC with milliseconds, from the event's ``timestamp`` (ms since epoch).
 * ``request_id`` when the message is in Lambda's text format.
@@ -197,8 +197,11 @@ def _clean_text(text: str) -> str:
     return _original_bytes(text).decode("utf-8", "replace")
 
 
-def document(event: LogEvent, batch: LogBatch) -> dict[str, Any]:
-    """The document of one log event (raises ``OverflowError`` for a timestamp out of range)."""
+def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dict[str, Any]:
+    """The document of one log event (raises ``OverflowError`` for a timestamp out of range).
+
+    ``region``: the region the batch came from (the payload does not say), set as ``region``.
+    """
     message = event.message
     doc: dict[str, Any] = {
         "@timestamp": iso_timestamp(event.timestamp_ms),
@@ -208,6 +211,8 @@ def document(event: LogEvent, batch: LogBatch) -> dict[str, Any]:
         "account": batch.owner,
         "id": event.id,
     }
+    if region is not None:
+        doc["region"] = region
     if _has_surrogates(message):
         doc["invalid_utf8"] = True
         doc["message_base64"] = base64.b64encode(_original_bytes(message)).decode("ascii")
@@ -241,12 +246,12 @@ def document(event: LogEvent, batch: LogBatch) -> dict[str, Any]:
     return doc
 
 
-def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None) -> Records:
-    """Encode ``events`` (default: all valid events of ``batch``) as Firehose records."""
+def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, region: str | None = None) -> Records:
+    """Encode ``events`` (default: all valid events of ``batch``, from ``region``) as Firehose records."""
     out = Records(invalid=list(batch.invalid))
     for event in batch.events if events is None else events:
         try:
-            doc = document(event, batch)
+            doc = document(event, batch, region)
         except (OverflowError, ValueError) as error:
             out.invalid.append(InvalidEvent(
                 {"id": event.id, "timestamp": event.timestamp_ms, "message": event.message},
