@@ -24,7 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
-from log_subscription import LogEvent, PayloadError, decode_payload
+from log_subscription import LogEvent, decode_payload
 from logship.firehose import iter_batches, put_record_batch
 from logship.retry import Backoff
 
@@ -122,7 +122,7 @@ class Shipper:
             self.sqs.send_message(**letter.send_message_kwargs(self.config.dead_letter_queue_url))
 
     def _dead_letter_payload(self, event: Any, error: Exception, source_record: Any = None) -> dict[str, Any]:
-        stage = error.stage if isinstance(error, PayloadError) else "undecodable"
+        stage = str(getattr(error, "stage", "undecodable"))
         if source_record is not None:
             letters = record_letters(source_record, stage=stage, reason=str(error))
         else:
