@@ -13,7 +13,8 @@ from .audit import AuditTrail
 from .dashboard import LoggingDashboard
 from .destinations import FirehoseLogDestination, KinesisLogDestination, LambdaLogDestination
 from .governor import LogGroupGovernor
-from .pipeline import LogPipeline
+from .organization import DEFAULT_DESTINATION_NAME, destination_arn
+from .pipeline import LogPipeline, RegionalLogDestination
 from .protocols import DashboardRow, ILogDestination, IMonitorable, LogDestinationConfig
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "AlertRoute",
     "ApplicationLogging",
     "AuditTrail",
+    "DEFAULT_DESTINATION_NAME",
     "DashboardRow",
     "FirehoseLogDestination",
     "ILogDestination",
@@ -35,4 +37,6 @@ __all__ = [
     "LogPipeline",
     "LoggingDashboard",
     "PropError",
+    "RegionalLogDestination",
+    "destination_arn",
 ]
