@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .._private import nag
 from .._private.roles import library_role
 from .._private.validation import PropError, check, check_range
 from ..organization import DEFAULT_DESTINATION_NAME, check_region
@@ -158,6 +159,8 @@ def add_ingestion(scope: Construct, *, settings: IngestionSettings, key: kms.IKe
             retention_period=settings.retention,
         )
         streams[region] = stream
+        nag.acknowledge(stream, "KDS3", "Encrypted with the pipeline's customer-managed key (rotated, its key policy "
+                        "in this stack), which controls access more tightly than the AWS managed aws/kinesis key.")
         roles[region] = destination_role(scope, f"DestinationRole-{region}", settings=settings, region=region,
                                          stream=stream, key=key)
         source = sources.KinesisEventSource(
@@ -173,6 +176,11 @@ def add_ingestion(scope: Construct, *, settings: IngestionSettings, key: kms.IKe
         )
         shipper.add_event_source(source)
         mappings.append(source)
+    assert shipper.role is not None
+    nag.acknowledge(shipper.role, "IAM5", "The event source mappings' on-failure destination (SqsDlq) grants "
+                    "sending to the dead-letter queue with its key's kms:GenerateDataKey* and kms:ReEncrypt* "
+                    "(aws-cdk-lib's encrypt grant), on that one key only.",
+                    findings=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"])
     destination = None
     if stack.region in settings.regions:
         destination = new_destination(scope, "Destination", central_account=stack.account,
