@@ -13,16 +13,39 @@ from cdk_nag import (
     ServerlessChecks,
 )
 
+from log_constructs import RegionalLogDestination
 from stacks.application import ShopStack
 from stacks.member import MemberForwarderStack, MemberStackSetStack
 from stacks.platform import PlatformStack
 
 app = cdk.App()
 settings = app.node.try_get_context("log-platform") or {}
+
+# --- Organization, central side: the platform lives in the central account and region; every other
+# source region gets a stack of the central account holding that region's destination (ARNs from names).
+organization = app.node.try_get_context("organization") or {}
+central_env = (cdk.Environment(account=organization["central_account"], region=organization["central_region"])
+               if organization else None)
+for source_region in organization.get("source_regions", []):
+    if source_region == organization["central_region"]:
+        continue  # the pipeline creates its own region's destination
+    destination_stack = cdk.Stack(
+        app, f"LoggingDestination-{source_region}",
+        env=cdk.Environment(account=organization["central_account"], region=source_region),
+        description=f"CloudWatch Logs destination of {source_region} into the central pipeline (log_constructs example)",
+    )
+    RegionalLogDestination(destination_stack, "Destination", central_account=organization["central_account"],
+                           central_region=organization["central_region"],
+                           organization_id=organization["organization_id"],
+                           destination_name=organization["destination_name"])
+# --- end of the organization's central side
+
 platform = PlatformStack(
     app,
     settings.get("stack_name", "LoggingPlatform"),
     settings=settings,
+    organization=organization,
+    env=central_env,
     description="Serverless logging platform: EKK pipeline, alerts, governor, audit trail (log_constructs example)",
 )
 ShopStack(
@@ -32,6 +55,7 @@ ShopStack(
     ship_to=platform.pipeline,
     alerts=platform.alerts,
     dashboard=platform.dashboard,
+    env=central_env,
     description="Demo shop logging through ApplicationLogging into the platform (log_constructs example)",
 )
 # --- Organization, member side: one plain LogForwarder stack (the first member account, the central

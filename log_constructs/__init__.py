@@ -19,7 +19,8 @@ from .destinations import (
 )
 from .forwarder import LogForwarder
 from .governor import LogGroupGovernor
-from .pipeline import LogPipeline
+from .organization import DEFAULT_DESTINATION_NAME, destination_arn
+from .pipeline import LogPipeline, RegionalLogDestination
 from .protocols import DashboardRow, ILogDestination, IMonitorable, LogDestinationConfig
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ApplicationLogging",
     "AuditTrail",
     "CrossAccountLogDestination",
+    "DEFAULT_DESTINATION_NAME",
     "DashboardRow",
     "FirehoseLogDestination",
     "ILogDestination",
@@ -43,4 +45,6 @@ __all__ = [
     "LogPipeline",
     "LoggingDashboard",
     "PropError",
+    "RegionalLogDestination",
+    "destination_arn",
 ]

@@ -23,8 +23,12 @@ def with_retention(cfg: Mapping[str, Any], *keys: str) -> dict[str, Any]:
 class PlatformStack(cdk.Stack):
     """Everything a platform team runs once per account and region; applications plug into it."""
 
-    def __init__(self, scope: Construct, id: str, *, settings: Mapping[str, Any], **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: Mapping[str, Any],
+                 organization: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        """``organization``: the ``organization`` context; the pipeline then takes the organization's logs
+        from every source region (it needs ``env`` of the central account and region)."""
         super().__init__(scope, id, **kwargs)
+        self.organization = organization or {}
         # Every alarm of the platform notifies this topic (subscribe your on-call tool to it).
         self.alarm_topic = alarm_topic(self, "AlarmTopic", display_name="Logging platform alarms")
         self.alarm_actions = [cw_actions.SnsAction(self.alarm_topic)]
@@ -35,7 +39,11 @@ class PlatformStack(cdk.Stack):
         self.governor = self._governor(settings.get("governor", {}))
 
     def _pipeline(self, cfg: Mapping[str, Any]) -> LogPipeline:
-        pipeline = LogPipeline(self, "Logs", alarm_actions=self.alarm_actions, **with_retention(cfg, "log_retention"))
+        org = self.organization
+        ingestion = ({"organization_id": org["organization_id"], "source_regions": org["source_regions"],
+                      "destination_name": org["destination_name"]} if org else {})
+        pipeline = LogPipeline(self, "Logs", alarm_actions=self.alarm_actions, **ingestion,
+                               **with_retention(cfg, "log_retention"))
         self.dashboard.add(pipeline)
         return pipeline
 

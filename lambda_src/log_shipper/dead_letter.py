@@ -7,6 +7,11 @@ Two kinds of message, told apart by the ``kind`` attribute:
   function with it; ``stage`` says where decoding failed (``not base64``, ``not gzip``, ...).
 * ``events``: log events of a decodable batch that cannot become documents. The body is
   ``{"owner", "logGroup", "logStream", "events": [{"reason": ..., "event": <raw event>}]}``.
+* ``record``: a Kinesis record that is not a CloudWatch Logs payload. The body is the record exactly
+  as Lambda delivered it (``kinesis.data`` included); ``stage`` says what is wrong with it.
+* ``deferred`` (``reason=deadline``): events of a direct subscription not shipped before the
+  invocation ran out of time. The body is ``{"requestPayload": <subscription event of those events>}``,
+  the shape of Lambda's on-failure records, so the runbook's redrive re-invokes the shipper with it.
 
 Bodies are ASCII JSON (``ensure_ascii``), so every character is one byte and valid in SQS. An SQS
 message holds at most 256 KiB including its attributes: a body larger than ``BODY_LIMIT`` is split
@@ -17,14 +22,16 @@ gives the body back, nothing is truncated. Every message carries ``source=log-sh
 """
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from log_subscription import InvalidEvent, LogBatch
+from log_subscription import DATA_MESSAGE, InvalidEvent, LogBatch, LogEvent
 
-from .contract import DEAD_LETTER_SOURCE
+from .contract import DEAD_LETTER_SOURCE, DEADLINE_REASON
 
 SQS_MAX_MESSAGE_BYTES = 256 * 1024
 ATTRIBUTES_ROOM = 4 * 1024  # names, types and values of the attributes count towards the limit
@@ -75,6 +82,45 @@ def payload_letters(event: Any, *, stage: str, reason: str, limit: int = BODY_LI
     """The messages that keep an undecodable Lambda event whole."""
     return split(_dumps(event), {"source": SOURCE, "kind": "payload", "stage": stage, "reason": reason},
                  limit=limit)
+
+
+def record_letters(record: Any, *, stage: str, reason: str, limit: int = BODY_LIMIT) -> list[DeadLetter]:
+    """The messages that keep a Kinesis record that is not a CloudWatch Logs payload, as delivered."""
+    kinesis = record.get("kinesis") if isinstance(record, Mapping) else None
+    where = {"event_source_arn": str(record.get("eventSourceARN", "-")) if isinstance(record, Mapping) else "-",
+             "sequence_number": str(kinesis.get("sequenceNumber", "-")) if isinstance(kinesis, Mapping) else "-"}
+    return split(_dumps(record), {"source": SOURCE, "kind": "record", "stage": stage, "reason": reason, **where},
+                 limit=limit)
+
+
+def _subscription_event(batch: LogBatch, events: list[LogEvent]) -> dict[str, Any]:
+    body = {"messageType": DATA_MESSAGE, "owner": batch.owner, "logGroup": batch.log_group,
+            "logStream": batch.log_stream, "subscriptionFilters": [],
+            "logEvents": [{"id": e.id, "timestamp": e.timestamp_ms, "message": e.message} for e in events]}
+    data = gzip.compress(_dumps(body).encode("ascii"), compresslevel=6)
+    return {"awslogs": {"data": base64.b64encode(data).decode("ascii")}}
+
+
+def deferred_letters(batch: LogBatch, events: list[LogEvent], *, limit: int = BODY_LIMIT) -> list[DeadLetter]:
+    """Events left when time ran out, as redrivable subscription events of at most ``limit`` bytes each.
+
+    A group too large is halved until it fits; a single event that does not fit even gzipped is
+    split into parts like any other body (nothing is dropped).
+    """
+    attributes = {"source": SOURCE, "kind": "deferred", "reason": DEADLINE_REASON, "log_group": batch.log_group}
+    letters: list[DeadLetter] = []
+
+    def add(group: list[LogEvent]) -> None:
+        body = _dumps({"requestPayload": _subscription_event(batch, group)})
+        if len(body) > limit and len(group) > 1:
+            add(group[:len(group) // 2])
+            add(group[len(group) // 2:])
+            return
+        letters.extend(split(body, {**attributes, "events": str(len(group))}, limit=limit))
+
+    if events:
+        add(list(events))
+    return letters
 
 
 def event_letters(batch: LogBatch, invalid: list[InvalidEvent], *, limit: int = BODY_LIMIT) -> list[DeadLetter]:

@@ -8,6 +8,13 @@ Delivery is at least once. The progress cache remembers, per payload (sha256 of 
 which events a failed invocation already delivered and whether its invalid events were
 dead-lettered, so Lambda's retry of the same payload in the same execution environment sends only
 the rest. Each document carries the CloudWatch event ``id``, which identifies duplicates.
+
+Time: records go out in chunks (one ``PutRecordBatch`` call each) and before every chunk the
+:class:`Deadline` is asked whether at least its margin is left. When it is not, the payload stops
+there: a direct subscription sends its undelivered events to the dead-letter queue as ``deferred``
+(``reason=deadline``, redrivable) and succeeds; a Kinesis record (``source_record``) keeps its
+progress and comes back ``incomplete``, so the caller reports it for Lambda to retry. Either way no
+event is sent twice by this function and none is lost to the timeout.
 """
 from __future__ import annotations
 
@@ -15,14 +22,14 @@ import hashlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
-from log_subscription import PayloadError, decode_payload
+from log_subscription import LogEvent, decode_payload
 from logship.firehose import iter_batches, put_record_batch
 from logship.retry import Backoff
 
 from . import contract as c
-from .dead_letter import DeadLetter, event_letters, payload_letters
+from .dead_letter import DeadLetter, deferred_letters, event_letters, payload_letters, record_letters
 from .transform import Records, to_records
 
 REMEMBERED_PAYLOADS = 64
@@ -71,6 +78,18 @@ def _no_metrics(name: str, value: int) -> None:
     pass
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """``remaining_ms()`` (Lambda's ``context.get_remaining_time_in_millis``) against a safety margin."""
+
+    remaining_ms: Optional[Callable[[], int]] = None
+    margin_ms: int = c.DEADLINE_MARGIN_MS
+
+    def short(self) -> bool:
+        """True when less than the margin is left (never, without a clock)."""
+        return self.remaining_ms is not None and self.remaining_ms() < self.margin_ms
+
+
 @dataclass
 class Shipper:
     """Ships subscription payloads to ``config.delivery_stream_name``; see the module docstring.
@@ -92,25 +111,42 @@ class Shipper:
         if value:
             self.count(name, value)
 
+    add_count = _count
+
+    def dead_letter_record(self, record: Any, error: Exception) -> dict[str, Any]:
+        """Keep a Kinesis record that cannot be shipped in the dead-letter queue, as delivered."""
+        return self._dead_letter_payload(None, error, record)
+
     def _send(self, letters: list[DeadLetter]) -> None:
         for letter in letters:
             self.sqs.send_message(**letter.send_message_kwargs(self.config.dead_letter_queue_url))
 
-    def _dead_letter_payload(self, event: Any, error: Exception) -> dict[str, Any]:
-        stage = error.stage if isinstance(error, PayloadError) else "undecodable"
-        letters = payload_letters(event, stage=stage, reason=str(error))
+    def _dead_letter_payload(self, event: Any, error: Exception, source_record: Any = None) -> dict[str, Any]:
+        stage = str(getattr(error, "stage", "undecodable"))
+        if source_record is not None:
+            letters = record_letters(source_record, stage=stage, reason=str(error))
+        else:
+            letters = payload_letters(event, stage=stage, reason=str(error))
         self.log.error("Undecodable subscription payload: sent as received to the dead-letter queue",
                        extra={"stage": stage, "reason": str(error), "dead_letter_messages": len(letters)})
         self._send(letters)
         self._count(c.METRIC_PAYLOADS_DEAD_LETTERED, 1)
         return {"status": "dead-lettered", "stage": stage, "dead_letter_messages": len(letters)}
 
-    def ship(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Ship one subscription payload; raises :class:`DeliveryError` when records stay undelivered."""
+    def ship(self, event: Mapping[str, Any], *, region: Optional[str] = None, deadline: Deadline = Deadline(),
+             source_record: Any = None) -> dict[str, Any]:
+        """Ship one subscription payload; raises :class:`DeliveryError` when records stay undelivered.
+
+        :param region: the region the payload came from, set on every document. Default: the
+            function's own (``config.region``).
+        :param source_record: the Kinesis record the payload arrived in: an undecodable payload is
+            dead-lettered as that record, and running out of time returns ``incomplete``.
+        """
+        region = region if region is not None else self.config.region
         try:
             batch = decode_payload(event, strict_utf8=False)
         except Exception as error:  # PayloadError, or a shape the decoder did not foresee
-            return self._dead_letter_payload(event, error)
+            return self._dead_letter_payload(event, error, source_record)
         if hasattr(self.log, "append_keys"):
             self.log.append_keys(log_group=batch.log_group, log_stream=batch.log_stream)
         if batch.is_control:
@@ -126,7 +162,7 @@ class Shipper:
         progress = self.progress.take(key)
         retried = progress.retried
         pending = [e for e in batch.events if e.id not in progress.delivered]
-        out = to_records(batch, pending)
+        out = to_records(batch, pending, region=region)
         self._count(c.METRIC_EVENTS_RECEIVED, len(batch.events) + len(batch.invalid))
         try:
             dead_lettered = self._dead_letter_events(batch, out, progress)
@@ -135,14 +171,16 @@ class Shipper:
             raise
         self._warn_about(out)
 
-        failed_ids, calls, errors = self._deliver(out.records, progress)
-        delivered = len(out.records) - len(failed_ids)
+        failed_ids, calls, errors, late_ids = self._deliver(out.records, progress, deadline)
+        delivered = len(out.records) - len(failed_ids) - len(late_ids)
         self._count(c.METRIC_RECORDS_DELIVERED, delivered)
         self._count(c.METRIC_PUT_RECORD_BATCH_CALLS, calls)
         summary = {"events": len(batch.events) + len(batch.invalid), "delivered": delivered,
                    "already_delivered": len(batch.events) - len(pending), "dead_lettered": dead_lettered,
                    "truncated": out.truncated, "put_record_batch_calls": calls, "retry": retried}
         stream = self.config.delivery_stream_name
+        if late_ids and not failed_ids:
+            return self._out_of_time(batch, pending, late_ids, key, progress, summary, kinesis=source_record is not None)
         if failed_ids:
             self._count(c.METRIC_RECORDS_FAILED, len(failed_ids))
             self.progress.keep(key, progress)
@@ -155,6 +193,21 @@ class Shipper:
                                 f"{'; '.join(errors[:3]) or 'unknown error'}")
         self.log.info("Shipped log events", extra=summary)
         return {"status": "shipped", **summary}
+
+    def _out_of_time(self, batch: Any, pending: list[LogEvent], late_ids: list[str], key: str, progress: Progress,
+                     summary: dict[str, Any], *, kinesis: bool) -> dict[str, Any]:
+        late = set(late_ids)
+        if kinesis:  # Lambda retries the record: remember what went out, so that only the rest goes
+            self.progress.keep(key, progress)
+            self.log.warning("Out of time: the rest of this record is left for Lambda's retry",
+                             extra={**summary, "left": len(late)})
+            return {"status": "incomplete", **summary, "left": len(late)}
+        letters = deferred_letters(batch, [e for e in pending if e.id in late])
+        self._send(letters)
+        self._count(c.METRIC_EVENTS_DEFERRED, len(late))
+        self.log.warning("Out of time: events not shipped sent to the dead-letter queue (kind=deferred, "
+                         "reason=deadline) for redrive", extra={**summary, "deferred": len(late)})
+        return {"status": "deferred", **summary, "deferred": len(late)}
 
     def _dead_letter_events(self, batch: Any, out: Records, progress: Progress) -> int:
         if not out.invalid or progress.dead_lettered:
@@ -177,9 +230,12 @@ class Shipper:
                              "in `message_base64`)", extra={"invalid_utf8_events": out.invalid_utf8})
         self._count(c.METRIC_EVENTS_TRUNCATED, out.truncated)
 
-    def _deliver(self, records: list[tuple[str, bytes]], progress: Progress) -> tuple[list[str], int, list[str]]:
-        """Send the records; returns the ids not delivered, the number of calls and the errors seen."""
+    def _deliver(self, records: list[tuple[str, bytes]], progress: Progress, deadline: Deadline
+                 ) -> tuple[list[str], int, list[str], list[str]]:
+        """Send the records; returns the ids not delivered, the number of calls, the errors seen and
+        the ids not attempted because time ran short."""
         failed_ids: list[str] = []
+        late_ids: list[str] = []
         errors: list[str] = []
         calls = 0
         offset = 0
@@ -189,6 +245,9 @@ class Shipper:
             offset += len(chunk)
             if broken:  # the stream refused a whole call: do not hammer it with the rest
                 failed_ids.extend(ids)
+                continue
+            if late_ids or deadline.short():
+                late_ids.extend(ids)
                 continue
             try:
                 result = put_record_batch(self.firehose, self.config.delivery_stream_name, chunk,
@@ -208,4 +267,4 @@ class Shipper:
                     progress.delivered.add(event_id)
             if result.failed:
                 errors.extend(sorted(set(result.last_errors)))
-        return failed_ids, calls, errors
+        return failed_ids, calls, errors, late_ids

@@ -1,9 +1,23 @@
 """Log shipper: CloudWatch Logs subscription → one Firehose record per log event.
 
-Handler: ``log_shipper.handler.handler``, invoked asynchronously by CloudWatch Logs subscription
-filters. Each invocation decodes the batch (base64 → gzip → JSON), drops ``CONTROL_MESSAGE``s,
-turns every log event into one JSON document (:mod:`log_shipper.transform`) and sends them with
-``PutRecordBatch`` (≤ 500 records, ≤ 4 MiB per call; oversized messages truncated and flagged).
+Handler: ``log_shipper.handler.handler``, invoked two ways:
+
+* asynchronously by CloudWatch Logs subscription filters of the pipeline's own account and region
+  (``{"awslogs": {"data": ...}}``): documents get the function's own region;
+* by the event source mappings of the ingestion streams (cross-account ingestion), with a batch
+  of Kinesis records each carrying one gzipped CloudWatch Logs payload: documents get the region
+  of the stream the record arrived on, and the answer is a partial batch response
+  (``batchItemFailures``); see :mod:`log_shipper.kinesis` for which records are reported (those
+  not delivered, or not reached in time) and which are dead-lettered instead (those that are not
+  CloudWatch Logs payloads, so that one bad record never blocks a shard).
+
+Each payload is decoded (base64 → gzip → JSON), ``CONTROL_MESSAGE``s are dropped, every log event
+becomes one JSON document (:mod:`log_shipper.transform`; ``account`` from the payload's ``owner``,
+``region`` as above) and they go out with ``PutRecordBatch`` (≤ 500 records, ≤ 4 MiB per call;
+oversized messages truncated and flagged), one call per chunk, each started only while more than
+``DEADLINE_MARGIN_MS`` (20 s) of the invocation's time is left. Out of time, a direct subscription's
+remaining events go to the dead-letter queue (``kind=deferred``, ``reason=deadline``, redrivable);
+Kinesis records are reported for Lambda's retry. Nothing is shipped twice by a timeout.
 
 Environment variables:
 
@@ -15,6 +29,9 @@ Environment variables:
     ``sqs:SendMessage`` on that queue (and ``kms:GenerateDataKey``/``kms:Decrypt`` on its key when
     it is encrypted with a customer-managed key). Required. The same queue is meant to be the
     function's asynchronous on-failure destination.
+``INGESTION_STREAM_REGIONS``
+    JSON object: ingestion stream name → the source region it serves. Set with cross-account
+    ingestion; a record from a stream not in it is dead-lettered.
 ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``
     Set by ``library_function``; Powertools' own.
 
@@ -55,7 +72,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from .contract import PUT_MAX_ATTEMPTS, ConfigurationError, ShipperConfig
-from .delivery import DeliveryError, ProgressCache, Shipper
+from .delivery import Deadline, DeliveryError, ProgressCache, Shipper
+from .kinesis import is_kinesis_event, ship_kinesis_batch
 
 logger = Logger()
 metrics = Metrics()
@@ -89,4 +107,8 @@ def _count(name: str, value: int) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     shipper = Shipper(firehose, sqs, ShipperConfig.from_environment(os.environ), progress=progress, log=logger,
                       count=_count)
-    return shipper.ship(event)
+    # Lambda's context always has the clock; a local invocation without it has no deadline.
+    deadline = Deadline(getattr(context, "get_remaining_time_in_millis", None))
+    if is_kinesis_event(event):
+        return ship_kinesis_batch(shipper, event, deadline)
+    return shipper.ship(event, deadline=deadline)

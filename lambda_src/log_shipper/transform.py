@@ -3,8 +3,8 @@
 One JSON document per log event::
 
     {"@timestamp": "2026-11-22T01:43:58.123Z", "message": "...", "log_group": "/aws/lambda/orders",
-     "log_stream": "2026/11/22/[$LATEST]abc", "account": "123456789012", "id": "3779...",
-     "level": "ERROR"}
+     "log_stream": "2026/11/22/[$LATEST]abc", "account": "123456789012", "region": "eu-west-1",
+     "id": "3779...", "level": "ERROR"}
 
 * ``@timestamp``: ISO 8601 UTC with milliseconds, from the event's ``timestamp`` (ms since epoch).
 * ``request_id`` when the message is in Lambda's text format.
@@ -82,9 +82,15 @@ def iso_timestamp(timestamp_ms: int) -> str:
     return _second(seconds) + _MILLIS[int(millis)]
 
 
-def metadata(batch: LogBatch) -> dict[str, str]:
-    """The fields every document of ``batch`` carries (between ``message`` and ``id``)."""
-    return {"log_group": batch.log_group, "log_stream": batch.log_stream, "account": batch.owner}
+def metadata(batch: LogBatch, region: str | None = None) -> dict[str, str]:
+    """The fields every document of ``batch`` carries (between ``message`` and ``id``).
+
+    ``region``: the region the batch came from (the payload does not say), set as ``region``.
+    """
+    fields = {"log_group": batch.log_group, "log_stream": batch.log_stream, "account": batch.owner}
+    if region is not None:
+        fields["region"] = region
+    return fields
 
 
 def _has_surrogates(text: str) -> bool:
@@ -129,10 +135,10 @@ def _structure(message: str) -> tuple[str, str | None, dict[str, Any] | None, st
     return message, request_id, fields, level
 
 
-def document(event: LogEvent, batch: LogBatch) -> dict[str, Any]:
+def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dict[str, Any]:
     """The document of one log event (raises ``OverflowError`` for a timestamp out of range)."""
     message = event.message
-    doc: dict[str, Any] = {"@timestamp": iso_timestamp(event.timestamp_ms), "message": message, **metadata(batch),
+    doc: dict[str, Any] = {"@timestamp": iso_timestamp(event.timestamp_ms), "message": message, **metadata(batch, region),
                            "id": event.id}
     if _has_surrogates(message):
         doc["invalid_utf8"] = True
@@ -177,10 +183,10 @@ def _fast_record(event: LogEvent, timestamp: str, meta: str) -> bytes | None:
     return data if len(data) <= MAX_RECORD_BYTES else None
 
 
-def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None) -> Records:
-    """Encode ``events`` (default: all valid events of ``batch``) as Firehose records."""
+def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, region: str | None = None) -> Records:
+    """Encode ``events`` (default: all valid events of ``batch``, from ``region``) as Firehose records."""
     out = Records(invalid=list(batch.invalid))
-    fields = RECORD_ENCODER.encode(metadata(batch))[1:-1]  # the batch's fields, encoded once
+    fields = RECORD_ENCODER.encode(metadata(batch, region))[1:-1]  # the batch's fields, encoded once
     meta = f",{fields},\"id\":" if fields else ',"id":'
     append = out.records.append
     for event in batch.events if events is None else events:
@@ -194,7 +200,7 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None) -> Rec
             continue
         data = _fast_record(event, timestamp, meta)
         if data is None:
-            doc = document(event, batch)
+            doc = document(event, batch, region)
             data = encode_document(doc)
             if doc.get("invalid_utf8"):
                 out.invalid_utf8 += 1

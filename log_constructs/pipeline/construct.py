@@ -2,7 +2,9 @@
 
 CloudWatch Logs reach the stream through the shipper function (one Firehose record per log
 event: Firehose cannot split a CloudWatch Logs record into documents); applications can put
-records directly (``grant_put_records``, or ``logship.FirehoseHandler``).
+records directly (``grant_put_records``, or ``logship.FirehoseHandler``). Other accounts and
+regions reach the shipper through CloudWatch Logs destinations and Kinesis ingestion streams
+(:mod:`.ingestion`).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from constructs import Construct
 from .._lambda_src.log_shipper.contract import ShipperConfig
 from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
-from .._private.functions import library_function
+from .._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
 from .._private.keys import new_key
 from .._private.log_groups import function_log_group_names, secure_log_group
 from .._private.metrics import create_alarms
@@ -36,6 +38,7 @@ from .._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
 from .._private.validation import PropError, check, check_choice, check_range
 from ..protocols import LogDestinationConfig
 from . import delivery
+from .ingestion import Ingestion, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
 from .metrics import LogPipelineMetrics
@@ -96,6 +99,34 @@ class LogPipeline(LogPipelineMetrics, Construct):
         storage; requires ``index_warm_after_days``). Default: - no cold tier
     :param dashboards_saved_objects: Import the OpenSearch Dashboards index pattern, the "Errors and criticals"
         search and the "Logs overview" dashboard. Default: True
+
+    Cross-account ingestion (on when ``source_accounts`` or ``organization_id`` is given; the stack
+    must then have a concrete region). Each source region R gets an on-demand Kinesis stream
+    ``<destination_name>-R`` in the pipeline's region (encrypted with the pipeline's key), an IAM role
+    of the same name that CloudWatch Logs of R assumes (trusting ``logs.amazonaws.com`` only for
+    ``arn:<partition>:logs:R:<listed account or this one>:*``, or ``aws:SourceOrgID``; it may only put
+    into that stream), and a CloudWatch Logs destination ``destination_name`` in R: created here for
+    the pipeline's own region, by :class:`RegionalLogDestination` in a stack of R otherwise. The shipper
+    reads every stream (event source mapping: batch item failures, bisect on error, 3 retries, the
+    dead-letter queue on failure) and takes each document's ``region`` from the stream it came on.
+
+    :param source_accounts: Accounts (12-digit ids) whose log groups may subscribe to the destinations.
+        Default: - none
+    :param organization_id: Any account of this AWS Organization may subscribe (``aws:PrincipalOrgID`` on
+        the destination, ``aws:SourceOrgID`` on the roles). Default: - none
+    :param source_regions: Regions member log groups live in, all in the pipeline's partition. Default: - the
+        pipeline's region
+    :param destination_name: Name of every region's destination, prefix of its stream and role names
+        (``<destination_name>-<region>``, at most 64 characters). Default: ``DEFAULT_DESTINATION_NAME``
+    :param ingestion_retention: How long a stream keeps records, 24 h to 8760 h. Default: 24 hours
+    :param ingestion_max_record_age: Records older than this are given up on (their shard and sequence
+        numbers go to the dead-letter queue), 60 s to 7 days and shorter than ``ingestion_retention``, so
+        they can still be re-read. Default: 6 hours
+    :param ingestion_parallelization_factor: Batches per shard processed at once, 1–10. Default: 2
+        (twice a shard's throughput; order is kept per partition key)
+
+    The shipper's reserved concurrency is 10 for direct subscriptions plus, with ingestion, source
+    regions × 4 (the shards an on-demand stream starts with) × the parallelization factor.
     """
 
     def __init__(
@@ -140,6 +171,13 @@ class LogPipeline(LogPipelineMetrics, Construct):
         index_warm_after_days: Optional[int] = None,
         index_cold_after_days: Optional[int] = None,
         dashboards_saved_objects: Optional[bool] = None,
+        source_accounts: Optional[Sequence[str]] = None,
+        organization_id: Optional[str] = None,
+        source_regions: Optional[Sequence[str]] = None,
+        destination_name: Optional[str] = None,
+        ingestion_retention: Optional[Duration] = None,
+        ingestion_max_record_age: Optional[Duration] = None,
+        ingestion_parallelization_factor: Optional[int] = None,
     ) -> None:
         super().__init__(scope, id)
         apply_removal_policy(self, removal_policy)
@@ -173,6 +211,10 @@ class LogPipeline(LogPipelineMetrics, Construct):
             domain_sizing_given=any(v is not None for v in (engine_version, data_node_instance_type, data_nodes,
                                                            volume_gib, master_nodes, zone_awareness_azs)),
         )
+        ingestion = ingestion_settings(
+            self, source_accounts=source_accounts, organization_id=organization_id, source_regions=source_regions,
+            destination_name=destination_name, retention=ingestion_retention,
+            max_record_age=ingestion_max_record_age, parallelization_factor=ingestion_parallelization_factor)
         # Validated here, applied by the set-up custom resource.
         self.index_setup = IndexSetup.from_props(
             own_domain=domain is not None, data_nodes=sizing.nodes, template=index_template, shards=index_shards,
@@ -261,10 +303,18 @@ class LogPipeline(LogPipelineMetrics, Construct):
             log_retention=self.log_retention,
             environment_encryption=self.encryption_key,
             environment=ShipperConfig(delivery_stream_name=self.delivery_stream_name,
-                                      dead_letter_queue_url=self.dead_letter_queue.queue_url).to_environment(),
+                                      dead_letter_queue_url=self.dead_letter_queue.queue_url,
+                                      stream_regions=ingestion.stream_names if ingestion else {}).to_environment(),
+            # Mappings beyond the reserved concurrency are throttled and retried (records wait, none is lost).
+            reserved_concurrent_executions=(DEFAULT_RESERVED_CONCURRENCY + ingestion.concurrency if ingestion
+                                            else None),
         )
         send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
         self.grant_put_records(self.shipper)
+        self.ingestion: Optional[Ingestion] = None
+        if ingestion is not None:
+            self.ingestion = add_ingestion(self, settings=ingestion, key=self.encryption_key, shipper=self.shipper,
+                                           failure_queue=self.dead_letter_queue)
 
         free_storage_mib = (free_storage_alarm_mib if free_storage_alarm_mib is not None
                             else max(sizing.volume * 1024 // 4, 1))

@@ -33,6 +33,7 @@ def _function(scope: cdk.Stack, id: str = "Fn") -> lambda_.Function:
 def test_every_exported_name_exists_and_prop_error_is_a_value_error():
     assert all(hasattr(log_constructs, name) for name in log_constructs.__all__)
     assert issubclass(PropError, ValueError)
+    assert {"RegionalLogDestination", "DEFAULT_DESTINATION_NAME", "destination_arn"} <= set(log_constructs.__all__)
 
 
 def test_the_constructs_implement_the_protocols():

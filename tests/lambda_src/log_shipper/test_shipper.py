@@ -322,7 +322,7 @@ def test_non_utf8_bytes_are_delivered_flagged_with_the_original_bytes(env, log_l
     assert docs["1"]["message"] == "[ERROR] bad \ufffd( byte" and docs["1"]["invalid_utf8"] is True
     assert base64.b64decode(docs["1"]["message_base64"]) == b"[ERROR] bad \xc3\x28 byte"
     assert docs["2"] == {"@timestamp": "1970-01-01T00:00:00.001Z", "message": "clean", "log_group": "/g",
-                         "log_stream": "s", "account": "123456789012", "id": "2"}
+                         "log_stream": "s", "account": "123456789012", "id": "2", "region": "us-east-1"}
     assert any("not UTF-8" in line["message"] for line in log_lines())
 
 
