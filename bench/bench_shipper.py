@@ -7,6 +7,8 @@ payloads of 1,000 events (Lambda text format, Python runtime text, Powertools JS
 * ours: the shipper's handler (``log_shipper.handler.handler``) invoked once per payload.
 * naive: the same decoding and the same documents, but one ``PutRecord`` call per event (on the
   first payload only: see ``NAIVE_PAYLOADS``).
+* kinesis: the same handler on the cross-account path: Kinesis batches as the event source mapping
+  delivers them, 100 records each carrying a CloudWatch Logs payload of 50 events.
 
 Ours and naive run in both views (bench.common.VIEWS): the emulator as it is, and with the latency
 model (every Firehose call also waits its round trip, bench/latency.py).
@@ -72,6 +74,24 @@ def payloads(encode_payload) -> list[dict]:
     return out
 
 
+KINESIS_RECORDS = 100  # the mapping's batch size
+KINESIS_EVENTS_PER_RECORD = 50
+KINESIS_STREAM = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/log-constructs-central-eu-west-1"
+
+
+def kinesis_batches(encode_payload, kinesis_event) -> list[dict]:
+    """The same messages as :func:`payloads`, as Kinesis batches of 100 records of 50 events."""
+    records = []
+    for start in range(0, N_EVENTS, KINESIS_EVENTS_PER_RECORD):
+        events = [{"id": f"{37000000000000000000000000000000000000000000000000000000 + i}",
+                   "timestamp": 1795311838000 + i, "message": _message(i)}
+                  for i in range(start, min(start + KINESIS_EVENTS_PER_RECORD, N_EVENTS))]
+        records.append(encode_payload(f"/aws/lambda/member-{start % 7}", "2026/11/22/[$LATEST]0a1b2c3d", events,
+                                      owner="210987654321"))
+    return [kinesis_event(records[i:i + KINESIS_RECORDS], KINESIS_STREAM)
+            for i in range(0, len(records), KINESIS_RECORDS)]
+
+
 def _stream(emu, name: str) -> str:
     bucket = f"{name}-delivered"
     emu.client("s3", direct=True).create_bucket(Bucket=bucket)
@@ -108,18 +128,20 @@ def _measure(emu) -> list[Row]:
     from botocore.config import Config
 
     from log_subscription import decode_payload
-    from tests.support.subscription import encode_payload
+    from tests.support.subscription import encode_payload, kinesis_event
 
     ours_bucket = _stream(emu, "bench-ours")
     naive_bucket = _stream(emu, "bench-naive")
     queue_url = emu.client("sqs", direct=True).create_queue(QueueName="bench-dlq")["QueueUrl"]
     os.environ.update(DELIVERY_STREAM_NAME="bench-ours", DEAD_LETTER_QUEUE_URL=queue_url,
-                      POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_SERVICE_NAME="bench")
+                      POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_SERVICE_NAME="bench",
+                      INGESTION_STREAM_REGIONS=json.dumps({KINESIS_STREAM.rsplit("/", 1)[1]: "eu-west-1"}))
     from log_shipper import handler as shipper
     from log_shipper.transform import to_records
 
     shipper.logger.registered_handler.setStream(io.StringIO())  # keep the output readable
     batch_payloads = payloads(encode_payload)
+    batches = kinesis_batches(encode_payload, kinesis_event)
 
     # ours (the handler, batched PutRecordBatch) and naive (one PutRecord per event), in each view
     firehose = boto3.client("firehose", endpoint_url=emu.url,
@@ -143,6 +165,18 @@ def _measure(emu) -> list[Row]:
             assert shipped == N_EVENTS and ours_calls == ours_puts
             ours_docs_expected += OURS_RUNS * N_EVENTS
 
+            kinesis_rates = []
+            for _ in range(OURS_RUNS):
+                emu.proxy.clear()
+                shipper.forget_progress()
+                started = time.perf_counter()
+                with contextlib.redirect_stdout(io.StringIO()):
+                    failures = [f for b in batches for f in shipper.handler(b, Context())["batchItemFailures"]]
+                kinesis_rates.append(N_EVENTS / (time.perf_counter() - started))
+                kinesis_puts = emu.proxy.calls["PutRecordBatch"]
+            assert not failures and kinesis_puts >= len(batches)
+            ours_docs_expected += OURS_RUNS * N_EVENTS
+
             emu.proxy.clear()
             started = time.perf_counter()
             sent = 0
@@ -157,6 +191,10 @@ def _measure(emu) -> list[Row]:
         rows.append(Row("shipper", f"events/s, decode → transform → Firehose {name}", statistics.median(ours_rates),
                         naive_rate, "events/s",
                         note=f"{note}{rtt}; baseline: PutRecord per event, {sent:,} events; median of {OURS_RUNS}"))
+        rows.append(Row("shipper", f"events/s, Kinesis batches (100 records × 50 events) {name}",
+                        statistics.median(kinesis_rates), statistics.median(ours_rates), "events/s",
+                        note=f"{len(batches)} batches, {kinesis_puts} PutRecordBatch calls{rtt}; baseline: the "
+                             f"direct-subscription path (1,000-event payloads) in the same run; median of {OURS_RUNS}"))
         if name == EMULATOR_VIEW:  # the calls do not depend on the view
             rows.append(Row("shipper", "API calls per 10,000 events", ours_calls * per_10k,
                             naive_calls * 10_000 / sent, "calls", higher_is_better=False,

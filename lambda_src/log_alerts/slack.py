@@ -164,9 +164,11 @@ UNRENDERABLE = ("{marker} alert from {app} could not be shown here (rendering it
                 "the audit table, log id {log_id}.")
 
 
-def _safe(value: Any, limit: int) -> str:
-    """``value`` as short escaped text, or ``?``: never raises, whatever ``value`` is."""
+def _safe(alert: Any, name: str, limit: int) -> str:
+    """The field ``name`` of ``alert`` as short escaped text, or ``?``: never raises, whatever the
+    alert holds (reading the field may raise anything, not only ``AttributeError``)."""
     try:
+        value = getattr(alert, name)
         return fit(value if isinstance(value, str) else "?", limit) or "?"
     except Exception:  # noqa: BLE001 - the notice must be built whatever the alert holds
         return "?"
@@ -175,9 +177,8 @@ def _safe(value: Any, limit: int) -> str:
 def unrenderable(alert: Any) -> dict[str, Any]:
     """A message Slack surely accepts for an alert whose full message could not be built: fallback
     text only, at most a few hundred escaped characters, from fields read without raising."""
-    return {"text": UNRENDERABLE.format(marker=_safe(getattr(alert, "marker", None), 40),
-                                        app=_safe(getattr(alert, "app_name", None), MAX_APP_CHARS),
-                                        log_id=_safe(getattr(alert, "log_id", None), 80))}
+    return {"text": UNRENDERABLE.format(marker=_safe(alert, "marker", 40), app=_safe(alert, "app_name", MAX_APP_CHARS),
+                                        log_id=_safe(alert, "log_id", 80))}
 
 
 def _renders(alert: Alert, region: str) -> bool:

@@ -113,3 +113,42 @@ def test_the_items_are_stored_before_any_delivery(aws, hook, handler):
         invoke(handler, event)
     items = scan(aws)
     assert sorted(items) == sorted(good_ids + [bad_id]) and not any(i["notified"] for i in items.values())
+
+
+class UnrenderableText(str):
+    """Alert text the renderer cannot handle: every ``replace`` raises (a double of the input only)."""
+
+    def replace(self, *args, **kwargs):
+        raise RuntimeError("this text cannot be rendered")
+
+
+def test_an_alert_that_cannot_be_rendered_gets_the_notice_and_the_others_their_full_message(
+        aws, hook, handler, monkeypatch):
+    from dataclasses import replace
+
+    from log_alerts import process
+
+    # GIVEN a batch of three ordinary alerts and one whose text the renderer cannot handle (no log
+    # line can do that, so the extracted alert's text is swapped for a double; the rest runs as is)
+    event, good_ids, bad_id = _batch_with("[CRITICAL] the line that cannot be rendered", 40)
+    real_extract = process.extract
+
+    def extract(*args, **kwargs):
+        return [replace(a, text=UnrenderableText(a.text)) if a.log_id == bad_id else a
+                for a in real_extract(*args, **kwargs)]
+
+    monkeypatch.setattr(process, "extract", extract)
+    # WHEN the function handles it, posting to the real local webhook server
+    summary = invoke(handler, event)
+    # THEN the good alerts arrive as one full Block Kit message, the bad one as its own notice
+    full, notice = hook.delivered("/alerts")
+    sent = json.dumps(full, ensure_ascii=False)
+    assert full["blocks"][0]["text"]["text"] == "3 CRITICAL alerts in 1 application"
+    assert all(text.split("] ", 1)[1] in sent for text in GOOD) and "cannot be rendered" not in sent
+    assert notice == {"text": f"CRITICAL alert from orders-api could not be shown here (rendering it failed); "
+                              f"its full text is in the audit table, log id {bad_id}."}
+    # AND every alert is stored and counts as notified; nothing failed or was dead-lettered
+    items = scan(aws)
+    assert sorted(items) == sorted(good_ids + [bad_id]) and all(i["notified"] for i in items.values())
+    assert items[bad_id]["message"] == "[CRITICAL] the line that cannot be rendered"
+    assert summary["stored"] == 4 and summary["dead_lettered"] == 0
