@@ -5,6 +5,7 @@ import json
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
@@ -15,6 +16,7 @@ from log_constructs._private.failures import send_failures_to
 from log_constructs._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
 from log_constructs._private.queues import dead_letter_queue
 from log_constructs._private.roles import LibraryRole
+from log_constructs.secure import alarm_topic
 from tests.support.iam import role_statements
 
 
@@ -30,7 +32,8 @@ def built(tmp_path_factory) -> tuple[dict, Template]:
     function = library_function(stack, "Fn", handler="log_shipper.handler.handler", description="test function",
                                 service="test")
     queue = dead_letter_queue(stack, "Dlq", encryption_key=kms.Key(stack, "Key", enable_key_rotation=True))
-    send_failures_to(function, queue)
+    # the delivery-failure alarm send_failures_to returns gets its action from its owner (here: us)
+    send_failures_to(function, queue).add_alarm_action(cw_actions.SnsAction(alarm_topic(stack, "Alarms")))
     sqs.Queue(stack, "Other", enforce_ssl=True).grant_consume_messages(function)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app), HIPAASecurityChecks(app),
                                         PCIDSS321Checks(app), ServerlessChecks(app))

@@ -201,14 +201,14 @@ def test_iam_is_scoped_to_the_constructs_resources(defaults):
     assert not any(a.endswith("*") for a in by_action)
 
 
-def test_alarms_on_errors_throttles_and_dead_letters(defaults):
+def test_alarms_on_errors_throttles_dead_letters_and_destination_delivery_failures(defaults):
     alerts, template, _ = defaults
-    template.resource_count_is("AWS::CloudWatch::Alarm", 3)
-    for metric in ("Errors", "Throttles", "ApproximateNumberOfMessagesVisible"):
+    template.resource_count_is("AWS::CloudWatch::Alarm", 4)
+    for metric in ("Errors", "Throttles", "ApproximateNumberOfMessagesVisible", "DestinationDeliveryFailures"):
         template.has_resource_properties("AWS::CloudWatch::Alarm", {
             "MetricName": metric, "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
             "TreatMissingData": "notBreaching"})
-    assert len(alerts.alarms) == 3
+    assert len(alerts.alarms) == 4
 
 
 def test_attributes_and_metrics(defaults):
