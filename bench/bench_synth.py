@@ -24,9 +24,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from bench.common import ROOT, Row
+from bench.common import ROOT, Row, quick
 
-SYNTH_SAMPLES = int(os.environ.get("BENCH_SYNTH_SAMPLES", "2"))
+SYNTH_SAMPLES = int(os.environ.get("BENCH_SYNTH_SAMPLES", "1" if quick() else "2"))
 IMPORT_SAMPLES = int(os.environ.get("BENCH_IMPORT_SAMPLES", "7"))
 BIN = Path(sys.executable).parent
 

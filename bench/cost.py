@@ -1,10 +1,11 @@
 """Cost per GB of logs, from the shipper's measured rate and sizes (bench/results/bench_shipper.json).
 
 ``python -m bench.cost`` prints the Markdown table the README's "Cost per GB" section carries.
-Prices: us-east-1 list prices (on-demand, no free tier, first pricing tier) as published on the AWS
-pricing pages of Lambda, Amazon Data Firehose, S3, Kinesis Data Streams and OpenSearch Service,
-read on 2026-12-02. The rounding rules (Firehose: each record rounded up to 5 KB; Kinesis Data
-Streams on-demand: each record rounded up to 1 KB) are quoted from those pages.
+Prices: us-east-1 list prices (on-demand, no free tier, first pricing tier) of Lambda, Amazon Data
+Firehose, S3, Kinesis Data Streams and OpenSearch Service. The rounding rules (Firehose: each record
+rounded up to 5 KB; Kinesis Data Streams on-demand: each record rounded up to 1 KB) and the Lambda
+arm64 price were checked against the pricing pages on 2026-12-02; the other per-unit figures are the
+long-standing published list prices, not re-read that day: check the pricing pages before budgeting.
 """
 from __future__ import annotations
 
