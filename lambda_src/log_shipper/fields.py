@@ -64,10 +64,42 @@ class _Sanitizer:
 
 
 def is_clean(fields: dict[str, Any]) -> bool:
-    """Whether ``fields`` is already acceptable as it is: flat, few keys, none blank or dotted."""
-    # The usual Powertools line: every test here runs in C over all keys or values at once.
-    return (len(fields) <= MAX_JSON_KEYS and "" not in fields and "." not in "".join(fields)
-            and not any(map(str.isspace, fields)) and _CONTAINERS.isdisjoint(map(type, fields.values())))
+    """Whether ``fields`` is already acceptable as it is: no key blank or dotted, within depth and key budget."""
+    return 0 <= _clean_object(fields, 1) <= MAX_JSON_KEYS
+
+
+# These two follow _Sanitizer.object and _Sanitizer.value level for level, and count keys instead
+# of copying: -1 as soon as the sanitizer would change something. Every test of a whole object's
+# keys or values runs in C at once (the usual line, a flat Powertools object, needs no loop at all).
+def _clean_object(fields: dict[str, Any], level: int) -> int:
+    if level > MAX_JSON_DEPTH or "" in fields or "." in "".join(fields) or any(map(str.isspace, fields)):
+        return -1
+    keys = len(fields)
+    if not _CONTAINERS.isdisjoint(map(type, fields.values())):
+        for inner in fields.values():
+            if type(inner) is dict or type(inner) is list:
+                inner_keys = _clean_value(inner, level)
+                if inner_keys < 0 or keys > MAX_JSON_KEYS:
+                    return -1
+                keys += inner_keys
+    return keys
+
+
+def _clean_value(value: Any, level: int) -> int:
+    if type(value) is dict:
+        return _clean_object(value, level + 1)
+    if type(value) is not list:
+        return 0
+    if level + 1 > MAX_JSON_DEPTH:
+        return -1
+    keys = 0
+    for item in value:
+        if type(item) is dict or type(item) is list:
+            item_keys = _clean_value(item, level + 1)
+            if item_keys < 0 or keys > MAX_JSON_KEYS:
+                return -1
+            keys += item_keys
+    return keys
 
 
 def sanitize_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,6 +16,8 @@ _LEVELS = "|".join(LEVEL_NAMES)
 _LEVEL_SET = frozenset(LEVEL_NAMES)
 _ALIASES = {"WARNING": "WARN", "ERR": "ERROR"}
 _PINO_LEVELS = {10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL"}
+_SPELLINGS = {spelling: _ALIASES.get(name, name) for name in LEVEL_NAMES
+              for spelling in (name, name.lower(), name.title())}
 _JSON_LEVEL_KEYS = ("level", "levelname", "log.level", "severity")
 # Lambda's text format (Node.js, Java, .NET and the managed runtimes' system log): time, request id, level.
 LAMBDA_TEXT = re.compile(rf"^(\S+)\t(\S+)\t({_LEVELS})\t(.*)\Z", re.DOTALL)
@@ -28,6 +30,8 @@ _PY_FIRST_LETTERS = frozenset(name[0] for name in LEVEL_NAMES)
 
 
 def normalize(level: Any) -> str | None:
+    if type(level) is str and level in _SPELLINGS:  # the usual spellings, looked up
+        return _SPELLINGS[level]
     if isinstance(level, bool):
         return None
     if isinstance(level, int):

@@ -40,6 +40,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from json.encoder import c_make_encoder
 from json.encoder import encode_basestring as _string
 from typing import Any, Iterable
 
@@ -55,6 +56,23 @@ __all__ = ["MAX_JSON_DEPTH", "MAX_JSON_KEYS", "OVERFLOW_FIELD", "STRUCTURE_LIMIT
 _TRUNCATED_TAIL = f'{TRUNCATION_MARK}"}}\n'.encode()
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
+
+
+def _fields_encoder() -> Any:
+    """``RECORD_ENCODER.encode`` for decoded JSON objects, with its C encoder built once.
+
+    ``JSONEncoder.encode`` builds a new C encoder per call, with a circular-reference check that
+    what ``json.loads`` returns never needs. Together they are about a third of the encoding's cost.
+    """
+    if c_make_encoder is None:  # a Python without the _json accelerator
+        return RECORD_ENCODER.encode
+    e = RECORD_ENCODER
+    encoder = c_make_encoder(None, e.default, _string, e.indent, e.key_separator, e.item_separator, e.sort_keys,
+                             e.skipkeys, e.allow_nan)
+    return lambda fields: "".join(encoder(fields, 0))
+
+
+_encode_fields = _fields_encoder()
 # Headroom for the metadata fields around a message: above this the message is kept raw, unparsed.
 STRUCTURE_LIMIT = MAX_RECORD_BYTES - 4096
 # Messages up to this many characters are within STRUCTURE_LIMIT bytes (≤ 4 bytes per character).
@@ -175,7 +193,7 @@ def _fast_record(event: LogEvent, timestamp: str, meta: str) -> bytes | None:
             fields, overflow = sanitize_fields(fields)
             if overflow:
                 return None
-        parts += (',"json":', RECORD_ENCODER.encode(fields))
+        parts += (',"json":', _encode_fields(fields))
     if level:
         parts += (',"level":', _string(level))
     parts.append("}\n")
@@ -189,9 +207,14 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
     fields = RECORD_ENCODER.encode(metadata(batch, region))[1:-1]  # the batch's fields, encoded once
     meta = f",{fields},\"id\":" if fields else ',"id":'
     append = out.records.append
+    seconds_seen: dict[int, str] = {}  # iso_timestamp inline: the events of a batch share their seconds
     for event in batch.events if events is None else events:
         try:
-            timestamp = iso_timestamp(event.timestamp_ms)
+            seconds, millis = divmod(event.timestamp_ms, 1000)
+            second = seconds_seen.get(seconds)
+            if second is None:
+                second = seconds_seen[seconds] = _second(seconds)
+            timestamp = second + _MILLIS[millis]
         except (OverflowError, ValueError) as error:
             out.invalid.append(InvalidEvent(
                 {"id": event.id, "timestamp": event.timestamp_ms, "message": event.message},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from json.encoder import encode_basestring
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
@@ -40,27 +41,75 @@ def _dumps(document: Mapping[str, Any]) -> bytes:
 def encode_document(document: Mapping[str, Any], *, text_field: str = "message",
                     limit: int = MAX_RECORD_BYTES) -> bytes:
     """One record's bytes; when too large, ``text_field`` is cut and ``truncated``/``original_bytes`` set."""
+    text = document.get(text_field)
+    if isinstance(text, str) and len(text) > limit // 2 and len(document) > 1:
+        # A large text is escaped once: its escaped form gives the record's size and, cut, the record.
+        return _truncated_text(document, text_field, text, limit)
     data = _dumps(document)
     if len(data) <= limit:
         return data
-    text = document.get(text_field)
     if not isinstance(text, str):
         # Structured documents carry their text elsewhere: keep the metadata, move the body into text.
         text = json.dumps({k: v for k, v in document.items()}, ensure_ascii=False, default=str)
+    return _cut(_slim(document, text_field, len(data)), text_field, text, limit)
+
+
+def _slim(document: Mapping[str, Any], text_field: str, original_bytes: int) -> dict[str, Any]:
     slim = {k: v for k, v in document.items() if k != text_field and not isinstance(v, (dict, list))}
-    slim.update(truncated=True, original_bytes=len(data))
-    overhead = len(_dumps({**slim, text_field: ""})) + len(TRUNCATION_MARK.encode()) + 8
-    room = max(limit - overhead, 0)
-    cut = text.encode("utf-8", errors="replace")[:room].decode("utf-8", errors="ignore")
-    while True:
-        slim[text_field] = cut + TRUNCATION_MARK
-        data = _dumps(slim)
-        if len(data) <= limit:
-            return data
-        if not cut:  # the metadata alone is too large: keep only what identifies the event
-            keep = {k: slim[k] for k in ("@timestamp", "id", "log_group") if k in slim}
-            return _dumps({**keep, "truncated": True, "original_bytes": len(data), text_field: TRUNCATION_MARK})
-        cut = cut[: max(len(cut) - (len(data) - limit) - 1, 0)]  # JSON escapes can grow the text
+    slim.update(truncated=True, original_bytes=original_bytes)
+    return slim
+
+
+def _truncated_text(document: Mapping[str, Any], text_field: str, text: str, limit: int) -> bytes:
+    escaped = encode_basestring(text)
+    rest = RECORD_ENCODER.encode({k: v for k, v in document.items() if k != text_field})
+    # The record is ``rest`` with one more member (a comma, the key, a colon, the text) and a newline.
+    size = (len(rest.encode("utf-8", errors="replace")) + len(encode_basestring(text_field).encode()) + 3
+            + len(escaped.encode("utf-8", errors="replace")))
+    if size <= limit:
+        return _dumps(document)
+    return _cut(_slim(document, text_field, size), text_field, text, limit, escaped=escaped)
+
+
+def _cut(slim: dict[str, Any], text_field: str, text: str, limit: int, *, escaped: Optional[str] = None) -> bytes:
+    """The record of ``slim`` with as much of ``text`` as fits, then :data:`TRUNCATION_MARK` (written last)."""
+    head = (RECORD_ENCODER.encode(slim)[:-1] + "," + encode_basestring(text_field) + ':"').encode("utf-8", "replace")
+    tail = (TRUNCATION_MARK + '"}\n').encode()
+    room = max(limit - len(head) - len(tail) - 8, 0)
+    # The text's escaped UTF-8, cut at ``room`` bytes, after a whole character and a whole escape.
+    encoded = (escaped or encode_basestring(text)).encode("utf-8", errors="replace")
+    body = encoded[1:min(room, len(encoded) - 2) + 1]  # without the quotes around it
+    data = b"".join((head, _whole_escapes(_whole_characters(body)), tail))
+    if len(data) <= limit:
+        return data
+    # The metadata alone is too large: keep only what identifies the event.
+    keep = {k: slim[k] for k in ("@timestamp", "id", "log_group") if k in slim}
+    return _dumps({**keep, "truncated": True, "original_bytes": slim["original_bytes"], text_field: TRUNCATION_MARK})
+
+
+def _whole_characters(data: bytes) -> bytes:
+    """``data`` (UTF-8 cut anywhere) without a character cut short at its end."""
+    lead = len(data) - 1
+    while lead >= 0 and len(data) - lead < 4 and 0x80 <= data[lead] < 0xC0:  # continuation bytes
+        lead -= 1
+    if lead < 0 or data[lead] < 0x80:
+        return data
+    width = 2 if data[lead] < 0xE0 else 3 if data[lead] < 0xF0 else 4
+    return data if len(data) - lead >= width else data[:lead]
+
+
+def _whole_escapes(escaped: bytes) -> bytes:
+    """``escaped`` (a JSON string's inside) without an escape sequence cut short at its end."""
+    start = escaped.rfind(b"\\", max(len(escaped) - 6, 0))
+    if start < 0:
+        return escaped
+    run_start = start
+    while run_start > 0 and escaped[run_start - 1] == 0x5C:  # backslash
+        run_start -= 1
+    if (start - run_start) % 2:  # the last backslash is the second half of an escaped backslash
+        return escaped
+    needed = 6 if escaped[start + 1:start + 2] == b"u" else 2
+    return escaped if len(escaped) - start >= needed else escaped[:start]
 
 
 def iter_batches(records: Iterable[bytes], *, max_records: int = MAX_BATCH_RECORDS,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +78,31 @@ def test_the_shortcut_for_clean_fields_gives_what_the_full_sanitizer_gives(field
     reference = shipper_fields._Sanitizer()
     expected = (reference.object(fields, 1, ""), reference.overflow)
     assert shipper_fields.sanitize_fields(dict(fields)) == expected
+
+
+def _nested(depth: int, leaf: object) -> object:
+    value = leaf
+    for level in range(depth):
+        value = {f"k{level}": value} if level % 3 else [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [17, 18, 19, 20, 21, 22])
+@pytest.mark.parametrize("leaf", [1, {"a": 1}, [1, {"b": [2]}]])
+def test_the_shortcut_agrees_with_the_sanitizer_at_the_depth_limit(depth, leaf):
+    # GIVEN objects and arrays nested around the depth limit / WHEN sanitized / THEN as without the shortcut
+    fields = {"top": _nested(depth, leaf), "other": "x"}
+    reference = shipper_fields._Sanitizer()
+    assert shipper_fields.sanitize_fields(fields) == (reference.object(fields, 1, ""), reference.overflow)
+
+
+@pytest.mark.parametrize("keys", [shipper_fields.MAX_JSON_KEYS - 2, shipper_fields.MAX_JSON_KEYS - 1,
+                                  shipper_fields.MAX_JSON_KEYS, shipper_fields.MAX_JSON_KEYS + 1])
+def test_the_shortcut_agrees_with_the_sanitizer_at_the_key_budget_across_levels(keys):
+    # GIVEN keys spread over nested objects and arrays, around the key budget
+    fields = {"a": {f"n{i}": i for i in range(keys // 2)}, "b": [{f"m{i}": i for i in range(keys - keys // 2 - 2)}]}
+    reference = shipper_fields._Sanitizer()
+    # WHEN sanitized / THEN as without the shortcut: overflow exactly when the budget is passed
+    result = shipper_fields.sanitize_fields(fields)
+    assert result == (reference.object(fields, 1, ""), reference.overflow)
+    assert bool(result[1]) == (keys > shipper_fields.MAX_JSON_KEYS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logship.firehose import (
     MAX_BATCH_BYTES,
@@ -67,3 +69,28 @@ def test_batches_respect_the_byte_limit():
 
 def test_no_records_no_batches():
     assert list(iter_batches([])) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(chunk=st.text(alphabet=st.sampled_from(['"', "\\", "\x00", "\n", "u", "a", "é", "€", "😀", "\udcff"]),
+                     min_size=1, max_size=40),
+       repeat=st.integers(min_value=0, max_value=300), limit=st.integers(min_value=300, max_value=2000),
+       extra=st.booleans())
+def test_a_cut_text_is_a_prefix_that_fills_the_record_up_to_a_whole_character_and_escape(chunk, repeat, limit, extra):
+    # GIVEN a text too long for the limit, of quotes, backslashes, control, multi-byte and non-UTF-8 characters
+    text = chunk * (limit // len(chunk) + 1 + repeat)
+    document = {"@timestamp": "2026-01-01T00:00:00Z", "message": text, "id": "e1"}
+    if extra:
+        document["fields"] = {"blob": "y" * limit}
+    # WHEN it is encoded
+    data = encode_document(document, limit=limit)
+    # THEN the record is valid JSON within the limit
+    assert len(data) <= limit and data.endswith(b"\n")
+    decoded = json.loads(data)
+    kept = text.encode("utf-8", "replace").decode("utf-8")
+    # AND the message is a prefix of the text, flagged, cut at most one escape short of the room
+    assert decoded["truncated"] is True and decoded["message"].endswith(TRUNCATION_MARK)
+    assert kept.startswith(decoded["message"][:-len(TRUNCATION_MARK)])
+    assert decoded["original_bytes"] == len(json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+                                            .encode("utf-8", "replace")) + 1
+    assert len(data) >= limit - 8 - 5
