@@ -14,8 +14,8 @@ batch to the subclass's ``_deliver``. What the destination did not take goes bac
 the queue and is retried with backoff. ``close()`` (also run at interpreter exit) sends everything
 still queued and returns a :class:`~logship.report.DeliveryReport` of what was not delivered.
 
-Records the sender thread itself emits (botocore, urllib3 debug logs of its own AWS calls) are
-ignored, and ``botocore``/``boto3``/``urllib3``/``s3transfer`` records below WARNING are not shipped
+Records the sender thread and its delivery workers emit (botocore, urllib3 debug logs of their own
+AWS calls) are ignored, and ``botocore``/``boto3``/``urllib3``/``s3transfer`` records below WARNING are not shipped
 from any thread, so a handler on the root logger never feeds on its own traffic.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any, Iterable, Optional, Sequence
 from . import report as R
 from ._records import (QUEUED_KEY, RECORD_OVERHEAD_BYTES, SIZE_KEY, Encoded, _copy_record,  # noqa: F401
                        _queued, _rebuild_record, _size)
+from ._inflight import InFlight
 from .formatter import JsonFormatter
 from .retry import EQUAL, Backoff
 
@@ -68,6 +69,8 @@ class BackgroundHandler(logging.Handler):
     :param drop_notice_seconds: at most one stderr notice of dropped records per this many seconds.
         Default: 10.0.
     :param batch_records: queued records that trigger a send. Default: the API's per-call limit.
+    :param max_concurrent_calls: API calls in flight at once, on worker threads, while the sender
+        formats the next batch. Default: 1 (:class:`~logship.FirehoseHandler`: 4).
     :param flush_seconds: the oldest queued record is sent at the latest this old. Default: 1.0.
     :param flush_timeout_seconds: how long ``flush()`` and ``close()`` wait. Default: 10.0.
     :param retry_max_seconds: longest pause between attempts while the destination is failing.
@@ -78,6 +81,7 @@ class BackgroundHandler(logging.Handler):
 
     destination = "destination"
     default_batch_records = 500
+    default_concurrent_calls = 1
     batch_bytes = 1024 * 1024  # the API's per-call byte limit (subclasses)
 
     def __init__(
@@ -91,6 +95,7 @@ class BackgroundHandler(logging.Handler):
         block_ms: Optional[float] = None,
         drop_notice_seconds: Optional[float] = None,
         batch_records: Optional[int] = None,
+        max_concurrent_calls: Optional[int] = None,
         flush_seconds: Optional[float] = None,
         flush_timeout_seconds: Optional[float] = None,
         retry_max_seconds: Optional[float] = None,
@@ -103,15 +108,19 @@ class BackgroundHandler(logging.Handler):
         self.block_seconds = float(block_ms if block_ms is not None else 100.0) / 1000.0
         self.drop_notice_seconds = float(drop_notice_seconds if drop_notice_seconds is not None else 10.0)
         self.batch_records = int(batch_records or self.default_batch_records)
+        self.max_concurrent_calls = int(max_concurrent_calls or self.default_concurrent_calls)
         self.flush_seconds = float(flush_seconds if flush_seconds is not None else 1.0)
         self.flush_timeout_seconds = float(flush_timeout_seconds if flush_timeout_seconds is not None else 10.0)
         self.retry_max_seconds = float(retry_max_seconds if retry_max_seconds is not None else 30.0)
         # After n failed sends in a row: between half and all of min(retry_max_seconds, 2**(n-1) s).
         self._pause = Backoff(max_attempts=1, base_s=1.0, max_s=self.retry_max_seconds, jitter=EQUAL)
-        if self.max_queue_bytes < 1 or self.max_queue_records < 1 or self.batch_records < 1 or self.flush_seconds <= 0:
-            raise ValueError("max_queue_bytes, max_queue_records and batch_records must be >= 1 and flush_seconds > 0")
-        if self.overflow not in (DROP, BLOCK) or self.block_seconds < 0:
-            raise ValueError(f"overflow must be {DROP!r} or {BLOCK!r} and block_ms >= 0, got {overflow!r}, {block_ms!r}")
+        for name, value, least in (("max_queue_bytes", max_queue_bytes, 1), ("max_queue_records", max_queue_records, 1),
+                                   ("batch_records", batch_records, 1), ("max_concurrent_calls", max_concurrent_calls, 1),
+                                   ("flush_seconds", flush_seconds, 1e-3), ("block_ms", block_ms, 0)):
+            if value is not None and not value >= least:
+                raise ValueError(f"{type(self).__name__}: {name} must be >= {least}, got {value!r}")
+        if self.overflow not in (DROP, BLOCK):
+            raise ValueError(f"{type(self).__name__}: overflow must be {DROP!r} or {BLOCK!r}, got {overflow!r}")
         self.quiet_loggers = tuple(quiet_loggers if quiet_loggers is not None else QUIET_LOGGERS)
         self.setFormatter(JsonFormatter(service=service))
         # Counters (read them any time, or all at once with ``stats``).
@@ -120,6 +129,7 @@ class BackgroundHandler(logging.Handler):
         self.rejected_records = 0
         self.failed_records = 0
         self._reasons: Counter[str] = Counter()
+        self._count_lock = threading.Lock()  # deliveries on worker threads count too
         self._last_error = ""
         self._report: Optional[R.DeliveryReport] = None
         self._start()
@@ -141,8 +151,11 @@ class BackgroundHandler(logging.Handler):
         self._closing = False
         self._closed = False
         self._unreachable = False
-        self._sender_ident: Optional[int] = None
-        self._thread = threading.Thread(target=self._run, name=f"logship-{type(self).__name__}", daemon=True)
+        self._senders: set[int] = set()  # the sender thread and the delivery workers: never shipped from
+        name = f"logship-{type(self).__name__}"
+        self._in_flight = (InFlight(self.max_concurrent_calls, name, lambda: self._senders.add(threading.get_ident()))
+                           if self.max_concurrent_calls > 1 else None)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _after_fork(self) -> None:
@@ -183,7 +196,7 @@ class BackgroundHandler(logging.Handler):
         try:
             if record.levelno < logging.WARNING and record.name.startswith(self.quiet_loggers):
                 return
-            if threading.get_ident() == self._sender_ident or self._closed:
+            if threading.get_ident() in self._senders or self._closed:
                 return
             item = _copy_record(record)
             size = item[SIZE_KEY]
@@ -244,7 +257,7 @@ class BackgroundHandler(logging.Handler):
                      f"{self.dropped_records} dropped in all")
 
     def _request_flush(self) -> Optional[threading.Event]:
-        if self._closed or threading.get_ident() == self._sender_ident or not self._thread.is_alive():
+        if self._closed or threading.get_ident() in self._senders or not self._thread.is_alive():
             return None
         done = threading.Event()
         with self._queue_lock:
@@ -267,9 +280,11 @@ class BackgroundHandler(logging.Handler):
             return self._report
         self._closing = True
         self._wake.set()
-        if threading.get_ident() != self._sender_ident:
+        if threading.get_ident() not in self._senders:
             self._thread.join(self.flush_timeout_seconds)
         self._closed = True
+        if self._in_flight is not None:
+            self._in_flight.stop()
         with self._queue_lock:
             left = list(self._queue)
             self._queue.clear()
@@ -351,13 +366,19 @@ class BackgroundHandler(logging.Handler):
         except Exception as error:
             return f"<record of logger {item.get('name')!r} that could not be formatted: {error!r}>"
 
+    def delivered(self, count: int) -> None:
+        """Count records the destination took (called by the subclasses' ``_deliver``)."""
+        with self._count_lock:
+            self.delivered_records += count
+
     def reject(self, count: int, reason: str) -> None:
         """Count records refused for good (called by the subclasses' ``_deliver``)."""
-        self.rejected_records += count
-        self._reasons[reason] += count
+        with self._count_lock:
+            self.rejected_records += count
+            self._reasons[reason] += count
 
     def _send(self, items: list[Any]) -> bool:
-        """Format and deliver ``items``; put back what the destination did not take."""
+        """Format ``items`` and deliver them, here or on a worker; whether no delivery is failing."""
         payloads: list[Any] = []
         encode, text = self._encode, self._text
         for item in items:
@@ -369,6 +390,13 @@ class BackgroundHandler(logging.Handler):
             except Exception as error:  # an unformattable record must not block the others
                 self.reject(1, R.UNFORMATTABLE)
                 self._notice(f"record of logger {item.get('name')!r} could not be formatted: {error!r}")
+        if self._in_flight is None:
+            return self._settle(payloads)
+        self._in_flight.submit(lambda: self._settle(payloads))
+        return not self._in_flight.failing
+
+    def _settle(self, payloads: list[Any]) -> bool:
+        """Deliver ``payloads``; put back what the destination did not take."""
         reason: Any = None
         try:
             undelivered = self._deliver(payloads) if payloads else []
@@ -388,7 +416,7 @@ class BackgroundHandler(logging.Handler):
         return True
 
     def _run(self) -> None:
-        self._sender_ident = threading.get_ident()
+        self._senders.add(threading.get_ident())
         while True:
             try:
                 self._loop()
@@ -416,6 +444,10 @@ class BackgroundHandler(logging.Handler):
                     if budget is not None:
                         budget -= len(items)
                     ok = self._send(items)
+                if self._in_flight is not None:
+                    if forced:  # flush() and close() return once the calls in flight have answered
+                        self._in_flight.wait(self.flush_timeout_seconds)
+                    ok = not self._in_flight.failed() and ok
                 if ok:
                     failures = 0
                     retry_at = 0.0

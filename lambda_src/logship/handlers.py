@@ -63,12 +63,17 @@ class FirehoseHandler(BackgroundHandler):
     :param region_name: region of the default client. Default: - from the environment.
     :param endpoint_url: endpoint of the default client. Default: - from the environment.
     The other keyword arguments (``service``, ``max_queue_bytes``, ``overflow``, ``block_ms``,
-    ``batch_records``, ``flush_seconds``, ...) are those of :class:`logship._background.BackgroundHandler`.
+    ``batch_records``, ``max_concurrent_calls`` (here 4 by default), ``flush_seconds``, ...) are
+    those of :class:`logship._background.BackgroundHandler`. With several calls in flight, records
+    of different calls may reach the stream in either order (each carries its ``@timestamp``).
     Documents larger than 1,000 KiB are truncated and flagged (``truncated``, ``original_bytes``).
     """
 
     default_batch_records = MAX_BATCH_RECORDS
     batch_bytes = FIREHOSE_BATCH_BYTES
+    # One PutRecordBatch is a round trip of tens of milliseconds for at most 500 records: with
+    # four in flight the sender formats while they travel (a burst no longer outruns one call at a time).
+    default_concurrent_calls = 4
 
     def __init__(self, stream_name: Optional[str] = None, level: int | str = logging.NOTSET, *,
                  client: Any = None, region_name: Optional[str] = None, endpoint_url: Optional[str] = None,
@@ -101,7 +106,7 @@ class FirehoseHandler(BackgroundHandler):
                 result = put_record_batch(self.client, self.stream_name, batch)
             except Exception as error:
                 raise DestinationError(error, payloads[sent:]) from error
-            self.delivered_records += result.delivered
+            self.delivered(result.delivered)
             if result.failed:
                 # Keep the order: the failed ones of this batch, then every batch not sent yet.
                 raise DestinationError(f"{len(result.failed)} record(s) failed: "
@@ -173,7 +178,7 @@ class CloudWatchLogsHandler(BackgroundHandler):
                 result = put_log_events(self.client, self.log_group_name, self.log_stream_name, batch)
             except Exception as error:
                 raise DestinationError(error, [event for rest in batches[index:] for event in rest]) from error
-            self.delivered_records += result.delivered
+            self.delivered(result.delivered)
             if result.delivered < len(batch):
                 self.reject(len(batch) - result.delivered, f"{R.REJECTED} (too old or too new)")
         return []

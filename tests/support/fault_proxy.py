@@ -96,6 +96,8 @@ class FaultProxy:
         self.calls: Counter[str] = Counter()
         self.held: Counter[str] = Counter()  # operation -> seconds the latency model held its calls
         self.history: list[tuple[float, str]] = []
+        self.in_flight: Counter[str] = Counter()  # operation -> calls being answered now
+        self.most_in_flight: Counter[str] = Counter()  # operation -> most calls answered at once
         self._round_trips: Mapping[str, float] = {}
         proxy = self
 
@@ -172,6 +174,7 @@ class FaultProxy:
             self.calls.clear()
             self.history.clear()
             self.held.clear()
+            self.most_in_flight.clear()
 
     # --- forwarding --------------------------------------------------------------------------
     def forward(self, request: Request) -> Response:
@@ -187,6 +190,16 @@ class FaultProxy:
 
     def _dispatch(self, request: Request) -> Response:
         operation = request.operation
+        with self._lock:
+            self.in_flight[operation] += 1
+            self.most_in_flight[operation] = max(self.most_in_flight[operation], self.in_flight[operation])
+        try:
+            return self._answer(request, operation)
+        finally:
+            with self._lock:
+                self.in_flight[operation] -= 1
+
+    def _answer(self, request: Request, operation: str) -> Response:
         with self._lock:
             self.calls[operation] += 1
             self.history.append((time.monotonic(), operation))
