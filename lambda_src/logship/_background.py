@@ -380,13 +380,15 @@ class BackgroundHandler(logging.Handler):
     def _send(self, items: list[Any]) -> bool:
         """Format ``items`` and deliver them, here or on a worker; whether no delivery is failing."""
         payloads: list[Any] = []
-        encode, text = self._encode, self._text
+        append, encode = payloads.append, self._encode
+        fast = getattr(self.formatter, "format_attributes", None)  # what _text does, looked up once a batch
         for item in items:
             if type(item) is Encoded:
-                payloads.append(item.payload)
+                append(item.payload)
                 continue
             try:
-                payloads.append(encode(text(item), item["created"]))
+                text = fast(item) if fast is not None else None
+                append(encode(text if text is not None else self.format(_rebuild_record(item)), item["created"]))
             except Exception as error:  # an unformattable record must not block the others
                 self.reject(1, R.UNFORMATTABLE)
                 self._notice(f"record of logger {item.get('name')!r} could not be formatted: {error!r}")

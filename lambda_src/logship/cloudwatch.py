@@ -7,6 +7,7 @@ regions accept more). Sequence tokens are no longer needed and are not sent.
 """
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from .firehose import BatchResult
@@ -35,8 +36,7 @@ def event_size(event: LogEvent) -> int:
     return (len(message) if message.isascii() else len(message.encode("utf-8", errors="replace"))) + EVENT_OVERHEAD_BYTES
 
 
-def _timestamp(event: LogEvent) -> int:
-    return event["timestamp"]
+_timestamp = itemgetter("timestamp")
 
 
 def iter_event_batches(events: Iterable[LogEvent], *, max_events: int = MAX_BATCH_EVENTS,

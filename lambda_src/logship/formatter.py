@@ -44,6 +44,27 @@ def _json_encoder() -> Any:
                       False, False, True)
     return lambda data: "".join(iterencode(data, 0))
 
+# The fields the formatter writes itself; an extra field of one of these names takes the dict path.
+_OURS = frozenset({"@timestamp", "level", "logger", "message", "exception", "stack", "service", "host"})
+_SHAPES: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool]] = {}  # a record's keys -> _extra_fields
+_string = json.encoder.encode_basestring_ascii  # what python-json-logger's JsonEncoder writes a str with
+
+
+def _extra_fields(keys: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
+    """The extra fields of a record with these attribute names, in order, and whether none has one of our names.
+
+    Records from one logging call have the same names in the same order: each shape is worked out once.
+    """
+    known = _SHAPES.get(keys)
+    if known is None:
+        extra = tuple(key for key in keys if key not in _NOT_EXTRA and not (isinstance(key, str) and key.startswith("_")))
+        known = (extra, _OURS.isdisjoint(extra))
+        if len(_SHAPES) >= 1024:  # bounded: an application with ever new shapes starts over
+            _SHAPES.clear()
+        _SHAPES[keys] = known
+    return known
+
+
 SERVICE_ENV_VARS = ("LOGSHIP_SERVICE_NAME", "POWERTOOLS_SERVICE_NAME")
 
 
@@ -73,6 +94,7 @@ class JsonFormatter(_PythonJsonFormatter):
         self.service = service or default_service()
         self.host = host or socket.gethostname()
         self._dumps = _json_encoder()
+        self._tail = ("", "", "")  # (service, host, their encoded text ending the document)
         self._second: tuple[int, str] = (-1, "")
 
     def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord,
@@ -114,25 +136,37 @@ class JsonFormatter(_PythonJsonFormatter):
             return None
         stamp = self._timestamp(attributes["created"])
         level, name = attributes["levelname"], attributes["name"]
+        exception, stack = attributes.get("exc_text"), attributes.get("stack_info")
+        extra, plain = _extra_fields(tuple(attributes))
+        if plain and type(level) is str and type(name) is str:
+            # No field to shadow: the text is written from parts, with only the extra fields
+            # through the encoder (the same text as the document below, in a third less time).
+            parts = ['{"@timestamp": "', stamp, '", "level": ', _string(level), ', "logger": ', _string(name),
+                     ', "message": ', _string(message)]
+            if exception:
+                parts += (', "exception": ', _string(exception))
+            if stack:
+                parts += (', "stack": ', _string(self.formatStack(stack)))
+            if extra:
+                parts += (", ", self._dumps({key: attributes[key] for key in extra})[1:-1])
+            parts.append(self._service_and_host())
+            return "".join(parts)
         # python-json-logger's order: head fields, exception/stack, extras, then ours (which win).
         data: dict[str, Any] = {"@timestamp": stamp, "level": level, "logger": name, "message": message}
-        if attributes.get("exc_text"):
-            data["exception"] = attributes["exc_text"]
-        if attributes.get("stack_info"):
-            data["stack"] = self.formatStack(attributes["stack_info"])
-        extra = attributes.keys() - _NOT_EXTRA
-        if extra:
-            # In the record's order; extra= fields come last (before ours), so look from the end.
-            found: list[Any] = []
-            for key in reversed(attributes):
-                if key in extra:
-                    found.append(key)
-                    if len(found) == len(extra):
-                        break
-            for key in reversed(found):
-                if not (isinstance(key, str) and key.startswith("_")):
-                    data[key] = attributes[key]
-            data["@timestamp"], data["level"], data["logger"], data["message"] = stamp, level, name, message
+        if exception:
+            data["exception"] = exception
+        if stack:
+            data["stack"] = self.formatStack(stack)
+        for key in extra:
+            data[key] = attributes[key]
+        data["@timestamp"], data["level"], data["logger"], data["message"] = stamp, level, name, message
         data["service"] = self.service
         data["host"] = self.host
         return self._dumps(data)
+
+    def _service_and_host(self) -> str:
+        service, host, text = self._tail
+        if service is not self.service or host is not self.host:  # set after construction
+            text = f', "service": {self._dumps(self.service)}, "host": {self._dumps(self.host)}}}'
+            self._tail = (self.service, self.host, text)
+        return text

@@ -39,6 +39,10 @@ def _client(service: str, region_name: Optional[str], endpoint_url: Optional[str
     return session.client(service, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
 
 
+# An event of at most this many characters is within MAX_EVENT_BYTES (at most 4 UTF-8 bytes each).
+_SURELY_FITS = (MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES) // 4
+
+
 def _as_document(text: str) -> dict[str, Any]:
     try:
         document = json.loads(text)
@@ -160,7 +164,7 @@ class CloudWatchLogsHandler(BackgroundHandler):
 
     def _encode(self, text: str, created: float) -> LogEvent:
         event = log_event(int(created * 1000), text)
-        if event_size(event) > MAX_EVENT_BYTES:
+        if len(text) > _SURELY_FITS and event_size(event) > MAX_EVENT_BYTES:
             limit = MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES + 1  # encode_document counts a trailing newline
             event["message"] = encode_document(_as_document(text), limit=limit).rstrip(b"\n").decode("utf-8")
         return event
