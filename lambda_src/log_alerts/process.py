@@ -11,7 +11,8 @@ hands it to the on-failure destination.
 
 Robustness: payloads are decoded leniently (an invalid UTF-8 byte becomes U+FFFD, as the shipper
 does), all text is sanitized (lone surrogates become U+FFFD), an event that cannot be turned into an
-alert is dead-lettered alone, and each Slack channel fails on its own.
+alert is dead-lettered alone, and each Slack channel fails on its own (channels are posted at the same
+time, each its own messages in order).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import json
 import logging
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
@@ -34,6 +36,8 @@ from .routing import WebhookConfigError, channel_for, webhook_for
 from .slack import Delivery, WebhookError, minimal, render_messages, sanitize
 
 SNS_BATCH = 10
+# Slack channels posted at the same time (each channel's own messages go one after the other).
+MAX_PARALLEL_CHANNELS = 8
 # Re-sending the entries a PublishBatch reports as failed: 3 calls per chunk, at most 2 s apart.
 SNS_BACKOFF = Backoff(max_attempts=3, base_s=0.2, max_s=2.0)
 MAX_DEAD_LETTER_CHARS = 200_000
@@ -142,55 +146,78 @@ def _notify_slack(todo: list[Alert], config: Config, services: Services, outcome
             by_channel[alert.channel].append(alert)
     if not by_channel:
         return todo
-    sent: set[str] = set()
     try:
         webhooks = services.webhooks()
     except Exception as error:  # the secret could not be read: nothing can be sent
         outcome.failures.append(f"webhook secret could not be read ({type(error).__name__})")
         return todo
-    for channel, group in by_channel.items():
-        group.sort(key=lambda a: (config.markers.index(a.marker), a.epoch_ms))
-        options = dict(timeout_s=config.webhook_timeout_s, max_attempts=config.webhook_max_attempts,
-                       deadline=deadline, sleep=services.sleep)
-        try:
-            url = webhook_for(channel, webhooks, allow_loopback_http=config.allow_loopback_http,
-                              allowed_hosts=config.webhook_hosts)
-            # An alert that cannot be rendered gets a message of its own (render_messages).
-            messages = render_messages(channel, group, region=config.region, max_messages=config.max_messages)
-        except WebhookConfigError as error:
-            outcome.failures.append(f"slack channel {channel!r}: {error}")
-            log.error("slack delivery failed", extra={"channel": channel, "alerts": len(group), "error": str(error)})
-            continue
-        except Exception as error:  # anything else fails this channel only, never the other channels
-            outcome.failures.append(f"slack channel {channel!r}: {type(error).__name__}")
-            log.exception("slack delivery failed", extra={"channel": channel, "alerts": len(group)})
-            continue
-        for part, payload in messages:
-            try:
-                try:
-                    delivery = services.post(url, payload, **options)
-                except WebhookError as error:
-                    if error.status != 400:
-                        raise
-                    # Slack refused the payload itself: the minimal message still reaches the channel.
-                    log.error("slack refused the message; sending the minimal one", extra={"channel": channel})
-                    delivery = services.post(url, minimal(part), **options)
-                    outcome.minimal_messages += 1
-            except WebhookError as error:
-                outcome.failures.append(f"slack channel {channel!r}: {error}")
-                log.error("slack delivery failed", extra={"channel": channel, "alerts": len(part),
-                                                          "error": str(error)})
-                continue
-            except Exception as error:  # anything else fails this message only, never the other ones
-                outcome.failures.append(f"slack channel {channel!r}: {type(error).__name__}")
-                log.exception("slack delivery failed", extra={"channel": channel, "alerts": len(part)})
-                continue
-            log.info("slack message posted", extra={"channel": channel, "alerts": len(part),
-                                                    "attempts": delivery.attempts})
-            outcome.slack_messages[channel] += 1
-            outcome.slack_alerts += len(part)
-            sent.update(alert.log_id for alert in part)
+
+    def post(channel: str) -> tuple[set[str], Outcome]:
+        return _post_channel(channel, by_channel[channel], webhooks, config, services, deadline, log)
+
+    # Channels are posted at the same time, each its own messages in order: a batch waits one
+    # channel's Slack round trips, not the sum over channels.
+    if len(by_channel) == 1:
+        results = [post(next(iter(by_channel)))]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(by_channel), MAX_PARALLEL_CHANNELS)) as pool:
+            results = list(pool.map(post, by_channel))
+    sent: set[str] = set()
+    for channel_sent, channel_outcome in results:
+        sent |= channel_sent
+        outcome.failures += channel_outcome.failures
+        outcome.slack_messages.update(channel_outcome.slack_messages)
+        outcome.slack_alerts += channel_outcome.slack_alerts
+        outcome.minimal_messages += channel_outcome.minimal_messages
     return [alert.with_flags(slack_sent=True) if alert.log_id in sent else alert for alert in todo]
+
+
+def _post_channel(channel: str, group: list[Alert], webhooks: Any, config: Config, services: Services,
+                  deadline: Optional[float], log: logging.Logger) -> tuple[set[str], Outcome]:
+    """One channel's messages, in order: the ids of the alerts posted, and what happened (failures, counts)."""
+    outcome = Outcome()
+    sent: set[str] = set()
+    group.sort(key=lambda a: (config.markers.index(a.marker), a.epoch_ms))
+    options = dict(timeout_s=config.webhook_timeout_s, max_attempts=config.webhook_max_attempts,
+                   deadline=deadline, sleep=services.sleep)
+    try:
+        url = webhook_for(channel, webhooks, allow_loopback_http=config.allow_loopback_http,
+                          allowed_hosts=config.webhook_hosts)
+        # An alert that cannot be rendered gets a message of its own (render_messages).
+        messages = render_messages(channel, group, region=config.region, max_messages=config.max_messages)
+    except WebhookConfigError as error:
+        outcome.failures.append(f"slack channel {channel!r}: {error}")
+        log.error("slack delivery failed", extra={"channel": channel, "alerts": len(group), "error": str(error)})
+        return sent, outcome
+    except Exception as error:  # anything else fails this channel only, never the other channels
+        outcome.failures.append(f"slack channel {channel!r}: {type(error).__name__}")
+        log.exception("slack delivery failed", extra={"channel": channel, "alerts": len(group)})
+        return sent, outcome
+    for part, payload in messages:
+        try:
+            try:
+                delivery = services.post(url, payload, **options)
+            except WebhookError as error:
+                if error.status != 400:
+                    raise
+                # Slack refused the payload itself: the minimal message still reaches the channel.
+                log.error("slack refused the message; sending the minimal one", extra={"channel": channel})
+                delivery = services.post(url, minimal(part), **options)
+                outcome.minimal_messages += 1
+        except WebhookError as error:
+            outcome.failures.append(f"slack channel {channel!r}: {error}")
+            log.error("slack delivery failed", extra={"channel": channel, "alerts": len(part), "error": str(error)})
+            continue
+        except Exception as error:  # anything else fails this message only, never the other ones
+            outcome.failures.append(f"slack channel {channel!r}: {type(error).__name__}")
+            log.exception("slack delivery failed", extra={"channel": channel, "alerts": len(part)})
+            continue
+        log.info("slack message posted", extra={"channel": channel, "alerts": len(part),
+                                                "attempts": delivery.attempts})
+        outcome.slack_messages[channel] += 1
+        outcome.slack_alerts += len(part)
+        sent.update(alert.log_id for alert in part)
+    return sent, outcome
 
 
 def _sns_message(alert: Alert) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
@@ -54,6 +55,9 @@ class WebhookServer:
         self._rules: list[_Rule] = []
         self._stopping = threading.Event()
         self.requests: list[Recorded] = []
+        self.in_flight: Counter[str] = Counter()  # path -> requests being answered now
+        self.most_in_flight = 0  # most requests answered at once, all paths
+        self.most_in_flight_on: Counter[str] = Counter()  # path -> most requests answered at once
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,6 +67,18 @@ class WebhookServer:
                 pass
 
             def do_POST(self) -> None:
+                with server._lock:
+                    server.in_flight[self.path] += 1
+                    server.most_in_flight = max(server.most_in_flight, sum(server.in_flight.values()))
+                    server.most_in_flight_on[self.path] = max(server.most_in_flight_on[self.path],
+                                                              server.in_flight[self.path])
+                try:
+                    self._answer()
+                finally:
+                    with server._lock:
+                        server.in_flight[self.path] -= 1
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 rule = server._next_rule(self.path)
@@ -133,6 +149,8 @@ class WebhookServer:
         with self._lock:
             self._rules.clear()
             self.requests.clear()
+            self.most_in_flight = 0
+            self.most_in_flight_on.clear()
 
     # --- what happened -----------------------------------------------------------------------
     def delivered(self, path: Optional[str] = None) -> list[Any]:

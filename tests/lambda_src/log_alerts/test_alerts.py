@@ -70,6 +70,18 @@ def test_alerts_are_stored_posted_per_channel_and_published(aws, hook, handler):
     assert query["Count"] == 3
 
 
+def test_channels_are_posted_at_the_same_time(aws, hook, handler):
+    # GIVEN a webhook that takes 0.5 s to answer, and a batch with alerts for two channels
+    hook.delay_s = 0.5
+    # WHEN the function handles it
+    summary = invoke(handler, sample_batch())
+    # THEN both channels' webhooks were answering at the same time, each got its message, and
+    # every alert is stored as notified
+    assert hook.most_in_flight == 2
+    assert len(hook.delivered("/oncall")) == 1 and len(hook.delivered("/ops")) == 1
+    assert summary["alerts"] == 3 and all(item["notified"] for item in scan(aws).values())
+
+
 def test_redaction_applies_to_table_slack_and_sns(aws, hook, handler):
     # GIVEN an alert full of secrets and personal data
     line = ("[CRITICAL] charge failed card=4111 1111 1111 1111 user=ann@example.com password=hunter2 "
