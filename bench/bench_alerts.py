@@ -127,9 +127,9 @@ def _ratio_note(batch_size: int, ratio: float, ops: dict[str, int], batches: int
     alerts = batch_size // MARKER_EVERY
     posts = ops["webhook POST"] / batches
     return (f"below the expected {EXPECTED_MODELLED_RATIO}×: a {batch_size}-event batch carries {alerts} alerts "
-            f"(10% markers), posted as {posts:g} webhook messages (one per channel, one after the other), so ours "
-            f"waits {posts:g} Slack round trips per {alerts} alerts where the per-event design waits {alerts}: "
-            f"at most {alerts / posts:g}× fewer, before DynamoDB. Behind the subscription filter (only marker "
+            f"(10% markers), posted as {posts:g} webhook messages (one per channel, at the same time), so ours "
+            f"waits one Slack round trip per {alerts} alerts where the per-event design waits {alerts}: "
+            f"at most {alerts:g}× fewer, before DynamoDB and decoding. Behind the subscription filter (only marker "
             f"events reach the function) every event of a batch is an alert")
 
 
