@@ -1,4 +1,4 @@
-"""The core both logship handlers share: a byte-bounded queue drained by one background thread.
+"""The core both logship handlers share: a byte-bounded queue drained by one background sender thread.
 
 The logging call (``emit``) only copies the record, renders its message and exception text, and
 appends it to the queue under a short lock: no I/O, no JSON, never raises, and never blocks on the
@@ -10,8 +10,10 @@ for room and then drops (``"block"``); drops are counted and told on stderr at m
 
 The sender thread wakes when a batch is full (records or bytes), when the oldest record reaches
 ``flush_seconds``, on ``flush()`` and on ``close()``; it formats each record once and hands the
-batch to the subclass's ``_deliver``. What the destination did not take goes back to the front of
-the queue and is retried with backoff. ``close()`` (also run at interpreter exit) sends everything
+batch to the subclass's ``_deliver``, on the sender thread itself or, with ``max_concurrent_calls``
+above 1, on one of that many delivery workers (:mod:`logship._inflight`) while it formats the next
+batch. What the destination did not take goes back to the front of the queue and is retried with
+backoff. ``close()`` (also run at interpreter exit) sends everything
 still queued and returns a :class:`~logship.report.DeliveryReport` of what was not delivered.
 
 Records the sender thread and its delivery workers emit (botocore, urllib3 debug logs of their own
