@@ -40,12 +40,11 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from json.encoder import c_make_encoder
 from json.encoder import encode_basestring as _string
 from typing import Any, Iterable
 
 from log_subscription import InvalidEvent, LogBatch, LogEvent, json_object
-from logship.firehose import MAX_RECORD_BYTES, RECORD_ENCODER, TRUNCATION_MARK, encode_document
+from logship.firehose import MAX_RECORD_BYTES, RECORD_ENCODER, TRUNCATION_MARK, encode_document, one_shot_encoder
 
 from .fields import MAX_JSON_DEPTH, MAX_JSON_KEYS, OVERFLOW_FIELD, is_clean, sanitize_fields
 from .levels import json_level, lambda_text, marker_level, normalize, text_level
@@ -56,23 +55,7 @@ __all__ = ["MAX_JSON_DEPTH", "MAX_JSON_KEYS", "OVERFLOW_FIELD", "STRUCTURE_LIMIT
 _TRUNCATED_TAIL = f'{TRUNCATION_MARK}"}}\n'.encode()
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
-
-
-def _fields_encoder() -> Any:
-    """``RECORD_ENCODER.encode`` for decoded JSON objects, with its C encoder built once.
-
-    ``JSONEncoder.encode`` builds a new C encoder per call, with a circular-reference check that
-    what ``json.loads`` returns never needs. Together they are about a third of the encoding's cost.
-    """
-    if c_make_encoder is None:  # a Python without the _json accelerator
-        return RECORD_ENCODER.encode
-    e = RECORD_ENCODER
-    encoder = c_make_encoder(None, e.default, _string, e.indent, e.key_separator, e.item_separator, e.sort_keys,
-                             e.skipkeys, e.allow_nan)
-    return lambda fields: "".join(encoder(fields, 0))
-
-
-_encode_fields = _fields_encoder()
+_encode_fields = one_shot_encoder(RECORD_ENCODER)  # decoded JSON objects: no cycle to check for
 # Headroom for the metadata fields around a message: above this the message is kept raw, unparsed.
 STRUCTURE_LIMIT = MAX_RECORD_BYTES - 4096
 # Messages up to this many characters are within STRUCTURE_LIMIT bytes (≤ 4 bytes per character).
@@ -207,14 +190,9 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
     fields = RECORD_ENCODER.encode(metadata(batch, region))[1:-1]  # the batch's fields, encoded once
     meta = f",{fields},\"id\":" if fields else ',"id":'
     append = out.records.append
-    seconds_seen: dict[int, str] = {}  # iso_timestamp inline: the events of a batch share their seconds
     for event in batch.events if events is None else events:
         try:
-            seconds, millis = divmod(event.timestamp_ms, 1000)
-            second = seconds_seen.get(seconds)
-            if second is None:
-                second = seconds_seen[seconds] = _second(seconds)
-            timestamp = second + _MILLIS[millis]
+            timestamp = iso_timestamp(event.timestamp_ms)
         except (OverflowError, ValueError) as error:
             out.invalid.append(InvalidEvent(
                 {"id": event.id, "timestamp": event.timestamp_ms, "message": event.message},

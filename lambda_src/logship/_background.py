@@ -13,12 +13,12 @@ The sender thread wakes when a batch is full (records or bytes), when the oldest
 batch to the subclass's ``_deliver``, on the sender thread itself or, with ``max_concurrent_calls``
 above 1, on one of that many delivery workers (:mod:`logship._inflight`) while it formats the next
 batch. What the destination did not take goes back to the front of the queue and is retried with
-backoff. ``close()`` (also run at interpreter exit) sends everything
-still queued and returns a :class:`~logship.report.DeliveryReport` of what was not delivered.
+backoff. ``close()`` (also run at interpreter exit) sends everything still queued and returns a
+:class:`~logship.report.DeliveryReport` of what was not delivered.
 
 Records the sender thread and its delivery workers emit (botocore, urllib3 debug logs of their own
-AWS calls) are ignored, and ``botocore``/``boto3``/``urllib3``/``s3transfer`` records below WARNING are not shipped
-from any thread, so a handler on the root logger never feeds on its own traffic.
+AWS calls) are ignored, and ``botocore``/``boto3``/``urllib3``/``s3transfer`` records below WARNING
+are not shipped from any thread, so a handler on the root logger never feeds on its own traffic.
 """
 from __future__ import annotations
 
@@ -356,15 +356,20 @@ class BackgroundHandler(logging.Handler):
         if dropped:
             self._count_drops(dropped)
 
-    def _text(self, item: dict[str, Any]) -> str:
-        fast = getattr(self.formatter, "format_attributes", None)
+    def _fast_formatter(self) -> Any:
+        return getattr(self.formatter, "format_attributes", None)
+
+    def _text(self, item: dict[str, Any], fast: Any) -> str:
+        """The record's text: ``fast`` (the formatter's ``format_attributes``) when it can, else ``format``."""
         text = fast(item) if fast is not None else None
         return text if text is not None else self.format(_rebuild_record(item))
 
     def _describe(self, item: Any) -> str:
         """The document a queued item stands for (for the close report)."""
         try:
-            return self._payload_text(item.payload) if type(item) is Encoded else self._text(item)
+            if type(item) is Encoded:
+                return self._payload_text(item.payload)
+            return self._text(item, self._fast_formatter())
         except Exception as error:
             return f"<record of logger {item.get('name')!r} that could not be formatted: {error!r}>"
 
@@ -382,15 +387,14 @@ class BackgroundHandler(logging.Handler):
     def _send(self, items: list[Any]) -> bool:
         """Format ``items`` and deliver them, here or on a worker; whether no delivery is failing."""
         payloads: list[Any] = []
-        append, encode = payloads.append, self._encode
-        fast = getattr(self.formatter, "format_attributes", None)  # what _text does, looked up once a batch
+        append, encode, text = payloads.append, self._encode, self._text
+        fast = self._fast_formatter()  # looked up once a batch
         for item in items:
             if type(item) is Encoded:
                 append(item.payload)
                 continue
             try:
-                text = fast(item) if fast is not None else None
-                append(encode(text if text is not None else self.format(_rebuild_record(item)), item["created"]))
+                append(encode(text(item, fast), item["created"]))
             except Exception as error:  # an unformattable record must not block the others
                 self.reject(1, R.UNFORMATTABLE)
                 self._notice(f"record of logger {item.get('name')!r} could not be formatted: {error!r}")

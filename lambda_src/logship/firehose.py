@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from json.encoder import encode_basestring
 from dataclasses import dataclass, field
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 from .retry import Backoff, retry_pending
@@ -30,6 +30,22 @@ PUT_BACKOFF = Backoff(max_attempts=PUT_MAX_ATTEMPTS, base_s=0.1, max_s=5.0)
 # How a record's document is written: compact UTF-8 JSON (one encoder, built once: json.dumps with
 # arguments would build a new one per record). Anything JSON has no type for is written as str().
 RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def one_shot_encoder(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode`` with its C encoder built once and no circular-reference check.
+
+    ``JSONEncoder.encode`` builds a new C encoder per call, with a check for cycles; for values that
+    cannot hold one (what ``json.loads`` returns, a document of log fields) both are wasted work, about
+    a third of the cost of encoding a small object. The same text, pure Python when there is no C
+    accelerator.
+    """
+    if c_make_encoder is None or encoder.indent is not None:
+        return encoder.encode
+    string = encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+    iterencode = c_make_encoder(None, encoder.default, string, None, encoder.key_separator, encoder.item_separator,
+                                encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+    return lambda value: "".join(iterencode(value, 0))
 
 
 def _dumps(document: Mapping[str, Any]) -> bytes:

@@ -28,21 +28,13 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonEncoder
 from pythonjsonlogger.json import JsonFormatter as _PythonJsonFormatter
 
+from .firehose import one_shot_encoder
+
 # Attributes that are never extra fields: the LogRecord's own, "message" (the rendered text) and
 # our private ones (a leading "_" is skipped by python-json-logger too).
 _NOT_EXTRA = frozenset(RESERVED_ATTRS) | {"message", "_logship_queued", "_logship_bytes"}
 _UTC = timezone.utc
 
-
-def _json_encoder() -> Any:
-    """python-json-logger's serialization (its JsonEncoder, ensure_ascii, default separators), built once."""
-    encoder = JsonEncoder()
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator: the pure-Python encoder, same text
-        return encoder.encode
-    iterencode = make(None, encoder.default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
-                      False, False, True)
-    return lambda data: "".join(iterencode(data, 0))
 
 # The fields the formatter writes itself; an extra field of one of these names takes the dict path.
 _OURS = frozenset({"@timestamp", "level", "logger", "message", "exception", "stack", "service", "host"})
@@ -93,7 +85,7 @@ class JsonFormatter(_PythonJsonFormatter):
         super().__init__(*args, **kwargs)
         self.service = service or default_service()
         self.host = host or socket.gethostname()
-        self._dumps = _json_encoder()
+        self._dumps = one_shot_encoder(JsonEncoder())  # python-json-logger's serialization, built once
         self._tail = ("", "", "")  # (service, host, their encoded text ending the document)
         self._second: tuple[int, str] = (-1, "")
 
