@@ -415,8 +415,9 @@ class BackgroundHandler(logging.Handler):
         if undelivered:
             self._last_error = repr(reason) if reason else f"{len(undelivered)} record(s) still failing after retries"
             self._put_back(undelivered)
-            if not self._unreachable:
-                self._unreachable = True
+            with self._count_lock:  # deliveries on several workers can fail at once: one notice
+                first, self._unreachable = not self._unreachable, True
+            if first:
                 self._notice(f"cannot deliver ({self._last_error}); keeping up to {self.max_queue_bytes} bytes "
                              "of records and retrying with backoff")
             return False
