@@ -180,7 +180,7 @@ class LogGroupGovernor(Construct):
         per_group_destination = destination if subscription_mode == "per-group" else None
         grant_log_groups(self, self.function, subscribe=per_group_destination is not None,
                          destination_arn=per_group_destination.destination_arn if per_group_destination else None)
-        self.destination_role: Optional[iam.Role] = None
+        self.destination_role: Optional[iam.IRole] = None
         if destination is not None:
             self.destination_role = grant_destination(self, destination)
         passed_role = self.destination_role if per_group_destination is not None else None

@@ -17,6 +17,7 @@ from constructs import Construct
 from .._lambda_src.opensearch_setup.contract import SetupConfig
 from .._private import nag
 from .._private.functions import library_provider
+from .._private.keys import grant_key
 from .._private.log_groups import secure_log_group
 from .index_setup import IndexSetup
 
@@ -253,7 +254,11 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     # (so that a change still updates the resource), and the function refuses an event that differs.
     for name, value in security.to_environment().items():
         function.add_environment(name, value)
-    secret.grant_read(function)
+    # In the function's policy only: secret.grant_read would name the role in the key policy.
+    function.add_to_role_policy(iam.PolicyStatement(
+        sid="ReadAdminSecret", actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        resources=[secret.secret_arn]))
+    grant_key(encryption_key, function, "kms:Decrypt", via_service="secretsmanager")
     provider = library_provider(scope, "DomainSetupProvider", on_event_handler=function, log_retention=log_retention,
                                 environment_encryption=encryption_key)
     return CustomResource(

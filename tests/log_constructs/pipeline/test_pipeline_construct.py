@@ -163,7 +163,7 @@ def test_subscription_uses_the_project_filter_name_and_a_scoped_permission(defau
         "FilterName": PIPELINE_FILTER_NAME, "FilterPattern": '{ $.level = "ERROR" }'})
     template.has_resource_properties("AWS::Lambda::Permission", {
         "Principal": "logs.amazonaws.com",
-        "SourceArn": {"Fn::GetAtt": [Match.string_like_regexp("AppLogs"), "Arn"]},
+        "SourceAccount": "111122223333", "SourceArn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":logs:eu-west-1:111122223333:log-group:*"]]},
     })
 
 
