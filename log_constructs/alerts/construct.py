@@ -72,16 +72,6 @@ class LogAlerts(Construct):
         (a DynamoDB table with deletion protection stays until that is turned off). Default: ``RemovalPolicy.RETAIN``
     """
 
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self._queue = queue
-
-    def bind(self, scope: Construct, fn: lambda_.IFunction, *, type: Any = None) -> lambda_.DestinationConfig:
-        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
-
-
-class LogAlerts(Construct):
-    """Alerts from log markers to Slack (and SNS), with every alert kept in a DynamoDB audit table."""
-
     def __init__(
         self,
         scope: Construct,
