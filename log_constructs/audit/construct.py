@@ -24,7 +24,7 @@ from .._private import nag
 from .._private.buckets import secure_bucket
 from .._private.keys import new_key
 from .._private.log_groups import secure_log_group
-from .._private.metrics import graph
+from .._private.metrics import graph, warn_without_alarm_actions
 from .._private.roles import LibraryRole, library_role
 from .._private.topics import alarm_topic
 from .._private.validation import PropError
@@ -233,6 +233,8 @@ class AuditTrail(Construct):
         self._alarm_actions = list(alarm_actions) if alarm_actions is not None else [cw_actions.SnsAction(self.alarm_topic)]
         self.metric_filters: dict[str, logs.MetricFilter] = {}
         self.alarms: list[cloudwatch.Alarm] = [self._watch(audit_filter) for audit_filter in audit_filters.FILTERS]
+        if not self._alarm_actions:
+            warn_without_alarm_actions(self, len(self.alarms))
 
         self.auditor_role: Optional[iam.Role] = None
         if auditor_principal is not None:
