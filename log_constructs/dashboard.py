@@ -16,7 +16,8 @@ from typing import Optional, Sequence
 
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
-from constructs import Construct
+import jsii
+from constructs import Construct, IValidation
 
 from ._private.metrics import graph
 
@@ -94,6 +95,7 @@ class LoggingDashboard(Construct):
             ])])
         for source in sources or ():
             self.add(source)
+        self.node.add_validation(_HasSections(self))
 
     def add(self, source: IMonitorable) -> None:
         """Add a section for ``source``: its rows, then the states of its alarms."""
@@ -122,3 +124,17 @@ class LoggingDashboard(Construct):
         for row in rows:
             self.dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"**{row.title}**", width=24, height=1))
             self.dashboard.add_widgets(*row.widgets)
+
+
+@jsii.implements(IValidation)
+class _HasSections:
+    """At synth, since ``add`` may come after construction: a dashboard with no section is a mistake."""
+
+    def __init__(self, dashboard: LoggingDashboard) -> None:
+        self._dashboard = dashboard
+
+    def validate(self) -> list[str]:
+        if self._dashboard.sections:
+            return []
+        return [f"{NAME}: sources must name at least one construct with metrics or alarms (sources=[...] or "
+                f"add(...)), got none at {self._dashboard.node.path}"]

@@ -75,7 +75,7 @@ class ImportedLogAlerts(AlertsAttachment, Construct):
     are SSM parameter values resolved when the stack deploys; the alerts' stack must be deployed first,
     in the same account and region.
 
-    :param name: the alerts' ``name``.
+    :param name: the alerts' ``name``. Required
     """
 
     def __init__(self, scope: Construct, id: str, *, name: str) -> None:

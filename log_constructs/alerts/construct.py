@@ -74,12 +74,11 @@ class LogAlerts(AlertsAttachment, Construct):
     :param secret_ttl_seconds: how long the function caches the webhook secret (0-3600). Default: 300
     :param webhook_timeout_seconds: timeout of one webhook attempt (1-30). Default: 5
     :param webhook_hosts: the hosts a webhook URL may name (https only, exact names). Default: hooks.slack.com
-    :param alarm_actions: actions of the alarms (errors, throttles, dead letters). Default: - none
+    :param alarm_actions: actions of the alarms (errors, throttles, dead letters). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param log_retention: retention of the function's own log group. Default: one month
     :param removal_policy: what happens to the table, the webhook secret, the key, the dead-letter queue and the log group when they leave the stack
         (a DynamoDB table with deletion protection stays until that is turned off). Default: ``RemovalPolicy.RETAIN``
     """
-
 
     def __init__(
         self,

@@ -91,7 +91,7 @@ class LogGroupGovernor(Construct):
     :param encryption_key: key of the dead-letter queue and the function's environment; a key of this app
         gets the statement that lets EventBridge (this governor's rules only) use it, an imported key must
         already allow that. Default: - a new key with rotation
-    :param alarm_actions: actions of the alarms (function errors, dead letters). Default: - alarms without actions
+    :param alarm_actions: actions of the alarms (function errors, dead letters). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     """
 
     def __init__(

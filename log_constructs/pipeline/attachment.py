@@ -95,7 +95,7 @@ class ImportedLogPipeline(PipelineAttachment, Construct):
     Its attributes are SSM parameter values resolved when the stack deploys; the pipeline's stack
     must be deployed first, in the same account and region.
 
-    :param name: the pipeline's ``name``.
+    :param name: the pipeline's ``name``. Required
     """
 
     def __init__(self, scope: Construct, id: str, *, name: str) -> None:

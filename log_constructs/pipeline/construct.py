@@ -86,7 +86,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     :param removal_policy: what happens to the domain, the backup bucket, the key, the dead-letter queue, the secret and the log groups when they leave the stack Default: ``RemovalPolicy.RETAIN``
     :param shipper_memory_mib: Memory of the shipper function. Default: 512
     :param shipper_timeout: Timeout of the shipper function. Default: 2 minutes
-    :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions
+    :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
 

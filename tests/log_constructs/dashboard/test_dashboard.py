@@ -157,12 +157,19 @@ def test_a_construct_of_your_own_gets_its_section_through_the_protocol():
     assert "**Alarms**" not in _texts(body)
 
 
-def test_an_empty_dashboard_is_valid_and_a_non_monitorable_is_refused():
-    stack = cdk.Stack(cdk.App(), "Empty")
+def test_a_dashboard_may_start_empty_but_not_synthesize_empty_and_a_non_monitorable_is_refused():
+    # GIVEN a dashboard built without sources (and without its Applications section)
+    app = cdk.App()
+    stack = cdk.Stack(app, "Empty")
     dashboard = LoggingDashboard(stack, "Dashboard", applications_overview=False)
     assert dashboard.sections == []
+    # THEN a non-monitorable is refused at once
     with pytest.raises(PropError, match=r"^LoggingDashboard: sources must be IMonitorable .*got str$"):
         dashboard.add("pipeline")
+    # AND synthesis fails while it still has no section, naming the construct
+    with pytest.raises(RuntimeError, match=r"LoggingDashboard: sources must name at least one construct .* "
+                                           r"got none at Empty/Dashboard"):
+        app.synth()
 
 
 @pytest.mark.parametrize("props, message", [
