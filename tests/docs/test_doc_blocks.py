@@ -132,7 +132,12 @@ def test_the_block_runs_and_synthesizes(block: Block, tmp_path: Path, monkeypatc
     preamble = preamble_for(block.code)
     namespace: dict = {"__name__": "doc_block"}
     root = logging.getLogger()
-    handlers_before, level_before = list(root.handlers), root.level
+    handlers_before = list(root.handlers)
+    # A block may configure logging for a whole process (dictConfig disables every existing logger):
+    # every logger's state is put back afterwards, so later tests keep their log lines.
+    saved = {logger: (logger.disabled, logger.level, list(logger.handlers), logger.propagate)
+             for logger in [root, *(item for item in logging.Logger.manager.loggerDict.values()
+                                    if isinstance(item, logging.Logger))]}
     try:
         # WHEN it runs (a whole app synthesizes itself)
         exec(compile(preamble, f"<preamble of {block.id}>", "exec"), namespace)
@@ -141,8 +146,8 @@ def test_the_block_runs_and_synthesizes(block: Block, tmp_path: Path, monkeypatc
         if "app" in namespace and "app.synth()" not in block.code:
             namespace["app"].synth()
     finally:
-        for handler in [h for h in root.handlers if h not in handlers_before]:
-            root.removeHandler(handler)
-        root.setLevel(level_before)
-        for handler in [v for v in namespace.values() if isinstance(v, logging.Handler)]:
+        added = [h for h in root.handlers if h not in handlers_before]
+        for logger, (disabled, level, handlers, propagate) in saved.items():
+            logger.disabled, logger.level, logger.handlers, logger.propagate = disabled, level, handlers, propagate
+        for handler in {*added, *(v for v in namespace.values() if isinstance(v, logging.Handler))}:
             handler.close()

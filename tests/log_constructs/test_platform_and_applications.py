@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from log_constructs import (AlertRoute, ApplicationLogging, LogAlerts, LogGroupGovernor, LoggingDashboard,
+from log_constructs import (AlertRoute, ApplicationLogging, AuditTrail, LogAlerts, LogGroupGovernor, LoggingDashboard,
                             LogPipeline, PropError)
 
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
@@ -68,6 +68,8 @@ def matrix() -> dict[str, Any]:
     key = kms.Key(keys, "Key", enable_key_rotation=True)
     bucket = s3.Bucket(keys, "Backups", encryption=s3.BucketEncryption.KMS, encryption_key=key, enforce_ssl=True)
     platform = _platform(app, key=key, bucket=bucket)
+    trail_bucket = s3.Bucket(keys, "Trail", encryption=s3.BucketEncryption.KMS, encryption_key=key, enforce_ssl=True)
+    AuditTrail(platform, "Audit", encryption_key=key, bucket=trail_bucket)
     orders = _application(app, "Orders", platform)
     _application(app, "Payments", platform)
     team = cdk.Stack(app, "TeamGovernor", env=ENV)

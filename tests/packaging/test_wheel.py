@@ -232,9 +232,9 @@ def test_tests_install_the_powertools_release_the_functions_deploy() -> None:
 
 
 def _readme_block(*needles: str) -> str:
+    """The README's first Python block holding every needle (the quick start comes first)."""
     blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.S | re.M)
-    (block,) = [b for b in blocks if all(n in b for n in needles)]
-    return block
+    return [b for b in blocks if all(n in b for n in needles)][0]
 
 
 @pytest.fixture(scope="session")
