@@ -71,7 +71,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from .contract import PUT_MAX_ATTEMPTS, ConfigurationError, ShipperConfig
+from logship.bulk import BulkTarget, BulkWriter
+from logship.signed_http import SignedClient
+
+from .contract import BULK_TIMEOUT_SECONDS, PUT_MAX_ATTEMPTS, SIGNING_SERVICE, ConfigurationError, ShipperConfig
 from .delivery import Deadline, DeliveryError, ProgressCache, Shipper
 from .kinesis import is_kinesis_event, ship_kinesis_batch
 
@@ -88,13 +91,28 @@ sqs = boto3.client("sqs", config=Config(retries={"mode": "standard", "total_max_
 
 # What failed invocations of this execution environment already did (for Lambda's retries).
 progress = ProgressCache()
+_session = boto3.session.Session()
+_writers: dict[tuple, BulkWriter] = {}
 
-__all__ = ["ConfigurationError", "DeliveryError", "PUT_MAX_ATTEMPTS", "forget_progress", "handler"]
+__all__ = ["ConfigurationError", "DeliveryError", "PUT_MAX_ATTEMPTS", "bulk_writer", "forget_progress", "handler"]
 
 
 def forget_progress() -> None:
     """Forget what failed invocations delivered (a new execution environment starts empty)."""
     progress.clear()
+
+
+def bulk_writer(config: ShipperConfig) -> BulkWriter | None:
+    """The _bulk writer of bulk mode, one per configuration (its client is reused across invocations)."""
+    if not config.bulk:
+        return None
+    key = (config.domain_endpoint, config.region, config.index, config.rotation, config.bulk_max_bytes)
+    if key not in _writers:
+        client = SignedClient(config.domain_endpoint, config.region, _session.get_credentials,
+                              timeout=BULK_TIMEOUT_SECONDS, service=SIGNING_SERVICE)
+        _writers[key] = BulkWriter(client, BulkTarget(config.index, config.rotation, ids=True),
+                                   max_request_bytes=config.bulk_max_bytes)
+    return _writers[key]
 
 
 def _count(name: str, value: int) -> None:
@@ -105,8 +123,8 @@ def _count(name: str, value: int) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    shipper = Shipper(firehose, sqs, ShipperConfig.from_environment(os.environ), progress=progress, log=logger,
-                      count=_count)
+    config = ShipperConfig.from_environment(os.environ)
+    shipper = Shipper(firehose, sqs, config, progress=progress, log=logger, count=_count, bulk=bulk_writer(config))
     # Lambda's context always has the clock; a local invocation without it has no deadline.
     deadline = Deadline(getattr(context, "get_remaining_time_in_millis", None))
     if is_kinesis_event(event):
