@@ -1,4 +1,4 @@
-"""Log shipper: CloudWatch Logs subscription → one Firehose record per log event.
+"""Log shipper: CloudWatch Logs subscription → one Firehose record per log event, or ``_bulk`` to the domain.
 
 Handler: ``log_shipper.handler.handler``, invoked two ways:
 
@@ -32,6 +32,17 @@ Environment variables:
 ``INGESTION_STREAM_REGIONS``
     JSON object: ingestion stream name → the source region it serves. Set with cross-account
     ingestion; a record from a stream not in it is dead-lettered.
+``DELIVERY_MODE``
+    ``firehose`` (default) or ``bulk``. In bulk mode the shipper indexes with ``_bulk`` itself
+    (``create``, ``_id`` = the CloudWatch event id: a retry or replay never makes a second document)
+    and ``DELIVERY_STREAM_NAME`` is the archive (an S3-only stream; gzip records of many documents).
+``DOMAIN_ENDPOINT``, ``INDEX_NAME``, ``INDEX_ROTATION``, ``BULK_MAX_BYTES``
+    Bulk mode: ``https://<domain endpoint>`` (needs ``es:ESHttpPost`` on ``<domain>/_bulk`` and a role
+    mapping that may write the index; requests are SigV4-signed for ``es``), the index (prefix),
+    its rotation from each event's own timestamp (``none``/``hour``/``day``/``week``/``month``,
+    default ``day``) and the largest request body (default 5 MiB).
+``ALLOW_LOOPBACK_HTTP``
+    Tests only: ``1`` accepts an ``http://127.0.0.1`` endpoint. Never set by the construct.
 ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``
     Set by ``library_function``; Powertools' own.
 
@@ -52,10 +63,13 @@ What happens to a payload:
   and then hands the event to the on-failure destination. A failure to reach the dead-letter queue
   fails the invocation too. Nothing is dropped silently.
 
-Delivery is at least once (see :mod:`log_shipper.delivery`). A retry that lands in another
-execution environment, a ``PutRecordBatch`` whose response is lost, or a re-drive from the
-on-failure destination can deliver an event twice: each document carries the CloudWatch event
-``id`` (unique per event), which identifies duplicates in OpenSearch.
+Delivery is at least once (see :mod:`log_shipper.delivery`). In Firehose mode a retry that lands
+in another execution environment, a ``PutRecordBatch`` whose response is lost, or a re-drive from
+the on-failure destination can deliver an event twice: each document carries the CloudWatch event
+``id`` (unique per event), which identifies duplicates in OpenSearch. In bulk mode the same cases
+answer 409 on ``create`` and are counted as ``DuplicatesSkipped``: exactly one document per event.
+Documents the domain refuses for their content (a 400 such as ``mapper_parsing_exception``) go to
+the dead-letter queue (``kind=refused``) with the document and the reason.
 
 This module is thin: it builds the clients and the :class:`~log_shipper.delivery.Shipper` once
 per execution environment and reads :class:`~log_shipper.contract.ShipperConfig` per invocation.

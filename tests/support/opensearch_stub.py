@@ -185,6 +185,7 @@ class OpenSearchStub:
         self._item_faults: dict[str, list[int]] = {}
         self._refused: dict[str, str] = {}
         self._next_id = 0
+        self.delay_s = 0.0  # the benchmarks' latency model: every answer waits this long
         self._lock = threading.Lock()
         stub = self
 
@@ -199,6 +200,8 @@ class OpenSearchStub:
                 request = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
                                    self.rfile.read(length) if length else b"")
                 status, answer = stub._dispatch(request)
+                if stub.delay_s:
+                    time.sleep(stub.delay_s)
                 if status == HANG:
                     time.sleep(answer)
                     status = 0
