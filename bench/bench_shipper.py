@@ -118,6 +118,21 @@ def _delivered(emu, bucket: str) -> tuple[int, int]:
     return objects, documents
 
 
+def _runs(emu, domain, shipper, invocations: list[dict]) -> tuple[list[float], list[dict], int]:
+    """OURS_RUNS timed runs of the handler over ``invocations``: events/s per run, the last run's
+    answers and its calls (_bulk requests + PutRecordBatch)."""
+    rates = []
+    for _ in range(OURS_RUNS):
+        emu.proxy.clear()
+        domain.clear_requests()
+        shipper.forget_progress()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = [shipper.handler(invocation, Context()) for invocation in invocations]
+        rates.append(N_EVENTS / (time.perf_counter() - started))
+    return rates, results, len(domain.requests) + emu.proxy.calls["PutRecordBatch"]
+
+
 def _bulk_mode(emu, shipper, batch_payloads, batches, firehose_rates) -> list[Row]:
     """Bulk mode next to Firehose mode (same payloads, same run), and a window replayed twice."""
     from botocore.credentials import Credentials
@@ -138,28 +153,10 @@ def _bulk_mode(emu, shipper, batch_payloads, batches, firehose_rates) -> list[Ro
             for name in VIEWS:
                 with view(name, emu):
                     domain.delay_s = ROUND_TRIP_MS["opensearch"] / 1000.0 if name == MODELLED_VIEW else 0.0
-                    direct, kinesis = [], []
-                    for _ in range(OURS_RUNS):
-                        emu.proxy.clear()
-                        domain.clear_requests()
-                        shipper.forget_progress()
-                        started = time.perf_counter()
-                        with contextlib.redirect_stdout(io.StringIO()):
-                            results = [shipper.handler(p, Context()) for p in batch_payloads]
-                        direct.append(N_EVENTS / (time.perf_counter() - started))
-                        bulk_calls = len(domain.requests) + emu.proxy.calls["PutRecordBatch"]
-                        shipped = sum(r["delivered"] + r["duplicates"] for r in results)
-                    assert shipped == N_EVENTS
-                    for _ in range(OURS_RUNS):
-                        emu.proxy.clear()
-                        domain.clear_requests()
-                        shipper.forget_progress()
-                        started = time.perf_counter()
-                        with contextlib.redirect_stdout(io.StringIO()):
-                            failures = [f for b in batches for f in shipper.handler(b, Context())["batchItemFailures"]]
-                        kinesis.append(N_EVENTS / (time.perf_counter() - started))
-                        kinesis_calls = len(domain.requests) + emu.proxy.calls["PutRecordBatch"]
-                    assert not failures
+                    direct, direct_results, bulk_calls = _runs(emu, domain, shipper, batch_payloads)
+                    kinesis, kinesis_results, kinesis_calls = _runs(emu, domain, shipper, batches)
+                    assert sum(r["delivered"] + r["duplicates"] for r in direct_results) == N_EVENTS
+                    assert not [f for r in kinesis_results for f in r["batchItemFailures"]]
                     domain.delay_s = 0.0
                 rtt = "" if name == EMULATOR_VIEW else (f"; + {ROUND_TRIP_MS['firehose']:g} ms per Firehose call, "
                                                         f"{ROUND_TRIP_MS['opensearch']:g} ms per _bulk request")
