@@ -53,18 +53,20 @@ def selection_args(selection: Optional[ec2.SubnetSelection]) -> dict:
 
 
 def domain_network(scope: Construct, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.SubnetSelection],
-                   azs: Optional[int]) -> DomainNetwork:
-    """One group for the domain and Firehose's ENIs (HTTPS between members), one for the set-up function."""
+                   azs: Optional[int], *, target: str = "domain") -> DomainNetwork:
+    """One group for the domain (or the collection's VPC endpoint) and Firehose's ENIs (HTTPS between
+    members), one for the set-up function. ``target``: ``"domain"`` or ``"collection"``."""
     group = ec2.SecurityGroup(
         scope, "DomainSecurityGroup", vpc=vpc, allow_all_outbound=False,
-        description="OpenSearch domain and Firehose ENIs: HTTPS between members only",
+        description=("OpenSearch domain and Firehose ENIs: HTTPS between members only" if target == "domain" else
+                     "OpenSearch Serverless VPC endpoint and Firehose ENIs: HTTPS between members only"),
     )
     group.add_ingress_rule(group, ec2.Port.tcp(443), "HTTPS from members")
     group.add_egress_rule(group, ec2.Port.tcp(443), "HTTPS to members")
     # The set-up function also calls Secrets Manager (HTTPS, through the VPC's NAT or endpoints).
     setup_group = ec2.SecurityGroup(
         scope, "DomainSetupSecurityGroup", vpc=vpc, allow_all_outbound=False,
-        description="OpenSearch set-up function: HTTPS to the domain and to AWS APIs",
+        description=f"OpenSearch set-up function: HTTPS to the {target} and to AWS APIs",
     )
     setup_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the domain and AWS APIs")
     group.add_ingress_rule(setup_group, ec2.Port.tcp(443), "HTTPS from the set-up function")
