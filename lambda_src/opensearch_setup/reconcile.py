@@ -51,8 +51,8 @@ def ensure_ism_policy(client: SignedClient, ism: IsmSettings) -> list[str]:
     answer = client.get_json(path)
     if answer is not None and documents.policy_matches(answer.get("policy"), desired):
         return []
-    # Index patterns go into the path as they are (``*`` and ``,`` unescaped, as opensearch-py sends them).
-    indices = ",".join(ism.index_patterns)
+    # One path segment: each pattern URL-quoted (``*`` kept), joined by the ``,`` OpenSearch splits on.
+    indices = ",".join(quote(pattern, safe="*") for pattern in ism.index_patterns)
     if answer is None:
         client.request("PUT", path, {"policy": desired})
         # ism_template covers indices created from now on; attach the policy to those that exist already

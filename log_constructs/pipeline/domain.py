@@ -256,12 +256,14 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     nag.acknowledge(function.role, "IAM5", "The master user administers the domain over its REST API: security "
                     "plugin, index templates, ISM and Dashboards paths below the domain ARN.",
                     findings=[nag.resource_finding(scope, f"{domain.domain_arn}/*")])
+    index_parts = index_setup.properties(index)
     security = SetupConfig(
         domain_endpoint=domain.domain_endpoint, master_role_arn=function.role.role_arn,
         writer_role_name=WRITER_ROLE_NAME, writer_backend_roles=(writer_role.role_arn,),
         index_patterns=(f"{index}*",), admin_user="admin", admin_secret_arn=secret.secret_arn,
+        index_setup=Stack.of(scope).to_json_string(index_parts) if index_parts else "",
     )
-    # The security values live in the function's deploy-time configuration; the event only repeats them
+    # Every value lives in the function's deploy-time configuration; the event only repeats them
     # (so that a change still updates the resource), and the function refuses an event that differs.
     for name, value in security.to_environment().items():
         function.add_environment(name, value)
@@ -288,6 +290,6 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
                 "AdminSecretArn": security.admin_secret_arn,
                 "MasterRoleArn": security.master_role_arn,
             },
-            **index_setup.properties(index),
+            **index_parts,
         },
     )
