@@ -13,6 +13,11 @@ payloads of 1,000 events (Lambda text format, Python runtime text, Powertools JS
 Ours and naive run in both views (bench.common.VIEWS): the emulator as it is, and with the latency
 model (every Firehose call also waits its round trip, bench/latency.py).
 
+Bulk mode runs the same handler with ``DELIVERY_MODE=bulk``: ``_bulk`` requests to the local
+OpenSearch stand-in (tests/support/opensearch_stub.py: SigV4 verified, documents kept per ``_id``)
+and the archive through an S3-only Firehose stream of the emulator, next to Firehose mode in the
+same run; then the same window is replayed twice through ``_bulk`` into a fresh stand-in.
+
 Each stream delivers into its own S3 bucket; the run checks that both delivered every event.
 """
 from __future__ import annotations
@@ -113,6 +118,105 @@ def _delivered(emu, bucket: str) -> tuple[int, int]:
     return objects, documents
 
 
+def _runs(emu, domain, shipper, invocations: list[dict]) -> tuple[list[float], list[dict], int]:
+    """OURS_RUNS timed runs of the handler over ``invocations``: events/s per run, the last run's
+    answers and its calls (_bulk requests + PutRecordBatch)."""
+    rates = []
+    for _ in range(OURS_RUNS):
+        emu.proxy.clear()
+        domain.clear_requests()
+        shipper.forget_progress()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            results = [shipper.handler(invocation, Context()) for invocation in invocations]
+        rates.append(N_EVENTS / (time.perf_counter() - started))
+    return rates, results, len(domain.requests) + emu.proxy.calls["PutRecordBatch"]
+
+
+def _bulk_mode(emu, shipper, batch_payloads, batches, firehose_rates) -> list[Row]:
+    """Bulk mode next to Firehose mode (same payloads, same run), and a window replayed twice."""
+    from botocore.credentials import Credentials
+
+    from logship.bulk import BulkTarget, BulkWriter
+    from logship.replay import replay_bulk
+    from logship.signed_http import SignedClient
+    from tests.support.opensearch_stub import OpenSearchStub
+
+    archive_bucket = _stream(emu, "bench-archive")
+    saved = {k: os.environ.get(k) for k in ("DELIVERY_STREAM_NAME", "DELIVERY_MODE", "DOMAIN_ENDPOINT", "INDEX_NAME",
+                                            "ALLOW_LOOPBACK_HTTP")}
+    rows: list[Row] = []
+    with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
+        os.environ.update(DELIVERY_STREAM_NAME="bench-archive", DELIVERY_MODE="bulk", DOMAIN_ENDPOINT=domain.url,
+                          INDEX_NAME="bench", ALLOW_LOOPBACK_HTTP="1")
+        try:
+            for name in VIEWS:
+                with view(name, emu):
+                    domain.delay_s = ROUND_TRIP_MS["opensearch"] / 1000.0 if name == MODELLED_VIEW else 0.0
+                    direct, direct_results, bulk_calls = _runs(emu, domain, shipper, batch_payloads)
+                    kinesis, kinesis_results, kinesis_calls = _runs(emu, domain, shipper, batches)
+                    assert sum(r["delivered"] + r["duplicates"] for r in direct_results) == N_EVENTS
+                    assert not [f for r in kinesis_results for f in r["batchItemFailures"]]
+                    domain.delay_s = 0.0
+                rtt = "" if name == EMULATOR_VIEW else (f"; + {ROUND_TRIP_MS['firehose']:g} ms per Firehose call, "
+                                                        f"{ROUND_TRIP_MS['opensearch']:g} ms per _bulk request")
+                rows.append(Row("shipper, bulk mode", f"events/s, decode → transform → _bulk + archive {name}",
+                                statistics.median(direct), firehose_rates[name]["direct"], "events/s",
+                                note=f"{N_EVENTS:,} events in {len(batch_payloads)} payloads{rtt}; baseline: Firehose "
+                                     f"mode (one record per event) in the same run; median of {OURS_RUNS}"))
+                rows.append(Row("shipper, bulk mode", f"events/s, Kinesis batches (100 records × 50 events) {name}",
+                                statistics.median(kinesis), statistics.median(direct), "events/s",
+                                note=f"{len(batches)} batches, {kinesis_calls} calls (_bulk + archive){rtt}; baseline: "
+                                     f"bulk mode's direct path in the same run; expected ≥ 0.8×"))
+                if name == EMULATOR_VIEW:
+                    rows.append(Row("shipper, bulk mode", "calls per 10,000 events (_bulk + archive PutRecordBatch)",
+                                    bulk_calls * 10_000 / N_EVENTS, firehose_rates[name]["calls"] * 10_000 / N_EVENTS,
+                                    "calls", higher_is_better=False,
+                                    note=f"{len(batch_payloads)} payloads of {EVENTS_PER_PAYLOAD:,}; baseline: Firehose "
+                                         "mode's PutRecordBatch calls; the same in both views"))
+            assert domain.document_count() == 2 * N_EVENTS and not domain.spec_violations
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    # What the archive weighs: gzip members of documents (inputs of the cost model).
+    s3 = emu.client("s3", direct=True)
+    archive_bytes = sum(o["Size"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=archive_bucket)
+                        for o in page.get("Contents", []))
+    from log_subscription import decode_payload
+    from log_shipper.transform import to_records
+    document_bytes = sum(len(d) for p in batch_payloads for _, d in to_records(decode_payload(p, strict_utf8=False)).records)
+    runs = 2 * OURS_RUNS * len(VIEWS)  # direct and Kinesis runs each archived all 10,000 documents
+    rows.append(Row("shipper, bulk mode", "archive bytes per document byte (gzip members)",
+                    archive_bytes / (runs * document_bytes), None, "ratio",
+                    note=f"{archive_bytes:,} archived bytes for {runs} × {document_bytes:,} document bytes"))
+
+    # Replay: the archive (copied under backup/<event day>/, where the stream's prefix would put it) twice.
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=archive_bucket):
+        for number, obj in enumerate(page.get("Contents", [])):
+            s3.copy_object(Bucket=archive_bucket, Key=f"backup/2026/11/22/archive-{number}-{obj['Key'].replace('/', '-')}",
+                           CopySource={"Bucket": archive_bucket, "Key": obj["Key"]})
+    from logship.replay import parse_time
+    window = {"bucket": archive_bucket, "start": parse_time("2026-11-22T00:00:00Z"), "end": parse_time("2026-11-23T00:00:00Z")}
+    with OpenSearchStub(secret_keys={"testing": "testing"}) as fresh:
+        writer = BulkWriter(SignedClient(fresh.url, "us-east-1", lambda: Credentials("testing", "testing")),
+                            BulkTarget("bench", "day"))
+        first = replay_bulk(s3, writer, **window)
+        after_first = fresh.document_count()
+        second = replay_bulk(s3, writer, **window)
+        after_second = fresh.document_count()
+    assert after_first == after_second == 2 * N_EVENTS and second.replayed == 0
+    rows.append(Row("shipper, bulk mode", "replay of the same window twice: documents added by the second", 0, None,
+                    "documents", higher_is_better=False,
+                    note=f"first replay {first.replayed:,} written (+{first.duplicates:,} duplicates of the archive's "
+                         f"repeated runs), count {after_first:,}; second: {second.replayed} written, "
+                         f"{second.duplicates:,} duplicates skipped, count {after_second:,}"))
+    return rows
+
+
 def run() -> list[Row]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     emu = emulator()  # sets AWS_ENDPOINT_URL & co. before the handler module creates its clients
@@ -150,6 +254,7 @@ def _measure(emu) -> list[Row]:
     note = f"{N_EVENTS:,} events in {len(batch_payloads)} payloads, moto via the proxy"
     rows: list[Row] = []
     ours_docs_expected = naive_sent = 0
+    rates: dict[str, dict[str, float]] = {}
     for name in VIEWS:
         with view(name, emu):
             ours_rates = []
@@ -187,6 +292,8 @@ def _measure(emu) -> list[Row]:
             naive_rate = sent / (time.perf_counter() - started)
             naive_calls = sum(emu.proxy.calls.values())
             naive_sent += sent
+        rates[name] = {"direct": statistics.median(ours_rates), "kinesis": statistics.median(kinesis_rates),
+                       "calls": ours_puts}
         rtt = "" if name == EMULATOR_VIEW else f"; + {ROUND_TRIP_MS['firehose']:g} ms per Firehose call"
         rows.append(Row("shipper", f"events/s, decode → transform → Firehose {name}", statistics.median(ours_rates),
                         naive_rate, "events/s",
@@ -200,6 +307,8 @@ def _measure(emu) -> list[Row]:
                             naive_calls * 10_000 / sent, "calls", higher_is_better=False,
                             note=f"{ours_puts} PutRecordBatch for {N_EVENTS:,} events vs {naive_calls:,} PutRecord "
                                  f"for {sent:,}; the same in both views"))
+
+    rows += _bulk_mode(emu, shipper, batch_payloads, batches, rates)
 
     ours_objects, ours_docs = _delivered(emu, ours_bucket)
     naive_objects, naive_docs = _delivered(emu, naive_bucket)

@@ -1,4 +1,10 @@
-"""Cost per GB of logs, from the shipper's measured rate and sizes (bench/results/bench_shipper.json).
+"""Cost per GB of logs per delivery mode, from the shipper's measured rates and sizes (bench/results/bench_shipper.json).
+
+Firehose mode: one Firehose record per event (each billed as at least 5 KB), Firehose indexes, its
+S3 backup keeps every document (Firehose-compressed with GZIP). Bulk mode: the shipper indexes with
+``_bulk`` itself and archives the documents as gzip records of up to ~1,000 KiB through an S3-only
+stream: Firehose bills the compressed bytes, S3 stores them. Both backups are counted at the gzip
+ratio the benchmark measured on the archive. The domain is the same fixed cost in both modes.
 
 ``python -m bench.cost`` prints the Markdown table the README's "Cost per GB" section carries.
 Prices: us-east-1 list prices (on-demand, no free tier, first pricing tier) of Lambda, Amazon Data
@@ -36,6 +42,7 @@ SHIPPER_MEMORY_GB = 512 / 1024  # LogPipeline's shipper_memory_mib default
 FIREHOSE_BUFFER_BYTES = 5 * 1024 ** 2  # LogPipeline's buffer_mib default: one S3 object per buffer
 EVENTS_PER_INVOCATION = 1_000  # as in the benchmark's payloads
 EVENT_SIZES = (200, 1 * KIB, 5 * KIB)
+ARCHIVE_RECORD_BYTES = 1000 * KIB - 16 * KIB  # log_shipper.archive's bound (uncompressed text per record)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Measured:
     events_per_second: float  # the shipper, decode → transform → Firehose, modelled view
     message_bytes: float
     document_bytes: float
+    bulk_events_per_second: float = 0.0  # bulk mode, decode → transform → _bulk + archive, modelled view
+    archive_ratio: float = 1.0  # archived (gzip) bytes per document byte
 
     @property
     def overhead_bytes(self) -> float:
@@ -65,10 +74,21 @@ class CostPerGB:
     firehose_aggregated_usd: float
     s3_usd: float
     kinesis_usd: float
+    bulk_lambda_usd: float = 0.0
+    bulk_archive_usd: float = 0.0
+    bulk_s3_usd: float = 0.0
 
     @property
     def firehose_rounding(self) -> float:
         return self.firehose_usd / self.firehose_aggregated_usd
+
+    @property
+    def firehose_mode_usd(self) -> float:
+        return self.lambda_usd + self.firehose_usd + self.s3_usd
+
+    @property
+    def bulk_mode_usd(self) -> float:
+        return self.bulk_lambda_usd + self.bulk_archive_usd + self.bulk_s3_usd
 
 
 def per_gb(event_bytes: int, m: Measured) -> CostPerGB:
@@ -81,19 +101,34 @@ def per_gb(event_bytes: int, m: Measured) -> CostPerGB:
     firehose = events * billed(record, FIREHOSE_INCREMENT) / GIB * FIREHOSE_DIRECT_PUT_GB
     # The same documents joined into records of up to 1,000 KiB: the rounding vanishes.
     aggregated = documents_gb * FIREHOSE_DIRECT_PUT_GB
-    s3 = documents_gb * S3_STANDARD_GB_MONTH + documents_gb * GIB / FIREHOSE_BUFFER_BYTES * S3_PUT
+    # Firehose compresses the backup (GZIP) before S3; it buffers 5 MiB of incoming documents per object.
+    stored_gb = documents_gb * m.archive_ratio
+    s3 = stored_gb * S3_STANDARD_GB_MONTH + documents_gb * GIB / FIREHOSE_BUFFER_BYTES * S3_PUT
     # CloudWatch Logs writes one gzip record per delivery (many events): 1 KiB rounding is noise. Counted
     # uncompressed (an upper bound); written once, read once by the shipper.
     kinesis = KDS_ON_DEMAND_IN_GB + KDS_ON_DEMAND_OUT_GB
-    return CostPerGB(event_bytes, record, gb_seconds, lambda_usd, firehose, aggregated, s3, kinesis)
+    # Bulk mode: an invocation's documents (EVENTS_PER_INVOCATION, at most one record's worth) make one
+    # gzip archive record, billed on its compressed bytes rounded up to 5 KB; S3 objects of 5 MiB of records.
+    bulk_rate = m.bulk_events_per_second or m.events_per_second
+    bulk_lambda = (SHIPPER_MEMORY_GB * events / bulk_rate * LAMBDA_ARM_GB_SECOND
+                   + events / EVENTS_PER_INVOCATION * LAMBDA_REQUEST)
+    per_record = min(EVENTS_PER_INVOCATION * record, ARCHIVE_RECORD_BYTES)
+    records = events * record / per_record
+    archive = records * billed(per_record * m.archive_ratio, FIREHOSE_INCREMENT) / GIB * FIREHOSE_DIRECT_PUT_GB
+    bulk_s3 = stored_gb * S3_STANDARD_GB_MONTH + stored_gb * GIB / FIREHOSE_BUFFER_BYTES * S3_PUT
+    return CostPerGB(event_bytes, record, gb_seconds, lambda_usd, firehose, aggregated, s3, kinesis,
+                     bulk_lambda, archive, bulk_s3)
 
 
 def measured(results: Path) -> Measured:
     rows = {r["metric"]: r for r in json.loads((results / "bench_shipper.json").read_text())["rows"]}
     rate = next(r["ours"] for m, r in rows.items()
                 if m.startswith("events/s, decode → transform → Firehose") and "modelled" in m)
+    bulk_rate = next((r["ours"] for m, r in rows.items()
+                      if m.startswith("events/s, decode → transform → _bulk") and "modelled" in m), 0.0)
+    ratio = rows.get("archive bytes per document byte (gzip members)", {}).get("ours", 1.0)
     return Measured(rate, rows["bytes per event, log message"]["ours"],
-                    rows["bytes per Firehose record, document"]["ours"])
+                    rows["bytes per Firehose record, document"]["ours"], bulk_rate, ratio)
 
 
 def table(m: Measured) -> str:
@@ -101,7 +136,8 @@ def table(m: Measured) -> str:
         f"Inputs (from `bench/results/bench_shipper.json`): shipper {m.events_per_second:,.0f} events/s "
         f"(modelled view), document overhead {m.overhead_bytes:,.0f} B per event "
         f"({m.message_bytes:,.0f} B messages → {m.document_bytes:,.0f} B documents), "
-        f"{SHIPPER_MEMORY_GB * 1024:.0f} MB arm64.",
+        f"{SHIPPER_MEMORY_GB * 1024:.0f} MB arm64; bulk mode {m.bulk_events_per_second:,.0f} events/s (modelled), "
+        f"archive and backups stored at {m.archive_ratio:.3f} of the document bytes (gzip, measured).",
         "",
         "| per GiB of log messages | 200 B events | 1 KiB events | 5 KiB events |",
         "| --- | ---: | ---: | ---: |",
@@ -117,9 +153,14 @@ def table(m: Measured) -> str:
     row("Firehose ingestion, one record per event (5 KB rounding)", [f"${c.firehose_usd:.3f}" for c in costs])
     row("Firehose ingestion, records aggregated", [f"${c.firehose_aggregated_usd:.3f}" for c in costs])
     row("rounding penalty (per event / aggregated)", [f"{c.firehose_rounding:.1f}×" for c in costs])
-    row("S3 backup (1 month Standard + PUTs)", [f"${c.s3_usd:.3f}" for c in costs])
-    row("Kinesis Data Streams on-demand (cross-account, in + out)", [f"${c.kinesis_usd:.3f}" for c in costs])
-    row("**total, Firehose per event + S3**", [f"**${c.lambda_usd + c.firehose_usd + c.s3_usd:.3f}**" for c in costs])
+    row("S3 backup, gzip (1 month Standard + PUTs)", [f"${c.s3_usd:.3f}" for c in costs])
+    row("**Firehose mode: Lambda + Firehose per event + S3 backup**", [f"**${c.firehose_mode_usd:.3f}**" for c in costs])
+    row("bulk mode: Lambda (GB-s + requests)", [f"${c.bulk_lambda_usd:.4f}" for c in costs])
+    row("bulk mode: Firehose archive, gzip records of ~1,000 KiB", [f"${c.bulk_archive_usd:.4f}" for c in costs])
+    row("bulk mode: S3 archive (1 month Standard + PUTs)", [f"${c.bulk_s3_usd:.4f}" for c in costs])
+    row("**bulk mode: Lambda + archive + S3**", [f"**${c.bulk_mode_usd:.3f}**" for c in costs])
+    row("**bulk mode cheaper by**", [f"**{c.firehose_mode_usd / c.bulk_mode_usd:.1f}×**" for c in costs])
+    row("Kinesis Data Streams on-demand (cross-account, in + out; either mode)", [f"${c.kinesis_usd:.3f}" for c in costs])
     stream_month = KDS_ON_DEMAND_STREAM_HOUR * HOURS_PER_MONTH
     domain_month = 3 * OPENSEARCH_R6G_LARGE_HOUR * HOURS_PER_MONTH
     lines += [

@@ -25,6 +25,8 @@ ROUND_TRIPS: tuple[RoundTrip, ...] = (
                                "center (dynamodb-high-latency) expects single-digit ms averages for GetItem/PutItem in "
                                "SuccessfulRequestLatency, which excludes the network: 5 ms is an assumption within it"),
     RoundTrip("firehose", 20.0, "assumption: no published PutRecordBatch latency; a regional HTTPS call with a 500-record body"),
+    RoundTrip("opensearch", 20.0, "assumption: no published _bulk latency; a request of a few MiB to a domain in the "
+                                   "same region, indexing included (the domain's IndexingLatency is a few ms per request)"),
     RoundTrip("logs", 10.0, "assumption: no published PutLogEvents / DescribeLogGroups latency; a regional HTTPS call"),
     RoundTrip("secretsmanager", 10.0, "assumption: a regional HTTPS call; the function caches the secret, so it counts once"),
     RoundTrip("sns", 10.0, "assumption: a regional HTTPS call (Publish)"),

@@ -7,7 +7,7 @@ function emits (EMF, dimension ``service``) and the construct graphs and alarms 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 ENV_DELIVERY_STREAM_NAME = "DELIVERY_STREAM_NAME"
@@ -17,6 +17,29 @@ ENV_DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
 ENV_STREAM_REGIONS = "INGESTION_STREAM_REGIONS"
 # Set by Lambda itself: the region of direct subscriptions (a subscription filter and its function share it).
 ENV_FUNCTION_REGION = "AWS_REGION"
+# Bulk mode: the shipper writes _bulk requests to the domain itself and archives through the stream.
+ENV_DELIVERY_MODE = "DELIVERY_MODE"
+ENV_DOMAIN_ENDPOINT = "DOMAIN_ENDPOINT"
+ENV_INDEX_NAME = "INDEX_NAME"
+ENV_INDEX_ROTATION = "INDEX_ROTATION"
+ENV_BULK_MAX_BYTES = "BULK_MAX_BYTES"
+# Tests only: accept an http://127.0.0.1 domain endpoint. Never written by the construct.
+ENV_ALLOW_LOOPBACK_HTTP = "ALLOW_LOOPBACK_HTTP"
+
+# firehose: one Firehose record per event, Firehose indexes into OpenSearch (its S3 backup keeps them).
+# bulk: the shipper indexes with _bulk (_id = event id, create) and archives aggregated records through
+# a Firehose stream that writes to S3 only.
+MODE_FIREHOSE = "firehose"
+MODE_BULK = "bulk"
+DELIVERY_MODES = (MODE_FIREHOSE, MODE_BULK)
+INDEX_ROTATIONS = ("none", "hour", "day", "week", "month")
+BULK_MAX_BYTES_DEFAULT = 5 * 1024 * 1024
+BULK_MAX_BYTES_RANGE = (64 * 1024, 100 * 1024 * 1024)  # at most the domains' http.max_content_length
+SIGNING_SERVICE = "es"
+# Seconds a _bulk request may take (connect, then each read): below the deadline margin, so that an
+# attempt on a connection that hangs ends before the invocation does.
+BULK_TIMEOUT_SECONDS = 10
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 # Time kept back from the invocation's remaining time before each chunk (one PutRecordBatch call of
 # at most 500 records, or one Kinesis record): enough for a call with its retries to finish and for
@@ -37,18 +60,29 @@ METRIC_CONTROL_MESSAGES_DROPPED = "ControlMessagesDropped"
 METRIC_EMPTY_PAYLOADS = "EmptyPayloads"
 METRIC_EVENTS_DEFERRED = "EventsDeferred"
 METRIC_RECORDS_RETRIED = "KinesisRecordsRetried"
+# Bulk mode (documents are log events; duplicates are 409s of create: already indexed, not written again).
+METRIC_DOCUMENTS_DELIVERED = "DocumentsDelivered"
+METRIC_DUPLICATES_SKIPPED = "DuplicatesSkipped"
+METRIC_DOCUMENTS_REFUSED = "DocumentsRefused"
+METRIC_DOCUMENTS_RETRIED = "DocumentsRetried"
+METRIC_BULK_REQUESTS = "BulkRequests"
+METRIC_BULK_FAILURES = "BulkFailures"  # documents still not indexed after the retries: the invocation fails
+METRIC_ARCHIVE_RECORDS = "ArchiveRecords"
 METRIC_NAMES = (
     METRIC_EVENTS_RECEIVED, METRIC_RECORDS_DELIVERED, METRIC_RECORDS_FAILED, METRIC_PUT_RECORD_BATCH_CALLS,
     METRIC_EVENTS_DEAD_LETTERED, METRIC_PAYLOADS_DEAD_LETTERED, METRIC_EVENTS_TRUNCATED,
     METRIC_CONTROL_MESSAGES_DROPPED, METRIC_EMPTY_PAYLOADS, METRIC_EVENTS_DEFERRED, METRIC_RECORDS_RETRIED,
+    METRIC_DOCUMENTS_DELIVERED, METRIC_DUPLICATES_SKIPPED, METRIC_DOCUMENTS_REFUSED, METRIC_DOCUMENTS_RETRIED,
+    METRIC_BULK_REQUESTS, METRIC_BULK_FAILURES, METRIC_ARCHIVE_RECORDS,
 )
 
 # Dead-letter messages: the attributes every message carries, and their ``source`` value.
 DEAD_LETTER_SOURCE = "log-shipper"
 # payload: an undecodable direct-subscription event; events: invalid events of a batch; record: a Kinesis
 # record that is not a CloudWatch Logs payload; deferred: events not shipped before the deadline, as a
-# subscription event under ``requestPayload`` (the runbook's redrive re-invokes the shipper with it).
-DEAD_LETTER_KINDS = ("payload", "events", "record", "deferred")
+# subscription event under ``requestPayload`` (the runbook's redrive re-invokes the shipper with it);
+# refused: documents the domain refused for their content (bulk mode), each with the domain's reason.
+DEAD_LETTER_KINDS = ("payload", "events", "record", "deferred", "refused")
 DEADLINE_REASON = "deadline"
 
 
@@ -68,12 +102,32 @@ class ShipperConfig:
         (``INGESTION_STREAM_REGIONS``, JSON; empty without cross-account ingestion).
     :param region: the function's own region, that of direct subscriptions (``AWS_REGION``, set by
         Lambda; never written by :meth:`to_environment`).
+    :param mode: ``firehose`` or ``bulk`` (``DELIVERY_MODE``; default ``firehose``). In bulk mode the
+        delivery stream is the archive (S3 only) and the documents are indexed with ``_bulk``.
+    :param domain_endpoint: bulk mode: ``https://<domain endpoint>`` (``DOMAIN_ENDPOINT``; a bare host
+        gets ``https://``); needs ``es:ESHttpPost`` on ``<domain>/_bulk``.
+    :param index: bulk mode: the index name, or its prefix when rotated (``INDEX_NAME``).
+    :param rotation: bulk mode: ``none``, ``hour``, ``day``, ``week`` or ``month`` (``INDEX_ROTATION``;
+        default ``day``), from each event's own timestamp.
+    :param bulk_max_bytes: bulk mode: the largest ``_bulk`` request body (``BULK_MAX_BYTES``; default 5 MiB).
+    :param allow_loopback_http: tests only (``ALLOW_LOOPBACK_HTTP=1``): accept ``http://127.0.0.1``;
+        never written by :meth:`to_environment`.
     """
 
     delivery_stream_name: str
     dead_letter_queue_url: str
     stream_regions: Mapping[str, str] = field(default_factory=dict)
     region: str = ""
+    mode: str = MODE_FIREHOSE
+    domain_endpoint: str = ""
+    index: str = ""
+    rotation: str = "day"
+    bulk_max_bytes: int = BULK_MAX_BYTES_DEFAULT
+    allow_loopback_http: bool = False
+
+    @property
+    def bulk(self) -> bool:
+        return self.mode == MODE_BULK
 
     def to_environment(self) -> dict[str, str]:
         environment = {ENV_DELIVERY_STREAM_NAME: self.delivery_stream_name,
@@ -81,6 +135,10 @@ class ShipperConfig:
         if self.stream_regions:
             environment[ENV_STREAM_REGIONS] = json.dumps(dict(self.stream_regions), sort_keys=True,
                                                          separators=(",", ":"))
+        if self.bulk:
+            environment.update({ENV_DELIVERY_MODE: MODE_BULK, ENV_DOMAIN_ENDPOINT: self.domain_endpoint,
+                                ENV_INDEX_NAME: self.index, ENV_INDEX_ROTATION: self.rotation,
+                                ENV_BULK_MAX_BYTES: str(self.bulk_max_bytes)})
         return environment
 
     @classmethod
@@ -95,5 +153,42 @@ class ShipperConfig:
             raise ConfigurationError(f"log shipper: {ENV_STREAM_REGIONS} is not JSON: {error}") from None
         if not isinstance(regions, dict) or not all(isinstance(v, str) for v in regions.values()):
             raise ConfigurationError(f"log shipper: {ENV_STREAM_REGIONS} must map stream names to regions")
-        return cls(environ[ENV_DELIVERY_STREAM_NAME], environ[ENV_DEAD_LETTER_QUEUE_URL], regions,
-                   environ.get(ENV_FUNCTION_REGION, ""))
+        mode = environ.get(ENV_DELIVERY_MODE) or MODE_FIREHOSE
+        if mode not in DELIVERY_MODES:
+            raise ConfigurationError(f"log shipper: {ENV_DELIVERY_MODE} is {mode!r}; valid: {', '.join(DELIVERY_MODES)}")
+        loopback = environ.get(ENV_ALLOW_LOOPBACK_HTTP, "") == "1"
+        config = cls(environ[ENV_DELIVERY_STREAM_NAME], environ[ENV_DEAD_LETTER_QUEUE_URL], regions,
+                     environ.get(ENV_FUNCTION_REGION, ""), mode, allow_loopback_http=loopback)
+        if mode == MODE_FIREHOSE:
+            return config
+        return _bulk_config(config, environ)
+
+
+def endpoint_url(value: str, *, allow_loopback_http: bool = False) -> str:
+    """``https://host`` from a host or an https URL; ``http://`` only to a loopback host when allowed."""
+    url = value if "://" in value else f"https://{value}"
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    if not host or "/" in rest.rstrip("/"):
+        raise ConfigurationError(f"log shipper: {ENV_DOMAIN_ENDPOINT} {value!r} must be a host or https://host")
+    if scheme == "https" or (scheme == "http" and allow_loopback_http and host in LOOPBACK_HOSTS):
+        return url.rstrip("/")
+    raise ConfigurationError(f"log shipper: {ENV_DOMAIN_ENDPOINT} {value!r} must use https:// "
+                             f"(http:// only to 127.0.0.1 with {ENV_ALLOW_LOOPBACK_HTTP}=1, in tests)")
+
+
+def _bulk_config(config: ShipperConfig, environ: Mapping[str, str]) -> ShipperConfig:
+    missing = [name for name in (ENV_DOMAIN_ENDPOINT, ENV_INDEX_NAME) if not environ.get(name)]
+    if missing:
+        raise ConfigurationError(f"log shipper: bulk mode needs {', '.join(missing)}")
+    rotation = environ.get(ENV_INDEX_ROTATION) or "day"
+    if rotation not in INDEX_ROTATIONS:
+        raise ConfigurationError(f"log shipper: {ENV_INDEX_ROTATION} is {rotation!r}; "
+                                 f"valid: {', '.join(INDEX_ROTATIONS)}")
+    raw = environ.get(ENV_BULK_MAX_BYTES) or str(BULK_MAX_BYTES_DEFAULT)
+    low, high = BULK_MAX_BYTES_RANGE
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigurationError(f"log shipper: {ENV_BULK_MAX_BYTES} is {raw!r}; valid: {low}..{high} bytes")
+    endpoint = endpoint_url(environ[ENV_DOMAIN_ENDPOINT], allow_loopback_http=config.allow_loopback_http)
+    return replace(config, domain_endpoint=endpoint, index=environ[ENV_INDEX_NAME], rotation=rotation,
+                   bulk_max_bytes=int(raw))

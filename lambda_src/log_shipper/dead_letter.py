@@ -1,6 +1,6 @@
 """Pure construction of the dead-letter (SQS) messages of the log shipper (no I/O).
 
-Two kinds of message, told apart by the ``kind`` attribute:
+The kinds of message, told apart by the ``kind`` attribute:
 
 * ``payload``: a Lambda event that could not be decoded at all. The body is the event exactly as
   received, as JSON (``{"awslogs": {"data": "..."}}``), so it can be re-driven by invoking the
@@ -9,6 +9,10 @@ Two kinds of message, told apart by the ``kind`` attribute:
   ``{"owner", "logGroup", "logStream", "events": [{"reason": ..., "event": <raw event>}]}``.
 * ``record``: a Kinesis record that is not a CloudWatch Logs payload. The body is the record exactly
   as Lambda delivered it (``kinesis.data`` included); ``stage`` says what is wrong with it.
+* ``refused`` (bulk mode): documents the domain refused for their content (a 400 such as
+  ``mapper_parsing_exception``). The body is ``{"owner", "logGroup", "logStream", "documents":
+  [{"reason": "<type>: <reason>", "document": <the document sent>}]}``; retrying cannot help until
+  the mapping or the document changes.
 * ``deferred`` (``reason=deadline``): events of a direct subscription not shipped before the
   invocation ran out of time. The body is ``{"requestPayload": <subscription event of those events>}``,
   the shape of Lambda's on-failure records, so the runbook's redrive re-invokes the shipper with it.
@@ -123,11 +127,14 @@ def deferred_letters(batch: LogBatch, events: list[LogEvent], *, limit: int = BO
     return letters
 
 
-def event_letters(batch: LogBatch, invalid: list[InvalidEvent], *, limit: int = BODY_LIMIT) -> list[DeadLetter]:
-    """The messages that keep the invalid events of a batch, as few as fit in the size limit."""
+def _packed(batch: LogBatch, kind: str, list_key: str, entries: list[tuple[str, Any]], *,
+            limit: int) -> list[DeadLetter]:
+    """``entries`` (reason, value) as few messages as fit, each ``{owner, logGroup, logStream,
+    <list_key>: [{"reason", <value key>}]}`` with the reasons it holds in ``reason``."""
     header = {"owner": batch.owner, "logGroup": batch.log_group, "logStream": batch.log_stream}
-    attributes = {"source": SOURCE, "kind": "events", "log_group": batch.log_group}
-    empty = len(_dumps({**header, "events": []}))
+    attributes = {"source": SOURCE, "kind": kind, "log_group": batch.log_group}
+    value_key = list_key[:-1]  # events -> event, documents -> document
+    empty = len(_dumps({**header, list_key: []}))
     letters: list[DeadLetter] = []
     items: list[str] = []
     reasons: list[str] = []
@@ -135,20 +142,38 @@ def event_letters(batch: LogBatch, invalid: list[InvalidEvent], *, limit: int = 
 
     def flush() -> None:
         if items:
-            body = _dumps(header)[:-1] + ',"events":[' + ",".join(items) + "]}"
+            body = _dumps(header)[:-1] + f',"{list_key}":[' + ",".join(items) + "]}"
             reason = "; ".join(sorted(set(reasons)))
             letters.extend(split(body, {**attributes, "reason": reason}, limit=limit))
 
-    for entry in invalid:
-        item = _dumps({"reason": entry.reason, "event": entry.raw})
+    for reason, value in entries:
+        item = _dumps({"reason": reason, value_key: value})
         if items and size + len(item) + 1 > limit:
             flush()
             items, reasons, size = [], [], empty
         items.append(item)
-        reasons.append(entry.reason)
+        reasons.append(reason)
         size += len(item) + 1
     flush()
     return letters
+
+
+def event_letters(batch: LogBatch, invalid: list[InvalidEvent], *, limit: int = BODY_LIMIT) -> list[DeadLetter]:
+    """The messages that keep the invalid events of a batch, as few as fit in the size limit."""
+    return _packed(batch, "events", "events", [(entry.reason, entry.raw) for entry in invalid], limit=limit)
+
+
+def refused_letters(batch: LogBatch, refused: list[tuple[str, bytes]], *, limit: int = BODY_LIMIT) -> list[DeadLetter]:
+    """The messages that keep documents the domain refused for their content: ``(reason, document)``
+    pairs, each document as the JSON object that was sent (its ``id`` is the event id)."""
+    entries = []
+    for reason, source in refused:
+        try:
+            document: Any = json.loads(source)
+        except ValueError:
+            document = source.decode("utf-8", "replace")
+        entries.append((reason, document))
+    return _packed(batch, "refused", "documents", entries, limit=limit)
 
 
 def join_parts(bodies_by_part: Mapping[int, str]) -> str:

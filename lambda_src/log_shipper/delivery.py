@@ -1,20 +1,33 @@
-"""Shipping one subscription payload: decode, transform, dead-letter what is invalid, deliver (no globals).
+"""Shipping subscription payloads: decode, transform, dead-letter what is invalid, deliver (no globals).
 
 :class:`Shipper` holds what one execution environment shares between invocations: the Firehose
-and SQS clients (injected), the configuration and the :class:`ProgressCache`. The handler builds
-it; tests and benchmarks build their own against the emulator.
+and SQS clients (injected), the ``_bulk`` writer in bulk mode, the configuration and the
+:class:`ProgressCache`. The handler builds it; tests and benchmarks build their own.
+
+A payload goes through three steps. :meth:`Shipper.prepare` decodes and transforms it into a
+:class:`Unit` (dead-lettering what cannot be decoded or transformed); :meth:`Shipper.deliver` sends
+the documents of one or more units together, so that the records of one Kinesis batch share calls;
+:meth:`Shipper.finish` tells, per unit, whether it is done.
+
+Two modes (``config.mode``):
+
+* ``firehose``: one Firehose record per event, ``PutRecordBatch`` (≤ 500 records, ≤ 4 MiB per call).
+* ``bulk``: documents are archived first, joined into gzip records of up to ~1,000 KiB
+  (:mod:`log_shipper.archive`) through the S3-only stream, then indexed with ``_bulk`` requests
+  (:mod:`logship.bulk`): ``create`` with ``_id`` = the event id, so a retry or a replay never makes
+  a second document (409 = a duplicate skipped). Documents the domain refuses for their content go
+  to the dead-letter queue (``kind=refused``) with the domain's reason; 429, 5xx and connection
+  errors are retried with backoff while the deadline allows.
 
 Delivery is at least once. The progress cache remembers, per payload (sha256 of ``awslogs.data``),
-which events a failed invocation already delivered and whether its invalid events were
-dead-lettered, so Lambda's retry of the same payload in the same execution environment sends only
-the rest. Each document carries the CloudWatch event ``id``, which identifies duplicates.
+which events a failed invocation already delivered (and archived) and whether its invalid events
+were dead-lettered, so Lambda's retry of the same payload in the same execution environment sends
+only the rest. Each document carries the CloudWatch event ``id``; in bulk mode it is the ``_id``.
 
-Time: records go out in chunks (one ``PutRecordBatch`` call each) and before every chunk the
-:class:`Deadline` is asked whether at least its margin is left. When it is not, the payload stops
-there: a direct subscription sends its undelivered events to the dead-letter queue as ``deferred``
-(``reason=deadline``, redrivable) and succeeds; a Kinesis record (``source_record``) keeps its
-progress and comes back ``incomplete``, so the caller reports it for Lambda to retry. Either way no
-event is sent twice by this function and none is lost to the timeout.
+Time: before every call the :class:`Deadline` is asked whether at least its margin is left. When it
+is not, the rest waits: a direct subscription sends its undelivered events to the dead-letter queue
+as ``deferred`` (``reason=deadline``, redrivable) and succeeds; a Kinesis record keeps its progress
+and comes back ``incomplete``, so the caller reports it for Lambda to retry.
 """
 from __future__ import annotations
 
@@ -24,15 +37,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
-from log_subscription import LogEvent, decode_payload
+from log_subscription import LogBatch, LogEvent, decode_payload
+from logship.bulk import BulkWriter, Document
 from logship.firehose import iter_batches, put_record_batch
 from logship.retry import Backoff
 
 from . import contract as c
-from .dead_letter import DeadLetter, deferred_letters, event_letters, payload_letters, record_letters
-from .transform import Records, to_records
+from .archive import aggregate
+from .dead_letter import DeadLetter, deferred_letters, event_letters, payload_letters, record_letters, refused_letters
+from .transform import Records, iso_timestamp, to_records
 
-REMEMBERED_PAYLOADS = 64
+# A Kinesis batch is up to 10,000 records; what its failed invocation did must outlive it.
+REMEMBERED_PAYLOADS = 1024
 
 
 class DeliveryError(RuntimeError):
@@ -43,12 +59,14 @@ class DeliveryError(RuntimeError):
 class Progress:
     """What a failed invocation already did, for Lambda's retry of the same payload."""
 
-    delivered: set[str] = field(default_factory=set)
+    delivered: set[str] = field(default_factory=set)  # Firehose records, or documents done on the domain
+    archived: set[str] = field(default_factory=set)  # bulk mode: documents in the archive
     dead_lettered: bool = False
+    complete: bool = False  # every event done (a record of a Kinesis batch that Lambda retries)
 
     @property
     def retried(self) -> bool:
-        return bool(self.delivered or self.dead_lettered)
+        return bool(self.delivered or self.archived or self.dead_lettered or self.complete)
 
 
 class ProgressCache:
@@ -91,11 +109,51 @@ class Deadline:
 
 
 @dataclass
+class Unit:
+    """One decoded payload on its way: its documents, and what happened to each."""
+
+    key: str
+    batch: LogBatch
+    progress: Progress
+    pending: list[LogEvent]
+    out: Records
+    kinesis: bool
+    summary: dict[str, Any]
+    failed: set[str] = field(default_factory=set)
+    late: set[str] = field(default_factory=set)
+    refused: list[tuple[str, str, bytes]] = field(default_factory=list)  # (event id, reason, document)
+    duplicates: int = 0
+    delivered: int = 0
+
+
+@dataclass
+class Item:
+    """One document of a delivery: its unit, event id and bytes (a line of JSON)."""
+
+    unit: Unit
+    event_id: str
+    data: bytes
+    timestamp_ms: int
+
+
+@dataclass
+class Calls:
+    """The calls one delivery made (shared by the units delivered together)."""
+
+    put_record_batch: int = 0
+    bulk_requests: int = 0
+    archive_records: int = 0
+    retried_documents: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Shipper:
-    """Ships subscription payloads to ``config.delivery_stream_name``; see the module docstring.
+    """Ships subscription payloads; see the module docstring.
 
     :param firehose: a boto3 Firehose client (botocore retries failed whole calls).
     :param sqs: a boto3 SQS client for the dead-letter queue.
+    :param bulk: the ``_bulk`` writer (bulk mode only).
     :param count: ``count(metric_name, value)``, called for each non-zero count.
     """
 
@@ -106,6 +164,11 @@ class Shipper:
     log: Any = field(default_factory=lambda: logging.getLogger("log_shipper"))
     count: Callable[[str, int], None] = _no_metrics
     backoff: Backoff = field(default_factory=lambda: Backoff(max_attempts=c.PUT_MAX_ATTEMPTS))
+    bulk: Optional[BulkWriter] = None
+
+    def __post_init__(self) -> None:
+        if self.config.bulk and self.bulk is None:
+            raise c.ConfigurationError("log shipper: bulk mode needs a bulk writer")
 
     def _count(self, name: str, value: int) -> None:
         if value:
@@ -133,6 +196,7 @@ class Shipper:
         self._count(c.METRIC_PAYLOADS_DEAD_LETTERED, 1)
         return {"status": "dead-lettered", "stage": stage, "dead_letter_messages": len(letters)}
 
+    # --- one payload, start to end ---------------------------------------------------------------
     def ship(self, event: Mapping[str, Any], *, region: Optional[str] = None, deadline: Deadline = Deadline(),
              source_record: Any = None) -> dict[str, Any]:
         """Ship one subscription payload; raises :class:`DeliveryError` when records stay undelivered.
@@ -142,6 +206,16 @@ class Shipper:
         :param source_record: the Kinesis record the payload arrived in: an undecodable payload is
             dead-lettered as that record, and running out of time returns ``incomplete``.
         """
+        unit = self.prepare(event, region=region, source_record=source_record)
+        if not isinstance(unit, Unit):
+            return unit
+        calls = self.deliver([unit], deadline)
+        return self.finish(unit, calls)
+
+    # --- step 1: decode and transform ------------------------------------------------------------
+    def prepare(self, event: Mapping[str, Any], *, region: Optional[str] = None,
+                source_record: Any = None) -> Unit | dict[str, Any]:
+        """A :class:`Unit` to deliver, or the final answer for a payload with nothing to deliver."""
         region = region if region is not None else self.config.region
         try:
             batch = decode_payload(event, strict_utf8=False)
@@ -160,49 +234,184 @@ class Shipper:
 
         key = self.progress.key(event)
         progress = self.progress.take(key)
-        retried = progress.retried
-        pending = [e for e in batch.events if e.id not in progress.delivered]
+        received = len(batch.events) + len(batch.invalid)
+        if progress.complete:  # a record of a Kinesis batch Lambda retries for the sake of another record
+            return {"status": "shipped", "events": received, "delivered": 0, "already_delivered": len(batch.events),
+                    "retry": True}
+        done = progress.delivered & progress.archived if self.config.bulk else progress.delivered
+        pending = [e for e in batch.events if e.id not in done]
         out = to_records(batch, pending, region=region)
-        self._count(c.METRIC_EVENTS_RECEIVED, len(batch.events) + len(batch.invalid))
+        self._count(c.METRIC_EVENTS_RECEIVED, received)
         try:
             dead_lettered = self._dead_letter_events(batch, out, progress)
         except Exception:
             self.progress.keep(key, progress)
             raise
         self._warn_about(out)
+        summary = {"events": received, "already_delivered": len(batch.events) - len(pending),
+                   "dead_lettered": dead_lettered, "truncated": out.truncated, "retry": progress.retried}
+        return Unit(key, batch, progress, pending, out, source_record is not None, summary)
 
-        failed_ids, calls, errors, late_ids = self._deliver(out.records, progress, deadline)
-        delivered = len(out.records) - len(failed_ids) - len(late_ids)
-        self._count(c.METRIC_RECORDS_DELIVERED, delivered)
-        self._count(c.METRIC_PUT_RECORD_BATCH_CALLS, calls)
-        summary = {"events": len(batch.events) + len(batch.invalid), "delivered": delivered,
-                   "already_delivered": len(batch.events) - len(pending), "dead_lettered": dead_lettered,
-                   "truncated": out.truncated, "put_record_batch_calls": calls, "retry": retried}
-        stream = self.config.delivery_stream_name
-        if late_ids and not failed_ids:
-            return self._out_of_time(batch, pending, late_ids, key, progress, summary, kinesis=source_record is not None)
-        if failed_ids:
-            self._count(c.METRIC_RECORDS_FAILED, len(failed_ids))
-            self.progress.keep(key, progress)
+    # --- step 2: deliver the documents of several units together ---------------------------------
+    def deliver(self, units: list[Unit], deadline: Deadline) -> Calls:
+        """Send the documents of ``units``, sharing calls; marks each document's fate on its unit."""
+        timestamps = {id(u): {e.id: e.timestamp_ms for e in u.pending} for u in units}
+        items = [Item(u, event_id, data, timestamps[id(u)].get(event_id, 0))
+                 for u in units for event_id, data in u.out.records]
+        calls = Calls()
+        if self.config.bulk:
+            self._archive([i for i in items if i.event_id not in i.unit.progress.archived], deadline, calls)
+            self._index([i for i in items if i.event_id not in i.unit.progress.delivered], deadline, calls)
+        else:
+            self._put_records(items, deadline, calls)
+        self._count(c.METRIC_PUT_RECORD_BATCH_CALLS, calls.put_record_batch)
+        self._count(c.METRIC_BULK_REQUESTS, calls.bulk_requests)
+        self._count(c.METRIC_ARCHIVE_RECORDS, calls.archive_records)
+        self._count(c.METRIC_DOCUMENTS_RETRIED, calls.retried_documents)
+        return calls
+
+    def _firehose_chunks(self, records: list[bytes], deadline: Deadline, calls: Calls
+                         ) -> list[tuple[range, Optional[set[bytes]], bool]]:
+        """Send ``records`` in PutRecordBatch chunks: ``(positions, failed records, sent)`` per chunk;
+        ``failed`` is None when the whole call failed. Stops calling once the stream refuses a call."""
+        outcomes: list[tuple[range, Optional[set[bytes]], bool]] = []
+        offset = 0
+        broken = late = False
+        for chunk in iter_batches(records):
+            positions = range(offset, offset + len(chunk))
+            offset += len(chunk)
+            if broken:  # the stream refused a whole call: do not hammer it with the rest
+                outcomes.append((positions, None, True))
+                continue
+            if late or deadline.short():
+                late = True
+                outcomes.append((positions, None, False))
+                continue
+            try:
+                result = put_record_batch(self.firehose, self.config.delivery_stream_name, chunk,
+                                          backoff=self.backoff)
+            except Exception as error:  # after botocore's retries; stream missing, access denied, ...
+                broken = True
+                calls.put_record_batch += 1
+                calls.errors.append(f"{type(error).__name__}: {error}")
+                outcomes.append((positions, None, True))
+                continue
+            calls.put_record_batch += result.calls
+            if result.failed:
+                calls.errors.extend(sorted(set(result.last_errors)))
+            outcomes.append((positions, set(result.failed), True))
+        return outcomes
+
+    def _put_records(self, items: list[Item], deadline: Deadline, calls: Calls) -> None:
+        records = [item.data for item in items]
+        for positions, failed, sent in self._firehose_chunks(records, deadline, calls):
+            for position in positions:
+                item = items[position]
+                if not sent:
+                    item.unit.late.add(item.event_id)
+                elif failed is None or item.data in failed:
+                    item.unit.failed.add(item.event_id)
+                else:
+                    item.unit.progress.delivered.add(item.event_id)
+                    item.unit.delivered += 1
+
+    def _archive(self, items: list[Item], deadline: Deadline, calls: Calls) -> None:
+        members = list(aggregate([item.data for item in items]))
+        calls.archive_records += len(members)
+        for positions, failed, sent in self._firehose_chunks([m for m, _ in members], deadline, calls):
+            for position in positions:
+                member, held = members[position]
+                for item in (items[n] for n in held):
+                    if not sent:
+                        item.unit.late.add(item.event_id)
+                    elif failed is None or member in failed:
+                        item.unit.failed.add(item.event_id)
+                    else:
+                        item.unit.progress.archived.add(item.event_id)
+
+    def _index(self, items: list[Item], deadline: Deadline, calls: Calls) -> None:
+        assert self.bulk is not None
+        documents = [Document(item.event_id, item.data, iso_timestamp(item.timestamp_ms)) for item in items]
+        result = self.bulk.write(documents, short=deadline.short)
+        calls.bulk_requests += result.requests
+        calls.retried_documents += result.retried
+        calls.errors.extend(dict.fromkeys(result.errors))
+        delivered, duplicates = set(result.delivered), set(result.duplicates)
+        refused = dict(result.refused)
+        failed, late = set(result.failed), set(result.late)
+        for item in items:
+            unit, event_id = item.unit, item.event_id
+            if event_id in delivered:
+                unit.delivered += 1
+                unit.progress.delivered.add(event_id)
+            elif event_id in duplicates:
+                unit.duplicates += 1
+                unit.progress.delivered.add(event_id)
+            elif event_id in refused:
+                unit.refused.append((event_id, refused[event_id], item.data))
+            elif event_id in late:
+                unit.late.add(event_id)
+            elif event_id in failed:
+                unit.failed.add(event_id)
+
+    # --- step 3: the answer for one unit ---------------------------------------------------------
+    def finish(self, unit: Unit, calls: Calls) -> dict[str, Any]:
+        """The unit's answer; raises :class:`DeliveryError` when documents stay undelivered."""
+        self._dead_letter_refused(unit)
+        failed, late = unit.failed, unit.late - unit.failed
+        summary = {**unit.summary, "delivered": unit.delivered, "put_record_batch_calls": calls.put_record_batch}
+        if self.config.bulk:
+            summary.update(duplicates=unit.duplicates, refused=len(unit.refused), bulk_requests=calls.bulk_requests,
+                           archive_records=calls.archive_records)
+            self._count(c.METRIC_DOCUMENTS_DELIVERED, unit.delivered)
+            self._count(c.METRIC_DUPLICATES_SKIPPED, unit.duplicates)
+        else:
+            self._count(c.METRIC_RECORDS_DELIVERED, unit.delivered)
+        if late and not failed:
+            return self._out_of_time(unit, late, summary)
+        if failed:
+            self._count(c.METRIC_BULK_FAILURES if self.config.bulk else c.METRIC_RECORDS_FAILED, len(failed))
+            self.progress.keep(unit.key, unit.progress)
+            stream = self.config.delivery_stream_name
+            where = {"stream": stream, **({"domain": self.config.domain_endpoint} if self.config.bulk else {})}
+            target = f"{self.config.domain_endpoint} (archive: {stream})" if self.config.bulk else stream
             self.log.error(
-                "Records not delivered to Firehose after retries: failing the invocation so that Lambda "
-                "retries it and then keeps it in the on-failure destination",
-                extra={**summary, "failed": len(failed_ids), "errors": errors[:10], "stream": stream},
+                "Documents not delivered after retries: failing so that Lambda retries them (an asynchronous "
+                "invocation then goes to the on-failure destination; a Kinesis record is reported)",
+                extra={**summary, "failed": len(failed), "errors": calls.errors[:10], **where},
             )
-            raise DeliveryError(f"{len(failed_ids)} of {len(out.records)} records not delivered to {stream}: "
-                                f"{'; '.join(errors[:3]) or 'unknown error'}")
+            raise DeliveryError(f"{len(failed)} of {len(unit.out.records)} records not delivered to {target}: "
+                                f"{'; '.join(calls.errors[:3]) or 'unknown error'}")
         self.log.info("Shipped log events", extra=summary)
         return {"status": "shipped", **summary}
 
-    def _out_of_time(self, batch: Any, pending: list[LogEvent], late_ids: list[str], key: str, progress: Progress,
-                     summary: dict[str, Any], *, kinesis: bool) -> dict[str, Any]:
-        late = set(late_ids)
-        if kinesis:  # Lambda retries the record: remember what went out, so that only the rest goes
-            self.progress.keep(key, progress)
+    def keep_done(self, unit: Unit) -> None:
+        """Remember a delivered unit whose Kinesis record Lambda will deliver again with a failed one."""
+        self.progress.keep(unit.key, Progress(complete=True))
+
+    def _dead_letter_refused(self, unit: Unit) -> None:
+        if not unit.refused:
+            return
+        letters = refused_letters(unit.batch, [(reason, data) for _, reason, data in unit.refused])
+        self.log.error("Documents refused by the domain for their content: sent to the dead-letter queue "
+                       "(kind=refused) with the reason", extra={"refused": len(unit.refused),
+                                                               "reasons": sorted({r for _, r, _ in unit.refused})[:10]})
+        try:
+            self._send(letters)
+        except Exception:
+            self.progress.keep(unit.key, unit.progress)  # the retry indexes them again and is refused again
+            raise
+        for event_id, _, _ in unit.refused:
+            unit.progress.delivered.add(event_id)
+        self._count(c.METRIC_DOCUMENTS_REFUSED, len(unit.refused))
+
+    def _out_of_time(self, unit: Unit, late: set[str], summary: dict[str, Any]) -> dict[str, Any]:
+        if unit.kinesis:  # Lambda retries the record: remember what went out, so that only the rest goes
+            self.progress.keep(unit.key, unit.progress)
             self.log.warning("Out of time: the rest of this record is left for Lambda's retry",
                              extra={**summary, "left": len(late)})
             return {"status": "incomplete", **summary, "left": len(late)}
-        letters = deferred_letters(batch, [e for e in pending if e.id in late])
+        letters = deferred_letters(unit.batch, [e for e in unit.pending if e.id in late])
         self._send(letters)
         self._count(c.METRIC_EVENTS_DEFERRED, len(late))
         self.log.warning("Out of time: events not shipped sent to the dead-letter queue (kind=deferred, "
@@ -229,42 +438,3 @@ class Shipper:
             self.log.warning("Log events with bytes that are not UTF-8 (flagged `invalid_utf8`, original bytes "
                              "in `message_base64`)", extra={"invalid_utf8_events": out.invalid_utf8})
         self._count(c.METRIC_EVENTS_TRUNCATED, out.truncated)
-
-    def _deliver(self, records: list[tuple[str, bytes]], progress: Progress, deadline: Deadline
-                 ) -> tuple[list[str], int, list[str], list[str]]:
-        """Send the records; returns the ids not delivered, the number of calls, the errors seen and
-        the ids not attempted because time ran short."""
-        failed_ids: list[str] = []
-        late_ids: list[str] = []
-        errors: list[str] = []
-        calls = 0
-        offset = 0
-        broken = False
-        for chunk in iter_batches(data for _, data in records):
-            ids = [event_id for event_id, _ in records[offset:offset + len(chunk)]]
-            offset += len(chunk)
-            if broken:  # the stream refused a whole call: do not hammer it with the rest
-                failed_ids.extend(ids)
-                continue
-            if late_ids or deadline.short():
-                late_ids.extend(ids)
-                continue
-            try:
-                result = put_record_batch(self.firehose, self.config.delivery_stream_name, chunk,
-                                          backoff=self.backoff)
-            except Exception as error:  # after botocore's retries; stream missing, access denied, ...
-                broken = True
-                calls += 1
-                errors.append(f"{type(error).__name__}: {error}")
-                failed_ids.extend(ids)
-                continue
-            calls += result.calls
-            failed = set(result.failed)
-            for event_id, data in zip(ids, chunk):
-                if data in failed:
-                    failed_ids.append(event_id)
-                else:
-                    progress.delivered.add(event_id)
-            if result.failed:
-                errors.extend(sorted(set(result.last_errors)))
-        return failed_ids, calls, errors, late_ids

@@ -1,4 +1,4 @@
-"""Log shipper: CloudWatch Logs subscription → one Firehose record per log event.
+"""Log shipper: CloudWatch Logs subscription → one Firehose record per log event, or ``_bulk`` to the domain.
 
 Handler: ``log_shipper.handler.handler``, invoked two ways:
 
@@ -32,6 +32,17 @@ Environment variables:
 ``INGESTION_STREAM_REGIONS``
     JSON object: ingestion stream name → the source region it serves. Set with cross-account
     ingestion; a record from a stream not in it is dead-lettered.
+``DELIVERY_MODE``
+    ``firehose`` (default) or ``bulk``. In bulk mode the shipper indexes with ``_bulk`` itself
+    (``create``, ``_id`` = the CloudWatch event id: a retry or replay never makes a second document)
+    and ``DELIVERY_STREAM_NAME`` is the archive (an S3-only stream; gzip records of many documents).
+``DOMAIN_ENDPOINT``, ``INDEX_NAME``, ``INDEX_ROTATION``, ``BULK_MAX_BYTES``
+    Bulk mode: ``https://<domain endpoint>`` (needs ``es:ESHttpPost`` on ``<domain>/_bulk`` and a role
+    mapping that may write the index; requests are SigV4-signed for ``es``), the index (prefix),
+    its rotation from each event's own timestamp (``none``/``hour``/``day``/``week``/``month``,
+    default ``day``) and the largest request body (default 5 MiB).
+``ALLOW_LOOPBACK_HTTP``
+    Tests only: ``1`` accepts an ``http://127.0.0.1`` endpoint. Never set by the construct.
 ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_LOG_LEVEL``
     Set by ``library_function``; Powertools' own.
 
@@ -52,10 +63,13 @@ What happens to a payload:
   and then hands the event to the on-failure destination. A failure to reach the dead-letter queue
   fails the invocation too. Nothing is dropped silently.
 
-Delivery is at least once (see :mod:`log_shipper.delivery`). A retry that lands in another
-execution environment, a ``PutRecordBatch`` whose response is lost, or a re-drive from the
-on-failure destination can deliver an event twice: each document carries the CloudWatch event
-``id`` (unique per event), which identifies duplicates in OpenSearch.
+Delivery is at least once (see :mod:`log_shipper.delivery`). In Firehose mode a retry that lands
+in another execution environment, a ``PutRecordBatch`` whose response is lost, or a re-drive from
+the on-failure destination can deliver an event twice: each document carries the CloudWatch event
+``id`` (unique per event), which identifies duplicates in OpenSearch. In bulk mode the same cases
+answer 409 on ``create`` and are counted as ``DuplicatesSkipped``: exactly one document per event.
+Documents the domain refuses for their content (a 400 such as ``mapper_parsing_exception``) go to
+the dead-letter queue (``kind=refused``) with the document and the reason.
 
 This module is thin: it builds the clients and the :class:`~log_shipper.delivery.Shipper` once
 per execution environment and reads :class:`~log_shipper.contract.ShipperConfig` per invocation.
@@ -71,7 +85,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from .contract import PUT_MAX_ATTEMPTS, ConfigurationError, ShipperConfig
+from logship.bulk import BulkTarget, BulkWriter
+from logship.signed_http import SignedClient
+
+from .contract import BULK_TIMEOUT_SECONDS, PUT_MAX_ATTEMPTS, SIGNING_SERVICE, ConfigurationError, ShipperConfig
 from .delivery import Deadline, DeliveryError, ProgressCache, Shipper
 from .kinesis import is_kinesis_event, ship_kinesis_batch
 
@@ -88,13 +105,28 @@ sqs = boto3.client("sqs", config=Config(retries={"mode": "standard", "total_max_
 
 # What failed invocations of this execution environment already did (for Lambda's retries).
 progress = ProgressCache()
+_session = boto3.session.Session()
+_writers: dict[tuple, BulkWriter] = {}
 
-__all__ = ["ConfigurationError", "DeliveryError", "PUT_MAX_ATTEMPTS", "forget_progress", "handler"]
+__all__ = ["ConfigurationError", "DeliveryError", "PUT_MAX_ATTEMPTS", "bulk_writer", "forget_progress", "handler"]
 
 
 def forget_progress() -> None:
     """Forget what failed invocations delivered (a new execution environment starts empty)."""
     progress.clear()
+
+
+def bulk_writer(config: ShipperConfig) -> BulkWriter | None:
+    """The _bulk writer of bulk mode, one per configuration (its client is reused across invocations)."""
+    if not config.bulk:
+        return None
+    key = (config.domain_endpoint, config.region, config.index, config.rotation, config.bulk_max_bytes)
+    if key not in _writers:
+        client = SignedClient(config.domain_endpoint, config.region, _session.get_credentials,
+                              timeout=BULK_TIMEOUT_SECONDS, service=SIGNING_SERVICE)
+        _writers[key] = BulkWriter(client, BulkTarget(config.index, config.rotation, ids=True),
+                                   max_request_bytes=config.bulk_max_bytes)
+    return _writers[key]
 
 
 def _count(name: str, value: int) -> None:
@@ -105,8 +137,8 @@ def _count(name: str, value: int) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    shipper = Shipper(firehose, sqs, ShipperConfig.from_environment(os.environ), progress=progress, log=logger,
-                      count=_count)
+    config = ShipperConfig.from_environment(os.environ)
+    shipper = Shipper(firehose, sqs, config, progress=progress, log=logger, count=_count, bulk=bulk_writer(config))
     # Lambda's context always has the clock; a local invocation without it has no deadline.
     deadline = Deadline(getattr(context, "get_remaining_time_in_millis", None))
     if is_kinesis_event(event):

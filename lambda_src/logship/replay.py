@@ -1,15 +1,23 @@
-"""Replay a time range of the pipeline's S3 backup into its Firehose delivery stream.
+"""Replay a time range of the pipeline's S3 backup: into the domain with ``_bulk``, or into a Firehose stream.
 
-    python -m logship.replay --bucket BUCKET --stream STREAM \\
+    # bulk mode: exactly once, with the same ids as the shipper
+    python -m logship.replay --bucket BUCKET --endpoint https://DOMAIN --index INDEX [--rotation day] \\
         --start 2026-11-21T14:00:00Z --end 2026-11-21T16:00:00Z [--prefix backup/] [--dry-run]
+    # Firehose mode
+    python -m logship.replay --bucket BUCKET --stream STREAM --start ... --end ...
 
-The backup holds Firehose's S3 objects (gzip or plain) under ``<prefix>YYYY/MM/DD/`` (UTC arrival
-time): concatenated JSON documents, one per record. Objects of failed deliveries hold one JSON
-object per failed record with the record in base64 ``rawData``; both are read. Documents whose
-``@timestamp`` lies in ``[start, end)`` are sent again with ``PutRecordBatch`` (within the call
-limits, partial failures retried); records that still fail are written to ``--failed-out``, never
-dropped. Documents already in OpenSearch are indexed again: pick the range of the outage (or
-deduplicate on ``id``, the CloudWatch event id every shipped document carries).
+The backup holds Firehose's S3 objects under ``<prefix>YYYY/MM/DD/`` (UTC arrival time): plain or
+gzip (bulk mode's archive: gzip members of newline-delimited documents), concatenated JSON
+documents. Objects of failed deliveries hold one JSON object per failed record with the record in
+base64 ``rawData``; all are read. Documents whose ``@timestamp`` lies in ``[start, end)`` are sent
+again; what still fails (or is refused) is written to ``--failed-out``, never dropped.
+
+With ``--endpoint`` (bulk mode) each document is written with ``create``, ``_id`` = its ``id`` (the
+CloudWatch event id), into the index of its own ``@timestamp``, exactly as the shipper writes it:
+documents already in the domain answer 409 and are counted as duplicates, so replaying a window
+twice leaves the document count unchanged. Requests are signed (SigV4, ``es``) with the caller's
+AWS credentials. With ``--stream`` (Firehose mode) documents already in OpenSearch are indexed
+again: pick the range of the outage (or deduplicate on ``id``).
 """
 from __future__ import annotations
 
@@ -18,11 +26,14 @@ import base64
 import binascii
 import gzip
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator, Optional, Sequence
+from urllib.parse import urlsplit
 
+from .bulk import ROTATIONS, BulkTarget, BulkWriter, Document
 from .firehose import PUT_MAX_ATTEMPTS, iter_batches, put_record_batch
 
 _DECODER = json.JSONDecoder()
@@ -92,12 +103,13 @@ class ReplayResult:
     failed: list[bytes] = field(default_factory=list)
     calls: int = 0
     errors: list[str] = field(default_factory=list)
+    duplicates: int = 0  # bulk: already in the domain (409 on create)
+    refused: list[str] = field(default_factory=list)  # bulk: "<id>: <reason>"
 
 
-def replay(s3: Any, firehose: Any, *, bucket: str, stream: str, start: datetime, end: datetime,
-           prefix: str = "backup/", dry_run: bool = False, **retry: Any) -> ReplayResult:
-    """Send again every backed-up document with ``start <= @timestamp < end``."""
-    result = ReplayResult()
+def select(s3: Any, result: ReplayResult, *, bucket: str, start: datetime, end: datetime,
+           prefix: str = "backup/") -> list[bytes]:
+    """Every backed-up document with ``start <= @timestamp < end``, counted in ``result``."""
     selected: list[bytes] = []
     paginator = s3.get_paginator("list_objects_v2")
     for day in day_prefixes(prefix, start, end):
@@ -118,6 +130,14 @@ def replay(s3: Any, firehose: Any, *, bucket: str, stream: str, start: datetime,
                     elif start <= moment < end:
                         selected.append(record)
     result.in_range = len(selected)
+    return selected
+
+
+def replay(s3: Any, firehose: Any, *, bucket: str, stream: str, start: datetime, end: datetime,
+           prefix: str = "backup/", dry_run: bool = False, **retry: Any) -> ReplayResult:
+    """Send again every backed-up document with ``start <= @timestamp < end`` to a Firehose stream."""
+    result = ReplayResult()
+    selected = select(s3, result, bucket=bucket, start=start, end=end, prefix=prefix)
     if dry_run:
         return result
     for batch in iter_batches(selected):
@@ -134,10 +154,51 @@ def replay(s3: Any, firehose: Any, *, bucket: str, stream: str, start: datetime,
     return result
 
 
+def replay_bulk(s3: Any, writer: BulkWriter, *, bucket: str, start: datetime, end: datetime,
+                prefix: str = "backup/", dry_run: bool = False) -> ReplayResult:
+    """Write every backed-up document with ``start <= @timestamp < end`` through ``_bulk`` with its ``id``.
+
+    A document without ``id`` cannot be written idempotently: it is kept in ``failed``, not sent.
+    """
+    result = ReplayResult()
+    selected = select(s3, result, bucket=bucket, start=start, end=end, prefix=prefix)
+    if dry_run:
+        return result
+    documents: list[Document] = []
+    by_id: dict[str, bytes] = {}
+    for record in selected:
+        document = json.loads(record)
+        if not isinstance(document.get("id"), str) or not document["id"]:
+            result.failed.append(record)
+            result.errors.append("a document without an id (kept, not sent)")
+            continue
+        documents.append(Document(document["id"], record, document["@timestamp"]))
+        by_id[document["id"]] = record
+    written = writer.write(documents)
+    result.calls += written.requests
+    result.replayed += len(written.delivered)
+    result.duplicates += len(written.duplicates)
+    result.refused += [f"{key}: {reason}" for key, reason in written.refused]
+    result.failed += [by_id[key] for key in written.failed + written.late] + [by_id[key] for key, _ in written.refused]
+    result.errors += list(dict.fromkeys(written.errors))[:10]
+    return result
+
+
+def _secure(endpoint: str) -> bool:
+    parts = urlsplit(endpoint)
+    loopback = os.environ.get("ALLOW_LOOPBACK_HTTP") == "1" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return parts.scheme == "https" or (parts.scheme == "http" and loopback)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m logship.replay", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bucket", required=True, help="the pipeline's backup bucket")
-    parser.add_argument("--stream", required=True, help="the delivery stream to send the documents to")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--endpoint", help="bulk mode: the domain endpoint (https://...) to write with _bulk")
+    target.add_argument("--stream", help="Firehose mode: the delivery stream to send the documents to")
+    parser.add_argument("--index", help="bulk mode: the index name (its prefix when rotated)")
+    parser.add_argument("--rotation", default="day", choices=ROTATIONS, help="bulk mode: index rotation (default: day)")
+    parser.add_argument("--region", help="bulk mode: the domain's region (default: the AWS SDK's)")
     parser.add_argument("--start", required=True, type=parse_time, help="first @timestamp to replay (ISO 8601, UTC)")
     parser.add_argument("--end", required=True, type=parse_time, help="end of the range, exclusive (ISO 8601, UTC)")
     parser.add_argument("--prefix", default="backup/", help="key prefix before YYYY/MM/DD/ (default: backup/)")
@@ -146,20 +207,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.end <= args.start:
         parser.error(f"--end ({args.end.isoformat()}) must be after --start ({args.start.isoformat()})")
+    if args.endpoint and not args.index:
+        parser.error("--endpoint needs --index (the pipeline's index name)")
+    if args.endpoint and not _secure(args.endpoint):
+        parser.error(f"--endpoint {args.endpoint} must be https:// (http:// only to 127.0.0.1 with ALLOW_LOOPBACK_HTTP=1)")
 
     import boto3  # here, so the pure functions above need no AWS SDK
     from botocore.config import Config
 
-    # botocore retries failed whole calls (throttling, 5xx, broken connections); put_record_batch
-    # re-sends the records a successful call reports as failed.
-    firehose = boto3.client("firehose", config=Config(retries={"mode": "standard",
-                                                               "total_max_attempts": PUT_MAX_ATTEMPTS}))
-    result = replay(boto3.client("s3"), firehose, bucket=args.bucket, stream=args.stream,
-                    start=args.start, end=args.end, prefix=args.prefix, dry_run=args.dry_run)
+    window = {"bucket": args.bucket, "start": args.start, "end": args.end, "prefix": args.prefix,
+              "dry_run": args.dry_run}
+    if args.endpoint:
+        from .bulk import signed_bulk_writer
+
+        session = boto3.session.Session(region_name=args.region)
+        writer = signed_bulk_writer(args.endpoint, session.region_name or "", BulkTarget(args.index, args.rotation),
+                                    credentials=session.get_credentials)
+        result = replay_bulk(session.client("s3"), writer, **window)
+    else:
+        # botocore retries failed whole calls (throttling, 5xx, broken connections); put_record_batch
+        # re-sends the records a successful call reports as failed.
+        firehose = boto3.client("firehose", config=Config(retries={"mode": "standard",
+                                                                   "total_max_attempts": PUT_MAX_ATTEMPTS}))
+        result = replay(boto3.client("s3"), firehose, stream=args.stream, **window)
     print(json.dumps({"objects": result.objects, "records": result.records, "in_range": result.in_range,
-                      "replayed": result.replayed, "without_timestamp": result.without_timestamp,
-                      "unreadable_objects": result.unreadable_objects, "failed": len(result.failed),
-                      "errors": result.errors[:10], "put_record_batch_calls": result.calls, "dry_run": args.dry_run}, indent=2))
+                      "replayed": result.replayed, "duplicates": result.duplicates,
+                      "without_timestamp": result.without_timestamp, "unreadable_objects": result.unreadable_objects,
+                      "failed": len(result.failed), "refused": result.refused[:10], "errors": result.errors[:10],
+                      "calls": result.calls, "dry_run": args.dry_run}, indent=2))
     if result.failed:
         with open(args.failed_out, "wb") as out:
             out.writelines(result.failed)

@@ -7,7 +7,15 @@ as strings, ``_seq_no``/``_primary_term`` on ISM policies, ``osd-xsrf`` required
 
 Every request's SigV4 signature is verified independently of botocore (HMAC over the canonical
 request, with the secret key the stub was given); an unsigned or wrongly signed request gets 403.
-``fail_next`` injects 5xx/429 answers or dropped connections for the next requests.
+``fail_next`` injects 5xx/429 answers or dropped connections for the next requests, ``hang_next``
+connections that never answer.
+
+``_bulk`` keeps documents per index and ``_id`` (``create`` answers 409 for an id it has, ``index``
+replaces, no ``_id`` assigns one); every ``_bulk`` request is checked against the OpenSearch API
+specification (:mod:`tests.support.opensearch_bulk_spec`: problems answer 400 and are kept in
+``spec_violations``). Per document, ``fail_documents`` answers item statuses (429, 503, ...) for the
+next attempts of given ids and ``refuse_documents`` refuses given ids for their content (400
+``mapper_parsing_exception``); a source line that is not JSON is refused the same way.
 """
 from __future__ import annotations
 
@@ -23,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from tests.support.opensearch_bulk_spec import check_request
 
 AUTH_PATTERN = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
@@ -58,11 +68,15 @@ class Recorded:
         return self.method in CHANGING_METHODS and not self.route.endswith("/_bulk_get")
 
 
+HANG = -1
+
+
 @dataclass
 class Fault:
-    status: int  # 0: drop the connection without answering
+    status: int  # 0: drop the connection without answering; HANG: hold it open for hang_s, then drop
     times: int
     path_prefix: str = ""
+    hang_s: float = 0.0
 
 
 def _sign(key: bytes, message: str) -> bytes:
@@ -152,6 +166,7 @@ class DomainState:
                        "write_metadata_only": True, "write_log_diffs": False, "write_watched_indices": [],
                        "write_ignore_users": ["kibanaserver"]}})
     seq_no: int = 0
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # index -> _id -> source
 
 
 class OpenSearchStub:
@@ -166,6 +181,11 @@ class OpenSearchStub:
                                              "and_backend_roles": []}
         self.requests: list[Recorded] = []
         self._faults: list[Fault] = []
+        self.spec_violations: list[str] = []
+        self._item_faults: dict[str, list[int]] = {}
+        self._refused: dict[str, str] = {}
+        self._next_id = 0
+        self.delay_s = 0.0  # the benchmarks' latency model: every answer waits this long
         self._lock = threading.Lock()
         stub = self
 
@@ -180,6 +200,11 @@ class OpenSearchStub:
                 request = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
                                    self.rfile.read(length) if length else b"")
                 status, answer = stub._dispatch(request)
+                if stub.delay_s:
+                    time.sleep(stub.delay_s)
+                if status == HANG:
+                    time.sleep(answer)
+                    status = 0
                 if status == 0:
                     self.close_connection = True
                     self.connection.close()
@@ -217,6 +242,31 @@ class OpenSearchStub:
         with self._lock:
             self._faults.append(Fault(status, times, path_prefix))
 
+    def hang_next(self, times: int, *, seconds: float, path_prefix: str = "") -> None:
+        """The next ``times`` requests get no answer for ``seconds``, then the connection drops."""
+        with self._lock:
+            self._faults.append(Fault(HANG, times, path_prefix, seconds))
+
+    def fail_documents(self, ids: Any, statuses: list[int]) -> None:
+        """Each of ``ids`` gets the item statuses ``statuses`` at its next attempts, in order."""
+        with self._lock:
+            for doc_id in ids:
+                self._item_faults[doc_id] = list(statuses)
+
+    def refuse_documents(self, ids: Any, reason: str = "failed to parse field [json.status] of type [long]") -> None:
+        """``ids`` are refused for their content (400 mapper_parsing_exception) at every attempt."""
+        with self._lock:
+            self._refused.update({doc_id: reason for doc_id in ids})
+
+    def document_count(self) -> int:
+        with self._lock:
+            return sum(len(docs) for docs in self.state.documents.values())
+
+    def all_documents(self) -> dict[str, dict[str, Any]]:
+        """``_id`` -> source over every index."""
+        with self._lock:
+            return {doc_id: source for docs in self.state.documents.values() for doc_id, source in docs.items()}
+
     def clear_requests(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -232,6 +282,8 @@ class OpenSearchStub:
             if fault is not None:
                 fault.times -= 1
                 request.status = fault.status
+                if fault.status == HANG:
+                    return HANG, fault.hang_s
                 return fault.status, {"error": "injected", "status": fault.status}
             request.signature_ok, request.signature_scope = verify_sigv4(request, self.secret_keys)
             if not request.signature_ok:
@@ -248,6 +300,8 @@ class OpenSearchStub:
 
     def _route(self, r: Recorded) -> tuple[int, Any]:
         path = r.route
+        if path == "/_bulk" or path.endswith("/_bulk"):
+            return self._bulk(r)
         if path in ("/_plugins/_security/api/audit", "/_plugins/_security/api/audit/config"):
             return self._audit(r, path.endswith("/config"))
         security = re.fullmatch(r"/_plugins/_security/api/(roles|rolesmapping|internalusers)/([^/]+)", path)
@@ -419,3 +473,53 @@ class OpenSearchStub:
             self.state.saved_objects[key] = stored
             answer.append(copy.deepcopy(stored))
         return 200, {"saved_objects": answer}
+
+    # _bulk
+    def _bulk(self, r: Recorded) -> tuple[int, Any]:
+        problems = check_request(r.method, r.route, r.query, r.headers, r.body)
+        if problems:
+            self.spec_violations += problems
+            return 400, {"error": {"type": "illegal_argument_exception", "reason": "; ".join(problems)}, "status": 400}
+        lines = r.body.split(b"\n")[:-1]
+        default_index = r.route.rsplit("/_bulk", 1)[0].strip("/") or None
+        items: list[dict[str, Any]] = []
+        position = 0
+        while position < len(lines):
+            operation, meta = next(iter(json.loads(lines[position]).items()))
+            source_line = lines[position + 1]
+            position += 2
+            index = meta.get("_index") or default_index
+            doc_id = meta.get("_id")
+            items.append({operation: self._bulk_item(operation, index, doc_id, source_line)})
+        errors = any(not 200 <= next(iter(item.values()))["status"] < 300 for item in items)
+        return 200, {"took": 1, "errors": errors, "items": items}
+
+    def _bulk_item(self, operation: str, index: str, doc_id: Any, source_line: bytes) -> dict[str, Any]:
+        base = {"_index": index, "_id": doc_id}
+        faults = self._item_faults.get(doc_id) if doc_id is not None else None
+        if faults:
+            status = faults.pop(0)
+            kind = "es_rejected_execution_exception" if status == 429 else "unavailable_shards_exception"
+            return {**base, "status": status, "error": {"type": kind, "reason": f"injected {status}"}}
+        try:
+            source = json.loads(source_line)
+        except ValueError as error:
+            return {**base, "status": 400, "error": {"type": "mapper_parsing_exception",
+                                                     "reason": f"failed to parse: {error}"}}
+        if doc_id in self._refused:
+            return {**base, "status": 400, "error": {"type": "mapper_parsing_exception",
+                                                     "reason": self._refused[doc_id]}}
+        documents = self.state.documents.setdefault(index, {})
+        if doc_id is None:
+            self._next_id += 1
+            doc_id = base["_id"] = f"auto-{self._next_id}"
+        if operation == "create" and doc_id in documents:
+            return {**base, "status": 409, "error": {
+                "type": "version_conflict_engine_exception",
+                "reason": f"[{doc_id}]: version conflict, document already exists (current version [1])"}}
+        created = doc_id not in documents
+        documents[doc_id] = source
+        self.state.seq_no += 1
+        return {**base, "status": 201 if created else 200, "result": "created" if created else "updated",
+                "_version": 1, "_seq_no": self.state.seq_no, "_primary_term": 1,
+                "_shards": {"total": 2, "successful": 1, "failed": 0}}

@@ -50,6 +50,8 @@ class Env:
         docs = []
         for obj in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
             body = s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+            if body[:2] == b"\x1f\x8b":  # bulk mode's archive: gzip members of newline-delimited documents
+                body = gzip.decompress(body)
             docs.extend(json.loads(line) for line in body.decode("utf-8").splitlines())
         return docs
 

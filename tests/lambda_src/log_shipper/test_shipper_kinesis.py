@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from log_shipper import handler as shipper
-from tests.lambda_src.log_shipper.test_shipper import Context, attributes, env, events, record_puts  # noqa: F401
+from tests.lambda_src.log_shipper.test_shipper import (  # noqa: F401
+    Context, attributes, env, events, fail_some, record_puts)
 from tests.support.fault_proxy import json_error
 from tests.support.subscription import encode_payload, kinesis_event
 
@@ -141,27 +142,60 @@ def test_a_record_from_an_unknown_stream_is_dead_lettered_and_the_rest_shipped(k
     assert kinesis.documents() == []
 
 
+def test_the_records_of_a_batch_share_put_record_batch_calls(kinesis):
+    record_puts(kinesis)
+    # GIVEN a batch of 100 records of 50 events each (5,000 documents)
+    payloads = [encode_payload("/g", f"s{n}", events(50, prefix=f"b{n:03d}-")) for n in range(100)]
+    # WHEN shipped
+    assert invoke(kinesis_event(payloads, stream_arn("eu-west-1"))) == {"batchItemFailures": []}
+    # THEN the calls are documents ÷ 500 (the per-call limit), not one or more per record
+    assert [len(put) for put in kinesis.puts] == [500] * 10
+    assert Counter(d["id"] for d in kinesis.documents()) == Counter(
+        f"b{n:03d}-{i:06d}" for n in range(100) for i in range(50))
+
+
 def test_a_firehose_throttle_mid_batch_loses_nothing_and_ships_nothing_twice(kinesis):
-    # GIVEN Firehose accepts the first three calls, then throttles every call
+    # GIVEN Firehose accepts the first two calls, then throttles every call
     calls = []
 
-    def throttle_after_three(request, forward):
+    def throttle_after_two(request, forward):
         calls.append(1)
-        return None if len(calls) <= 3 else json_error("ThrottlingException", "Rate exceeded")
+        return None if len(calls) <= 2 else json_error("ThrottlingException", "Rate exceeded")
 
-    kinesis.aws.proxy.add("PutRecordBatch", throttle_after_three)
-    payloads = [encode_payload("/g", f"s{n}", events(4, prefix=f"t{n}-"), owner="333333333333") for n in range(6)]
+    kinesis.aws.proxy.add("PutRecordBatch", throttle_after_two)
+    # AND six records of 400 events: the first two calls (1,000 documents) carry records 0-1 and half of 2
+    payloads = [encode_payload("/g", f"s{n}", events(400, prefix=f"t{n}-"), owner="333333333333") for n in range(6)]
     event = kinesis_event(payloads, stream_arn("us-east-1"))
     # WHEN shipped
     result = invoke(event)
-    # THEN the fourth record and all later ones are reported, the first three were delivered
-    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == sequence_numbers(event)[3:]
-    assert len(kinesis.documents()) == 12
+    # THEN exactly the records not fully delivered are reported
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == sequence_numbers(event)[2:]
+    assert len(kinesis.documents()) == 1000
     # WHEN Lambda retries from the first reported record, Firehose recovered
     kinesis.aws.proxy.clear()
     assert invoke(retry_from(event, result)) == {"batchItemFailures": []}
     # THEN every event arrived exactly once
-    assert Counter(d["id"] for d in kinesis.documents()) == Counter(f"t{n}-{i:06d}" for n in range(6) for i in range(4))
+    assert Counter(d["id"] for d in kinesis.documents()) == Counter(f"t{n}-{i:06d}" for n in range(6) for i in range(400))
+
+
+def test_only_the_record_whose_events_fail_is_reported_and_the_retry_sends_only_them(kinesis):
+    # GIVEN five records, and Firehose refusing the events of the middle one every time
+    payloads = [encode_payload("/g", f"s{n}", events(3, prefix=f"m{n}-")) for n in range(5)]
+    event = kinesis_event(payloads, stream_arn("eu-west-1"))
+    fail_some(kinesis, {f"m2-{i:06d}" for i in range(3)})
+    # WHEN shipped
+    result = invoke(event)
+    # THEN only that record is named; the later ones were delivered
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [sequence_numbers(event)[2]]
+    assert len(kinesis.documents()) == 12
+    # WHEN Lambda re-delivers from it (records 2, 3, 4) and Firehose accepts them
+    kinesis.aws.proxy.clear()
+    kinesis.puts.clear()
+    record_puts(kinesis)
+    assert invoke(retry_from(event, result)) == {"batchItemFailures": []}
+    # THEN only record 2's events are sent again (3 and 4 are remembered as done); each event arrived once
+    assert [len(put) for put in kinesis.puts] == [3]
+    assert Counter(d["id"] for d in kinesis.documents()) == Counter(f"m{n}-{i:06d}" for n in range(5) for i in range(3))
 
 
 def test_a_dead_letter_queue_out_of_reach_reports_the_record_instead_of_losing_it(kinesis):
@@ -169,42 +203,41 @@ def test_a_dead_letter_queue_out_of_reach_reports_the_record_instead_of_losing_i
     kinesis.aws.proxy.add("SendMessage", lambda req, fwd: json_error("AccessDenied", "denied", 400))
     event = kinesis_event([encode_payload("/g", "s", events(1))] * 2, stream_arn("eu-west-1"))
     event["Records"][0]["kinesis"]["data"] = "!!"
-    # WHEN shipped / THEN the record and the one after it are reported for Lambda's retry
-    assert [f["itemIdentifier"] for f in invoke(event)["batchItemFailures"]] == sequence_numbers(event)
+    # WHEN shipped / THEN the record is reported for Lambda's retry; the good one is delivered
+    assert [f["itemIdentifier"] for f in invoke(event)["batchItemFailures"]] == sequence_numbers(event)[:1]
+    assert len(kinesis.documents()) == 1
 
 
-# --- time: chunks start only while the margin is left ---------------------------------------
+# --- time: calls start only while the margin is left ----------------------------------------
 
 def test_records_not_reached_before_the_deadline_are_reported_and_the_retry_ships_only_them(kinesis):
-    # GIVEN five records and a clock that falls below the 20 s margin at the third look
-    payloads = [encode_payload("/g", f"s{n}", events(2, prefix=f"d{n}-")) for n in range(5)]
+    # GIVEN five records of 400 events (four calls) and time for two calls only
+    payloads = [encode_payload("/g", f"s{n}", events(400, prefix=f"d{n}-")) for n in range(5)]
     event = kinesis_event(payloads, stream_arn("eu-west-1"))
-    clock = Clock(remaining_ms=21_000 + 400, step_ms=200)
+    clock = Clock(remaining_ms=80_000, step_ms=35_000)
     # WHEN shipped
     result = invoke(event, clock)
-    # THEN the records from the first one not started are reported; those before are delivered
-    reported = [f["itemIdentifier"] for f in result["batchItemFailures"]]
-    done = len(event["Records"]) - len(reported)
-    assert 0 < done < 5 and reported == sequence_numbers(event)[done:]
-    assert len(kinesis.documents()) == 2 * done
+    # THEN the records not fully delivered are reported: record 2 half-way, 3 and 4 not started
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == sequence_numbers(event)[2:]
+    assert len(kinesis.documents()) == 1000
     # WHEN Lambda retries from there with time enough
     assert invoke(retry_from(event, result)) == {"batchItemFailures": []}
     # THEN every event arrived exactly once
-    assert Counter(d["id"] for d in kinesis.documents()) == Counter(f"d{n}-{i:06d}" for n in range(5) for i in range(2))
+    assert Counter(d["id"] for d in kinesis.documents()) == Counter(f"d{n}-{i:06d}" for n in range(5) for i in range(400))
 
 
 def test_a_record_cut_by_the_deadline_mid_way_is_reported_and_its_retry_sends_only_the_rest(kinesis):
     record_puts(kinesis)
-    # GIVEN one record of 1,200 events (three PutRecordBatch calls) and time for the first chunk only
+    # GIVEN one record of 1,200 events (three PutRecordBatch calls) and time for the first two calls only
     batch = events(1200, prefix="m")
     event = kinesis_event([encode_payload("/g", "s", batch)], stream_arn("eu-west-1"))
-    clock = Clock(remaining_ms=80_000, step_ms=35_000)  # record check, first chunk: fine; second: short
-    # WHEN shipped / THEN the record is reported, 500 events went out
+    clock = Clock(remaining_ms=80_000, step_ms=35_000)  # first call: fine; second: fine; third: short
+    # WHEN shipped / THEN the record is reported, 1,000 events went out
     assert [f["itemIdentifier"] for f in invoke(event, clock)["batchItemFailures"]] == sequence_numbers(event)
-    assert [len(put) for put in kinesis.puts] == [500]
+    assert [len(put) for put in kinesis.puts] == [500, 500]
     # WHEN Lambda retries it in the same execution environment
     assert invoke(event) == {"batchItemFailures": []}
-    # THEN only the other 700 are sent, and every event arrived once
+    # THEN only the other 200 are sent, and every event arrived once
     assert [len(put) for put in kinesis.puts] == [500, 500, 200]
     assert Counter(d["id"] for d in kinesis.documents()) == Counter(e["id"] for e in batch)
 

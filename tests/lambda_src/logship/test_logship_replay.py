@@ -113,3 +113,65 @@ def test_an_end_before_the_start_is_refused(capsys):
 
 def test_parse_time_defaults_to_utc():
     assert parse_time("2026-11-21T14:00:00") == datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
+
+
+# --- bulk mode: replay through _bulk with the same ids -------------------------------------------
+
+def bulk_writer(url: str):
+    from botocore.credentials import Credentials
+
+    from logship.bulk import BulkTarget, BulkWriter
+    from logship.signed_http import SignedClient
+
+    client = SignedClient(url, "us-east-1", lambda: Credentials("testing", "testing"))
+    return BulkWriter(client, BulkTarget("app-logs", "day"))
+
+
+def test_replaying_a_window_twice_through_bulk_leaves_the_document_count_unchanged(backup):
+    from logship.replay import replay_bulk
+    from tests.support.opensearch_stub import OpenSearchStub
+
+    # GIVEN bulk mode's archive (gzip members, one per record, concatenated) next to Firehose's objects
+    archive = gzip.compress(ndjson(doc("2026-11-21T14:10:00.000Z", 7))) + gzip.compress(
+        ndjson(doc("2026-11-21T14:20:00.000Z", 8), doc("2026-11-21T17:00:00.000Z", 9)))
+    backup.client("s3", direct=True).put_object(Bucket=BUCKET, Key="backup/2026/11/21/archive-1", Body=archive)
+    window = {"bucket": BUCKET, "start": parse_time("2026-11-21T14:00:00Z"), "end": parse_time("2026-11-21T16:00:00Z")}
+    with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
+        # WHEN the window is replayed through _bulk, twice
+        first = replay_bulk(backup.client("s3"), bulk_writer(domain.url), **window)
+        second = replay_bulk(backup.client("s3"), bulk_writer(domain.url), **window)
+        # THEN the first writes each document once with _id = its id, into the index of its day
+        assert first.replayed == 5 and first.duplicates == 0 and first.failed == []
+        assert sorted(domain.state.documents["app-logs-2026-11-21"]) == ["2", "3", "4", "7", "8"]
+        # AND the second finds them all there: 0 new documents, 5 duplicates skipped
+        assert second.replayed == 0 and second.duplicates == 5 and domain.document_count() == 5
+        assert domain.spec_violations == []
+
+
+def test_documents_refused_or_without_an_id_are_kept_in_the_failed_file(backup, tmp_path, capsys, monkeypatch):
+    from tests.support.opensearch_stub import OpenSearchStub
+
+    backup.client("s3", direct=True).put_object(
+        Bucket=BUCKET, Key="backup/2026/11/21/x", Body=ndjson({"@timestamp": "2026-11-21T14:30:00.000Z", "message": "m"}))
+    out = tmp_path / "failed.ndjson"
+    with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
+        # GIVEN the domain refuses document 3 for its content
+        domain.refuse_documents(["3"])
+        monkeypatch.setenv("ALLOW_LOOPBACK_HTTP", "1")
+        # WHEN the CLI replays the window to the endpoint
+        code = main(["--bucket", BUCKET, "--endpoint", domain.url, "--index", "app-logs", "--region", "us-east-1",
+                     "--start", "2026-11-21T14:00:00Z", "--end", "2026-11-21T16:00:00Z", "--failed-out", str(out)])
+        # THEN 2 and 4 are indexed; 3 (refused) and the document without an id are kept in the file
+        assert code == 1 and sorted(domain.all_documents()) == ["2", "4"]
+    kept = [json.loads(line) for line in out.read_bytes().splitlines()]
+    assert sorted(d.get("id", "-") for d in kept) == ["-", "3"]
+    report = json.loads(capsys.readouterr().out)
+    assert report["replayed"] == 2 and report["refused"][0].startswith("3: mapper_parsing_exception")
+
+
+def test_a_plain_http_endpoint_is_refused_outside_tests(capsys, monkeypatch):
+    monkeypatch.delenv("ALLOW_LOOPBACK_HTTP", raising=False)
+    with pytest.raises(SystemExit):
+        main(["--bucket", BUCKET, "--endpoint", "http://127.0.0.1:9200", "--index", "app-logs",
+              "--start", "2026-11-21T14:00:00Z", "--end", "2026-11-21T16:00:00Z"])
+    assert "must be https://" in capsys.readouterr().err
