@@ -25,6 +25,10 @@ ENV_ADMIN_SECRET_ARN = "OPENSEARCH_SETUP_ADMIN_SECRET_ARN"
 # The IndexTemplate, IsmPolicy and Dashboards parts, fixed at deploy time: a JSON object of the parts that are on,
 # in the form of the custom resource's properties. Absent: those parts are off.
 ENV_INDEX_SETUP = "OPENSEARCH_SETUP_INDEX_SETUP"
+# The signing service: ``es`` for a domain, ``aoss`` for an OpenSearch Serverless collection (index template only).
+ENV_SERVICE = "OPENSEARCH_SETUP_SERVICE"
+SERVICES = ("es", "aoss")
+SERVERLESS = "aoss"
 
 RESOURCE_TYPE = "Custom::OpenSearchSetup"
 PHYSICAL_ID_SUFFIX = "opensearch-setup"
@@ -60,6 +64,8 @@ class SetupConfig:
     :param admin_secret_arn: (``OPENSEARCH_SETUP_ADMIN_SECRET_ARN``). Default: - none
     :param index_setup: JSON object with the ``IndexTemplate``, ``IsmPolicy`` and ``Dashboards`` parts that are on
         (``OPENSEARCH_SETUP_INDEX_SETUP``). Default: - none: those parts are off
+    :param service: the SigV4 signing service (``OPENSEARCH_SETUP_SERVICE``): ``es`` (a domain) or ``aoss`` (an
+        OpenSearch Serverless collection, where only the index template applies). Default: es
     """
 
     max_attempts: int = 8
@@ -74,6 +80,7 @@ class SetupConfig:
     admin_user: str = DEFAULT_ADMIN_USER
     admin_secret_arn: str = ""
     index_setup: str = ""
+    service: str = "es"
 
     @property
     def has_security(self) -> bool:
@@ -86,7 +93,8 @@ class SetupConfig:
                     ENV_WRITER_ROLE_NAME: self.writer_role_name,
                     ENV_WRITER_BACKEND_ROLES: ",".join(self.writer_backend_roles),
                     ENV_INDEX_PATTERNS: ",".join(self.index_patterns), ENV_ADMIN_USER: self.admin_user,
-                    ENV_ADMIN_SECRET_ARN: self.admin_secret_arn, ENV_INDEX_SETUP: self.index_setup}
+                    ENV_ADMIN_SECRET_ARN: self.admin_secret_arn, ENV_INDEX_SETUP: self.index_setup,
+                    ENV_SERVICE: self.service if self.service != "es" else ""}
         return {**environment, **{name: value for name, value in pinned.items() if value}}
 
     @classmethod
@@ -103,10 +111,18 @@ class SetupConfig:
                        index_patterns=_list(environ.get(ENV_INDEX_PATTERNS)),
                        admin_user=(environ.get(ENV_ADMIN_USER) or "").strip() or DEFAULT_ADMIN_USER,
                        admin_secret_arn=(environ.get(ENV_ADMIN_SECRET_ARN) or "").strip(),
-                       index_setup=(environ.get(ENV_INDEX_SETUP) or "").strip())
+                       index_setup=(environ.get(ENV_INDEX_SETUP) or "").strip(),
+                       service=_service(environ.get(ENV_SERVICE)))
         except ValueError as error:
             raise ConfigError(f"opensearch set-up: {error} (variables {ENV_MAX_ATTEMPTS}, {ENV_BACKOFF_SECONDS}, "
                               f"{ENV_TIMEOUT_SECONDS})") from None
+
+
+def _service(value: str | None) -> str:
+    service = (value or "").strip() or "es"
+    if service not in SERVICES:
+        raise ConfigError(f"opensearch set-up: {ENV_SERVICE} must be one of {', '.join(SERVICES)}, got {service!r}")
+    return service
 
 
 def _list(value: str | None) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
 from .contract import (ENV_ALLOW_ENDPOINT_OVERRIDE, ENV_DOMAIN_ENDPOINT, ENV_INDEX_SETUP, ENV_MASTER_ROLE_ARN,
-                       SetupConfig)
+                       ENV_SERVICE, SERVERLESS, SetupConfig)
 from .signed_http import SetupError
 
 ENDPOINT_OVERRIDE_ENV = ENV_ALLOW_ENDPOINT_OVERRIDE
@@ -148,6 +148,13 @@ def parse(properties: Mapping[str, Any], environ: Mapping[str, str]) -> SetupSet
                         f"({ENV_DOMAIN_ENDPOINT}={config.domain_endpoint!r}): refused, nothing was changed")
     security = _security(properties.get("Security"), config, problems)
     configured = _configured_parts(config, problems)
+    if config.service == SERVERLESS:
+        # No security plugin, no ISM, no saved-objects API the function could sign for on a collection.
+        unsupported = sorted({*configured, *(["Security"] if security or config.has_security else [])}
+                             - {"IndexTemplate"})
+        if unsupported:
+            problems.append(f"{', '.join(unsupported)} cannot be set up on an OpenSearch Serverless collection "
+                            f"({ENV_SERVICE}=aoss): only IndexTemplate applies")
     parts = {name: _pinned(name, properties.get(name), configured.get(name), problems)
              for name in ("IndexTemplate", "IsmPolicy", "Dashboards")}
 

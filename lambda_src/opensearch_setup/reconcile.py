@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import quote
 
 from . import documents, saved_objects
+from .contract import SERVERLESS
 from .props import DashboardsSettings, IndexTemplateSettings, IsmSettings, SecuritySettings, SetupSettings
 from .signed_http import SetupError, SignedClient
 
@@ -33,7 +34,8 @@ def _security_entry(client: SignedClient, kind: str, name: str) -> Optional[dict
 
 def ensure_index_template(client: SignedClient, template: IndexTemplateSettings) -> list[str]:
     path = f"/_index_template/{_name(template.name)}"
-    desired = documents.index_template(template)
+    # OpenSearch Serverless manages shards, replicas and field limits itself and refuses those settings.
+    desired = documents.index_template(template, settings=client.service != SERVERLESS)
     answer = client.get_json(path)
     existing = None
     for entry in (answer or {}).get("index_templates", []):

@@ -43,7 +43,7 @@ from .ingestion import Ingestion, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
 from .metrics import LogPipelineMetrics
-from .serverless import Collection, ServerlessSink, new_collection, refuse_unsupported
+from .serverless import Collection, ServerlessSink, collection_setup, new_collection, refuse_unsupported
 
 NAME = "LogPipeline"
 
@@ -260,6 +260,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                                                                                    expiration_days)
 
         self.setup_function: Optional[lambda_.Function] = None
+        self.setup: Optional[CustomResource] = None
         self.admin_secret: Optional[secretsmanager.Secret] = None
         self.security_group: Optional[ec2.SecurityGroup] = None
         network: Optional[DomainNetwork] = None
@@ -268,24 +269,18 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         if sink is not None:
             network = domain_network(self, vpc, vpc_subnets, azs, target="collection") if vpc is not None else None
             self.security_group = network.security_group if network else None
+            if self.index_setup.template is not None:
+                self.setup_function = self._setup_function(
+                    "CollectionSetupFunction", "Puts the index template on the OpenSearch Serverless collection",
+                    vpc, network)
         elif domain is None:
             network = domain_network(self, vpc, vpc_subnets, azs) if vpc is not None else None
             self.security_group = network.security_group if network else None
             # The deploy-time setup function's role is the domain's master user: it signs its requests
             # to the security API with SigV4, so no master password exists anywhere.
-            self.setup_function = library_function(
-                self,
-                "DomainSetupFunction",
-                handler="opensearch_setup.handler.handler",
-                description="Sets up the OpenSearch domain: Firehose writer role mapping, Dashboards admin user, "
-                            "index template, index lifecycle and Dashboards objects",
-                service="opensearch-setup",
-                timeout=Duration.minutes(5),
-                log_retention=self.log_retention,
-                environment_encryption=self.encryption_key,
-                **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [network.setup_security_group]}
-                   if network else {}),
-            )
+            self.setup_function = self._setup_function(
+                "DomainSetupFunction", "Sets up the OpenSearch domain: Firehose writer role mapping, Dashboards admin "
+                "user, index template, index lifecycle and Dashboards objects", vpc, network)
             assert self.setup_function.role is not None
             self.admin_secret = admin_secret(self, self.encryption_key)
             self.domain = new_domain(
@@ -305,8 +300,12 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         if sink is not None:
             self.collection = new_collection(
                 self, sink=sink, index=self.index, encryption_key=self.encryption_key, writer=self.delivery_role,
-                setup=None, delete_after_days=(self.index_setup.lifecycle or {}).get("DeleteAfterDays"),
-                network=network, vpc=vpc)
+                setup=self.setup_function.role if self.setup_function else None,
+                delete_after_days=(self.index_setup.lifecycle or {}).get("DeleteAfterDays"), network=network, vpc=vpc)
+            if self.setup_function is not None:
+                self.setup = collection_setup(self, function=self.setup_function, collection=self.collection,
+                                              index=self.index, log_retention=self.log_retention,
+                                              encryption_key=self.encryption_key)
             delivery.grant_backup_and_logs(
                 self, self.delivery_role, backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
                 log_group=self.delivery_log_group, in_vpc=vpc is not None, findings=[],
@@ -333,7 +332,6 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         self.delivery_stream_arn: str = self.delivery_stream.attr_arn
 
         # Fine-grained access control: map the Firehose role to a writer role, set up the index.
-        self.setup: Optional[CustomResource] = None
         if self.setup_function is not None and self.admin_secret is not None and self.domain is not None:
             self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
                                       secret=self.admin_secret, writer_role=self.delivery_role, index=self.index,
@@ -396,6 +394,17 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         return function_log_group_names(self.shipper)
 
     # --- internals --------------------------------------------------------------------------------
+    def _setup_function(self, id: str, description: str, vpc: Optional[ec2.IVpc],
+                        network: Optional[DomainNetwork]) -> lambda_.Function:
+        """The deploy-time set-up function (in the VPC, beside the domain or the collection's endpoint)."""
+        return library_function(
+            self, id, handler="opensearch_setup.handler.handler", description=description,
+            service="opensearch-setup", timeout=Duration.minutes(5), log_retention=self.log_retention,
+            environment_encryption=self.encryption_key,
+            **({"vpc": vpc, "vpc_subnets": network.subnets,
+                "security_groups": [network.setup_security_group]} if network else {}),
+        )
+
     def _new_backup_bucket(self, ia_days: int, glacier_days: int, expiration_days: int) -> s3.Bucket:
         return secure_bucket(
             self,

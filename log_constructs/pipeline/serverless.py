@@ -10,13 +10,17 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CustomResource, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_opensearchserverless as aoss
 from constructs import Construct
 
+from .._lambda_src.opensearch_setup.contract import RESOURCE_TYPE, SERVERLESS, SetupConfig
+from .._private.functions import library_provider
 from .._private.validation import PropError, check
 from .domain import DomainNetwork
 
@@ -273,3 +277,24 @@ def api_access(collection: aoss.CfnCollection) -> iam.PolicyStatement:
     return iam.PolicyStatement(sid="CallLogCollection", actions=["aoss:APIAccessAll"],
                                resources=[collection.attr_arn])
 
+
+
+def collection_setup(scope: Construct, *, function: lambda_.Function, collection: Collection, index: str,
+                     log_retention: logs.RetentionDays, encryption_key: kms.IKey) -> CustomResource:
+    """Deploy-time index template on the collection, signed for ``aoss`` (the only set-up part it supports)."""
+    # The collection endpoint attribute is a URL (https://<id>.<region>.aoss.amazonaws.com): the host only.
+    host = Fn.select(2, Fn.split("/", collection.endpoint))
+    template = {"Name": index, "IndexPatterns": [f"{index}*"]}
+    config = SetupConfig(domain_endpoint=host, service=SERVERLESS,
+                         index_setup=Stack.of(scope).to_json_string({"IndexTemplate": template}))
+    for name, value in config.to_environment().items():
+        function.add_environment(name, value)
+    provider = library_provider(scope, "CollectionSetupProvider", on_event_handler=function,
+                                log_retention=log_retention, environment_encryption=encryption_key)
+    resource = CustomResource(
+        scope, "CollectionSetup", service_token=provider.service_token, resource_type=RESOURCE_TYPE,
+        properties={"DomainEndpoint": host, "Region": Stack.of(scope).region, "IndexTemplate": template},
+    )
+    # The data access policy must name the function before its first request.
+    resource.node.add_dependency(collection.collection, collection.access_policy)
+    return resource
