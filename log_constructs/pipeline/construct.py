@@ -24,6 +24,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from .._lambda_src.log_shipper import contract as shipper_contract
 from .._lambda_src.log_shipper.contract import ShipperConfig
 from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
@@ -66,10 +67,19 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         role mapping is then yours to do).
     :param index: Index name (Firehose appends the rotation suffix). Default: ``"logs"``
     :param index_rotation: ``"none"``, ``"hour"``, ``"day"``, ``"week"`` or ``"month"``. Default: ``"day"``
-    :param retry_seconds: How long Firehose retries a failed delivery to OpenSearch, 0–7200. Default: 300
+    :param delivery_mode: ``"firehose"``: Firehose indexes one record per event into OpenSearch and backs
+        them up to S3. ``"bulk"``: the shipper indexes with ``_bulk`` itself (``_id`` = the CloudWatch Logs
+        event id with ``create``, so no retry or replay makes a second document; signed for ``es``, from
+        inside the VPC when the domain is in one), and Firehose archives aggregated gzip records to S3 only
+        (billed for their bytes, not 5 KB per event). See the README's cost section. Default: ``"firehose"``
+    :param bulk_max_mib: Bulk mode: the largest ``_bulk`` request, 1–100 MiB (at most the domain's
+        ``http.max_content_length``). Default: 5
+    :param retry_seconds: How long Firehose retries a failed delivery to OpenSearch, 0–7200 (Firehose mode).
+        Default: 300
     :param buffer_interval_seconds: Firehose buffering interval, 0–900. Default: 60
     :param buffer_mib: Firehose buffering size, 1–100 MiB. Default: 5
-    :param backup_mode: ``"all"`` (every document also to S3) or ``"failed"`` (only failed ones). Default: ``"all"``
+    :param backup_mode: ``"all"`` (every document also to S3) or ``"failed"`` (only failed ones); Firehose mode
+        (bulk mode archives every document). Default: ``"all"``
     :param backup_bucket: Bring your own backup bucket. Default: - a new KMS-encrypted, versioned, TLS-only bucket
         with access logs and a lifecycle.
     :param backup_infrequent_access_days: Days before backups move to S3 Standard-IA (≥30). Default: 30
@@ -149,6 +159,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         name: Optional[str] = None,
         sink: Optional[ServerlessSink] = None,
         domain: Optional[opensearch.IDomain] = None,
+        delivery_mode: Optional[str] = None,
+        bulk_max_mib: Optional[int] = None,
         index: Optional[str] = None,
         index_rotation: Optional[str] = None,
         retry_seconds: Optional[int] = None,
@@ -198,10 +210,16 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         self.name: str = attach.check_name(NAME, name) if name is not None else attach.default_name(self)
         attach.register(self, NAME, KIND, self.name)
         self.index = index if index is not None else "logs"
+        self.delivery_mode: str = delivery_mode if delivery_mode is not None else shipper_contract.MODE_FIREHOSE
+        bulk = _validate_delivery_mode(self.delivery_mode, bulk_max_mib=bulk_max_mib, retry_seconds=retry_seconds,
+                                       backup_mode=backup_mode)
         self.sink: Optional[ServerlessSink] = sink
         if sink is not None:
             check(NAME, "sink", isinstance(sink, ServerlessSink),
                   f"must be a ServerlessSink, or unset for a provisioned domain, got {type(sink).__name__}")
+            check(NAME, "delivery_mode", not bulk,
+                  "must be 'firehose' with sink=ServerlessSink(...): Firehose's serverless destination indexes "
+                  "(a time-series collection assigns document ids itself), got 'bulk'")
             refuse_unsupported({
                 "domain": domain, "engine_version": engine_version, "data_node_instance_type": data_node_instance_type,
                 "data_nodes": data_nodes, "volume_gib": volume_gib, "master_nodes": master_nodes,
@@ -318,10 +336,14 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             self.delivery_stream.node.add_dependency(self.collection.collection, self.collection.access_policy)
         else:
             assert self.domain is not None
-            delivery.grant_delivery_role(self, self.delivery_role, domain=self.domain, index=self.index,
-                                         backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
-                                         log_group=self.delivery_log_group, in_vpc=vpc is not None)
-            self.delivery_stream = delivery.delivery_stream(
+            delivery.grant_delivery_role(self, self.delivery_role, domain=None if bulk else self.domain,
+                                         index=self.index, backup_bucket=self.backup_bucket,
+                                         encryption_key=self.encryption_key, log_group=self.delivery_log_group,
+                                         in_vpc=vpc is not None)
+            self.delivery_stream = delivery.archive_stream(
+                self, settings=settings, role=self.delivery_role, backup_bucket=self.backup_bucket,
+                encryption_key=self.encryption_key, log_group=self.delivery_log_group,
+            ) if bulk else delivery.delivery_stream(
                 self, settings=settings, role=self.delivery_role, domain=self.domain,
                 backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
                 log_group=self.delivery_log_group, vpc_config=vpc_config,
@@ -338,27 +360,57 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                                       index_setup=self.index_setup, log_retention=self.log_retention,
                                       encryption_key=self.encryption_key)
 
-        # Shipper: CloudWatch Logs → one Firehose record per log event.
+        # Shipper: CloudWatch Logs → one Firehose record per log event, or (bulk mode) _bulk requests to the
+        # domain and aggregated records to the archive.
+        self.shipper_service = "log-shipper"
+        self.shipper_security_group: Optional[ec2.SecurityGroup] = None
+        if bulk and network is not None:
+            self.shipper_security_group = ec2.SecurityGroup(
+                self, "ShipperSecurityGroup", vpc=vpc, allow_all_outbound=False,
+                description="Log shipper: HTTPS to the OpenSearch domain and to AWS APIs")
+            self.shipper_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443),
+                                                        "HTTPS to the domain and AWS APIs")
+            network.security_group.add_ingress_rule(self.shipper_security_group, ec2.Port.tcp(443),
+                                                    "HTTPS from the log shipper")
         self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
         self.shipper: lambda_.Function = library_function(
             self,
             "Shipper",
             handler="log_shipper.handler.handler",
-            description="Ships CloudWatch Logs events to Firehose, one record per event",
-            service="log-shipper",
+            description=("Indexes CloudWatch Logs events with _bulk (id = event id) and archives them through Firehose"
+                         if bulk else "Ships CloudWatch Logs events to Firehose, one record per event"),
+            service=self.shipper_service,
             timeout=shipper_timeout or Duration.minutes(2),
             memory_size=shipper_memory_mib or 512,
             log_retention=self.log_retention,
             environment_encryption=self.encryption_key,
-            environment=ShipperConfig(delivery_stream_name=self.delivery_stream_name,
-                                      dead_letter_queue_url=self.dead_letter_queue.queue_url,
-                                      stream_regions=ingestion.stream_names if ingestion else {}).to_environment(),
+            environment=ShipperConfig(
+                delivery_stream_name=self.delivery_stream_name, dead_letter_queue_url=self.dead_letter_queue.queue_url,
+                stream_regions=ingestion.stream_names if ingestion else {}, mode=self.delivery_mode,
+                domain_endpoint=self.domain.domain_endpoint if bulk else "", index=self.index,
+                rotation=settings.rotation,
+                bulk_max_bytes=(bulk_max_mib or 5) * 1024 * 1024).to_environment(),
+            **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [self.shipper_security_group]}
+               if self.shipper_security_group is not None and network is not None else {}),
             # Mappings beyond the reserved concurrency are throttled and retried (records wait, none is lost).
             reserved_concurrent_executions=(DEFAULT_RESERVED_CONCURRENCY + ingestion.concurrency if ingestion
                                             else None),
         )
         send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
         self.grant_put_records(self.shipper)
+        if bulk:
+            self.shipper.add_to_role_policy(iam.PolicyStatement(
+                sid="BulkIndex", actions=["es:ESHttpPost"], resources=[f"{self.domain.domain_arn}/_bulk"]))
+
+        # Fine-grained access control: map the writer (Firehose's role, or the shipper's in bulk mode) to a
+        # writer role, set up the index.
+        self.setup: Optional[CustomResource] = None
+        if self.setup_function is not None and self.admin_secret is not None:
+            writer = self.shipper.role if bulk and self.shipper.role is not None else self.delivery_role
+            self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
+                                      secret=self.admin_secret, writer_role=writer, index=self.index,
+                                      index_setup=self.index_setup, log_retention=self.log_retention,
+                                      encryption_key=self.encryption_key)
         self.ingestion: Optional[Ingestion] = None
         if ingestion is not None:
             self.ingestion = add_ingestion(self, settings=ingestion, key=self.encryption_key, shipper=self.shipper,
@@ -454,3 +506,21 @@ def _validate(settings: delivery.DeliverySettings, sizing: DomainSizing, *, ia_d
     if domain is not None and (domain_sizing_given or vpc is not None):
         raise PropError(f"{NAME}: domain is your own, so engine_version, sizing, zone_awareness_azs and vpc "
                         "cannot be set; configure them on your domain")
+
+
+def _validate_delivery_mode(mode: str, *, bulk_max_mib: Optional[int], retry_seconds: Optional[int],
+                            backup_mode: Optional[str]) -> bool:
+    """Whether the pipeline is in bulk mode; props of the other mode are refused by name."""
+    check_choice(NAME, "delivery_mode", mode, shipper_contract.DELIVERY_MODES)
+    bulk = mode == shipper_contract.MODE_BULK
+    low, high = (n // (1024 * 1024) for n in shipper_contract.BULK_MAX_BYTES_RANGE)
+    if bulk:
+        check_range(NAME, "bulk_max_mib", bulk_max_mib, max(low, 1), high, " MiB")
+        for prop, value, why in (("retry_seconds", retry_seconds, "Firehose does not index in bulk mode: the "
+                                  "shipper retries within its invocation, then Lambda retries the batch"),
+                                 ("backup_mode", backup_mode, "bulk mode archives every document")):
+            check(NAME, prop, value is None, f"applies to delivery_mode='firehose' only ({why}), got {value!r}")
+    else:
+        check(NAME, "bulk_max_mib", bulk_max_mib is None,
+              f"applies to delivery_mode='bulk' only, got {bulk_max_mib!r} with delivery_mode={mode!r}")
+    return bulk

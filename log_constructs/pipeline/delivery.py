@@ -30,32 +30,36 @@ class DeliverySettings:
     backup_mode: str
 
 
-def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: opensearch.IDomain, index: str,
+def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: Optional[opensearch.IDomain], index: str,
                         backup_bucket: s3.IBucket, encryption_key: kms.IKey, log_group: logs.ILogGroup,
                         in_vpc: bool) -> None:
-    """What Firehose needs: write the index, read cluster state, write backups, log its errors."""
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="DescribeDomain",
-        actions=["es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"],
-        resources=[domain.domain_arn],
-    ))
-    index_arn = f"{domain.domain_arn}/{index}*"
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="WriteIndex",
-        actions=["es:ESHttpPost", "es:ESHttpPut"],
-        resources=[f"{domain.domain_arn}/_bulk", index_arn, f"{index_arn}/*"],
-    ))
-    role.add_to_principal_policy(iam.PolicyStatement(
-        sid="ReadClusterState",
-        actions=["es:ESHttpGet"],
-        resources=[f"{domain.domain_arn}/{path}" for path in (
-            "_all/_settings", "_cluster/stats", f"{index}*/_mapping/*", "_nodes", "_nodes/stats",
-            "_nodes/*/stats", "_stats", f"{index}*/_stats", "_all/_mapping")],
-    ))
-    findings = [nag.resource_finding(scope, f"{domain.domain_arn}/{path}") for path in (
-        f"{index}*", f"{index}*/*", f"{index}*/_mapping/*", "_nodes/*/stats", f"{index}*/_stats")]
+    """What Firehose needs: write the index and read cluster state (``domain``; none for the S3-only
+    archive of bulk mode), write backups, log its errors."""
+    findings: list[str] = []
+    if domain is not None:
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="DescribeDomain",
+            actions=["es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"],
+            resources=[domain.domain_arn],
+        ))
+        index_arn = f"{domain.domain_arn}/{index}*"
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="WriteIndex",
+            actions=["es:ESHttpPost", "es:ESHttpPut"],
+            resources=[f"{domain.domain_arn}/_bulk", index_arn, f"{index_arn}/*"],
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="ReadClusterState",
+            actions=["es:ESHttpGet"],
+            resources=[f"{domain.domain_arn}/{path}" for path in (
+                "_all/_settings", "_cluster/stats", f"{index}*/_mapping/*", "_nodes", "_nodes/stats",
+                "_nodes/*/stats", "_stats", f"{index}*/_stats", "_all/_mapping")],
+        ))
+        findings = [nag.resource_finding(scope, f"{domain.domain_arn}/{path}") for path in (
+            f"{index}*", f"{index}*/*", f"{index}*/_mapping/*", "_nodes/*/stats", f"{index}*/_stats")]
+    # The S3-only archive of bulk mode has no ENIs in the VPC.
     grant_backup_and_logs(scope, role, backup_bucket=backup_bucket, encryption_key=encryption_key,
-                          log_group=log_group, in_vpc=in_vpc, findings=findings, reason=(
+                          log_group=log_group, in_vpc=in_vpc and domain is not None, findings=findings, reason=(
                               "Firehose writes to rotating indices (<index>-<date>) and to date-prefixed backup "
                               "objects, so the index and object ARNs end in a wildcard;"))
 
@@ -184,4 +188,33 @@ def serverless_delivery_stream(scope: Construct, *, settings: DeliverySettings, 
                 vpc_configuration=vpc_config,
                 **_backup_and_logging(settings, role, backup_bucket, encryption_key, log_group),
             )),
+    )
+
+
+def archive_stream(scope: Construct, *, settings: DeliverySettings, role: iam.IRole, backup_bucket: s3.IBucket,
+                   encryption_key: kms.IKey, log_group: logs.LogGroup) -> firehose.CfnDeliveryStream:
+    """Bulk mode: a KMS-encrypted DirectPut stream to S3 only, the archive of every document.
+
+    Its records are the shipper's gzip members of many newline-delimited documents (Firehose bills
+    their compressed bytes, not 5 KB per event), written as they are: ``logship.replay`` reads them.
+    """
+    stream = firehose.CfnDeliveryStream
+    return _stream(
+        scope, encryption_key,
+        extended_s3_destination_configuration=stream.ExtendedS3DestinationConfigurationProperty(
+            bucket_arn=backup_bucket.bucket_arn,
+            role_arn=role.role_arn,
+            prefix="archive/!{timestamp:yyyy/MM/dd}/",
+            error_output_prefix="failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
+            compression_format="UNCOMPRESSED",  # already gzip, member by member
+            buffering_hints=stream.BufferingHintsProperty(interval_in_seconds=settings.interval_seconds,
+                                                          size_in_m_bs=settings.size_mib),
+            encryption_configuration=stream.EncryptionConfigurationProperty(
+                kms_encryption_config=stream.KMSEncryptionConfigProperty(awskms_key_arn=encryption_key.key_arn)
+            ),
+            cloud_watch_logging_options=stream.CloudWatchLoggingOptionsProperty(
+                enabled=True, log_group_name=log_group.log_group_name,
+                log_stream_name=log_group.add_stream("ArchiveErrors").log_stream_name,
+            ),
+        ),
     )

@@ -10,6 +10,8 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
+from .._lambda_src.log_shipper import contract as shipper_contract
+from .._private.functions import METRICS_NAMESPACE
 from .._private.metrics import (AlarmSpec, destination_delivery_failures, function_row, graph_row, metric,
                                 queue_depth, queue_row)
 from ..protocols import DashboardRow
@@ -18,6 +20,7 @@ from .serverless import Collection
 FIREHOSE_NAMESPACE = "AWS/Firehose"
 OPENSEARCH_DESTINATION = "DeliveryToAmazonOpenSearchService"
 SERVERLESS_DESTINATION = "DeliveryToAmazonOpenSearchServerless"
+S3_DESTINATION = "DeliveryToS3"
 AOSS_NAMESPACE = "AWS/AOSS"
 ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
@@ -37,9 +40,18 @@ class LogPipelineMetrics:
     shipper: lambda_.Function
     dead_letter_queue: sqs.Queue
     delivery_stream_name: str
+    delivery_mode: str
+    shipper_service: str
 
     @property
-    def _destination(self) -> str:
+    def _bulk(self) -> bool:
+        return self.delivery_mode == shipper_contract.MODE_BULK
+
+    @property
+    def _firehose_destination(self) -> str:
+        # In bulk mode the stream is the archive: it delivers to S3 only.
+        if self._bulk:
+            return S3_DESTINATION
         return SERVERLESS_DESTINATION if self.collection is not None else OPENSEARCH_DESTINATION
 
     def _domain(self, metric: str) -> opensearch.IDomain:
@@ -65,13 +77,14 @@ class LogPipelineMetrics:
 
     def metric_delivery_success(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                 label: Optional[str] = None) -> cloudwatch.Metric:
-        """Share of records delivered to OpenSearch (0-1). Default: Average."""
-        return self.metric(f"{self._destination}.Success", period=period, statistic=statistic, label=label)
+        """Share of records Firehose delivered (0-1): to OpenSearch, or to the S3 archive in bulk mode. Default: Average."""
+        return self.metric(f"{self._firehose_destination}.Success", period=period, statistic=statistic, label=label)
 
     def metric_data_freshness(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                               label: Optional[str] = None) -> cloudwatch.Metric:
-        """Age in seconds of the oldest record not yet delivered to OpenSearch. Default: Maximum."""
-        return self.metric(f"{self._destination}.DataFreshness", period=period,
+        """Age in seconds of the oldest record Firehose has not yet delivered (to OpenSearch, or to the S3
+        archive in bulk mode). Default: Maximum."""
+        return self.metric(f"{self._firehose_destination}.DataFreshness", period=period,
                            statistic=statistic or "Maximum", label=label)
 
     def metric_incoming_records(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -87,13 +100,13 @@ class LogPipelineMetrics:
     def metric_delivered_records(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                  label: Optional[str] = None) -> cloudwatch.Metric:
         """Records delivered to OpenSearch. Default: Sum."""
-        return self.metric(f"{self._destination}.Records", period=period, statistic=statistic or "Sum",
+        return self.metric(f"{self._firehose_destination}.Records", period=period, statistic=statistic or "Sum",
                            label=label)
 
     def metric_delivered_bytes(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                label: Optional[str] = None) -> cloudwatch.Metric:
         """Bytes delivered to OpenSearch. Default: Sum."""
-        return self.metric(f"{self._destination}.Bytes", period=period, statistic=statistic or "Sum",
+        return self.metric(f"{self._firehose_destination}.Bytes", period=period, statistic=statistic or "Sum",
                            label=label)
 
     def metric_cluster_status_red(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -181,6 +194,43 @@ class LogPipelineMetrics:
         """
         return destination_delivery_failures(self.shipper, period=period, statistic=statistic, label=label)
 
+    def metric_shipper(self, metric_name: str, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                       label: Optional[str] = None) -> cloudwatch.Metric:
+        """A metric the shipper emits (EMF, namespace ``LogConstructs``, dimension ``service``). Default: Sum."""
+        return metric(METRICS_NAMESPACE, metric_name, {"service": self.shipper_service}, period=period,
+                      statistic=statistic, label=label)
+
+    def metric_documents_delivered(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                   label: Optional[str] = None) -> cloudwatch.Metric:
+        """Bulk mode: documents the shipper indexed. Default: Sum."""
+        return self.metric_shipper(shipper_contract.METRIC_DOCUMENTS_DELIVERED, period=period, statistic=statistic,
+                                   label=label)
+
+    def metric_duplicates_skipped(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                  label: Optional[str] = None) -> cloudwatch.Metric:
+        """Bulk mode: documents already indexed (a retry or replay answered 409), not written again. Default: Sum."""
+        return self.metric_shipper(shipper_contract.METRIC_DUPLICATES_SKIPPED, period=period, statistic=statistic,
+                                   label=label)
+
+    def metric_documents_refused(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                 label: Optional[str] = None) -> cloudwatch.Metric:
+        """Bulk mode: documents the domain refused for their content (dead-lettered with the reason). Default: Sum."""
+        return self.metric_shipper(shipper_contract.METRIC_DOCUMENTS_REFUSED, period=period, statistic=statistic,
+                                   label=label)
+
+    def metric_documents_retried(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                 label: Optional[str] = None) -> cloudwatch.Metric:
+        """Bulk mode: documents sent again after a 429, a 5xx or a dropped connection. Default: Sum."""
+        return self.metric_shipper(shipper_contract.METRIC_DOCUMENTS_RETRIED, period=period, statistic=statistic,
+                                   label=label)
+
+    def metric_bulk_failures(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                             label: Optional[str] = None) -> cloudwatch.Metric:
+        """Bulk mode: documents still not indexed after the retries (the invocation fails and is retried).
+        Default: Sum."""
+        return self.metric_shipper(shipper_contract.METRIC_BULK_FAILURES, period=period, statistic=statistic,
+                                   label=label)
+
     def metric_dead_letter_messages(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                     label: Optional[str] = None) -> cloudwatch.Metric:
         """Log batches waiting in the shipper's dead-letter queue. Default: Maximum."""
@@ -203,6 +253,13 @@ class LogPipelineMetrics:
                 ("Data freshness (s)", [self.metric_data_freshness(**p)]),
             ]),
             self._sink_row(period),
+            *([graph_row("Bulk delivery", [
+                ("Documents delivered / duplicates skipped", [self.metric_documents_delivered(**p),
+                                                              self.metric_duplicates_skipped(**p)]),
+                ("Documents retried / refused / failed", [self.metric_documents_retried(**p),
+                                                          self.metric_documents_refused(**p),
+                                                          self.metric_bulk_failures(**p)]),
+            ])] if self._bulk else []),
             function_row([(f"{self.node.id} shipper", self.shipper)], period),
             queue_row([(f"{self.node.id} dead letter queue", self.dead_letter_queue)], period),
         ]
@@ -229,9 +286,17 @@ class LogPipelineMetrics:
 
     def _alarm_specs(self, *, free_storage_mib: int, freshness_seconds: int) -> list[AlarmSpec]:
         less, more = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        return [
+        bulk = [
+            AlarmSpec("DocumentsRefusedAlarm", self.metric_documents_refused(period=FIVE_MINUTES),
+                      "The domain refused documents for their content: they wait in the dead-letter queue "
+                      "(kind=refused) with the reason"),
+            AlarmSpec("BulkFailuresAlarm", self.metric_bulk_failures(period=FIVE_MINUTES),
+                      "Bulk requests to the domain keep failing after their retries (429, 5xx, timeouts)"),
+        ] if self._bulk else []
+        return bulk + [
             AlarmSpec("DeliverySuccessAlarm", self.metric_delivery_success(period=FIVE_MINUTES),
-                      "Firehose delivery to OpenSearch is failing", comparison=less),
+                      "Firehose delivery to the S3 archive is failing" if self._bulk
+                      else "Firehose delivery to OpenSearch is failing", comparison=less),
             AlarmSpec("DataFreshnessAlarm", self.metric_data_freshness(period=FIVE_MINUTES),
                       "Records wait too long in Firehose", threshold=freshness_seconds, comparison=more),
             *self._sink_alarm_specs(free_storage_mib),

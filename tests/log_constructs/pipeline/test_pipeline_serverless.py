@@ -272,3 +272,9 @@ def test_bad_sink_props_are_refused_by_name(sink, message):
 def test_a_sink_of_another_type_is_refused():
     with pytest.raises(PropError, match="LogPipeline: sink must be a ServerlessSink"):
         LogPipeline(_stack(), "Logs", sink="serverless")  # type: ignore[arg-type]
+
+
+def test_bulk_delivery_is_refused_with_the_serverless_sink():
+    # GIVEN bulk mode (the shipper's _bulk writes with _id = the event id) / THEN refused by name with why
+    with pytest.raises(PropError, match=r"LogPipeline: delivery_mode must be 'firehose' with sink=ServerlessSink"):
+        LogPipeline(_stack(), "Logs", sink=ServerlessSink(), delivery_mode="bulk")
