@@ -353,13 +353,6 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         self.delivery_stream_name: str = self.delivery_stream.ref
         self.delivery_stream_arn: str = self.delivery_stream.attr_arn
 
-        # Fine-grained access control: map the Firehose role to a writer role, set up the index.
-        if self.setup_function is not None and self.admin_secret is not None and self.domain is not None:
-            self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
-                                      secret=self.admin_secret, writer_role=self.delivery_role, index=self.index,
-                                      index_setup=self.index_setup, log_retention=self.log_retention,
-                                      encryption_key=self.encryption_key)
-
         # Shipper: CloudWatch Logs → one Firehose record per log event, or (bulk mode) _bulk requests to the
         # domain and aggregated records to the archive.
         self.shipper_service = "log-shipper"
@@ -404,8 +397,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
 
         # Fine-grained access control: map the writer (Firehose's role, or the shipper's in bulk mode) to a
         # writer role, set up the index.
-        self.setup: Optional[CustomResource] = None
-        if self.setup_function is not None and self.admin_secret is not None:
+        if self.setup_function is not None and self.admin_secret is not None and self.domain is not None:
             writer = self.shipper.role if bulk and self.shipper.role is not None else self.delivery_role
             self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
                                       secret=self.admin_secret, writer_role=writer, index=self.index,
