@@ -38,6 +38,9 @@ synth: setup
 	rm -rf cdk.out
 	npx cdk synth --quiet --no-notices --no-version-reporting
 	$(BIN)/python scripts/synth_summary.py cdk.out
+	# The same app with the serverless sink (an OpenSearch Serverless collection), under the same gates.
+	rm -rf cdk.out.serverless
+	npx cdk synth --quiet --no-notices --no-version-reporting -c pipeline-sink=serverless -o cdk.out.serverless
 
 lint: synth
 	$(BIN)/cfn-lint cdk.out/*.template.json
@@ -48,20 +51,20 @@ lint: synth
 CHECKOV_ARGS := --framework cloudformation --quiet --compact --skip-download
 
 checkov: synth $(CHECKOV_VENV)/.installed
-	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json)
+	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json cdk.out.serverless/*.template.json)
 
 test: synth $(CHECKOV_VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/cfn-lint cdk.out/*.template.json
-	@echo "cfn-lint: no errors in $$(ls cdk.out/*.template.json | wc -l) template(s)"
-	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json)
+	$(BIN)/cfn-lint cdk.out/*.template.json cdk.out.serverless/*.template.json
+	@echo "cfn-lint: no errors in $$(ls cdk.out/*.template.json cdk.out.serverless/*.template.json | wc -l) template(s)"
+	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json cdk.out.serverless/*.template.json)
 
 bench: setup
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out cdk.out.serverless .pytest_cache
 
 # docs/compliance.md from cdk.out/validation-report.json: every rule of the five cdk-nag packs, the
 # resources it covered, pass or acknowledged, and the reason.

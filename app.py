@@ -25,6 +25,11 @@ from stacks.platform import PlatformStack
 
 app = cdk.App()
 settings = app.node.try_get_context("log-platform") or {}
+# `-c pipeline-sink=serverless`: the same app with an OpenSearch Serverless collection instead of a domain
+# (a -c log-platform=... value would replace cdk.json's settings, not add to them).
+if app.node.try_get_context("pipeline-sink"):
+    settings = {**settings, "pipeline": {**settings.get("pipeline", {}),
+                                         "sink": app.node.try_get_context("pipeline-sink")}}
 
 # --- Organization, central side: the platform lives in the central account and region; every other
 # source region gets a stack of the central account holding that region's destination (ARNs from names).

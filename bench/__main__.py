@@ -66,9 +66,10 @@ def write_readme() -> str:
     lines += [f"- `{r['benchmark']}`: {r['measured']}, {r['seconds']} s"
               f"{' (--quick sizes)' if r.get('quick') else ''}, on {r['machine']}" for r in runs]
     if (RESULTS_DIR / "bench_shipper.json").exists():
-        from bench.cost import measured, table
+        from bench.cost import measured, sinks_table, table
 
-        lines += ["", "## Cost per GB (`python -m bench.cost`)", "", table(measured(RESULTS_DIR))]
+        lines += ["", "## Cost per GB (`python -m bench.cost`)", "", table(measured(RESULTS_DIR)), "",
+                  "### The two sinks side by side", "", sinks_table(measured(RESULTS_DIR))]
     text = "\n".join(lines) + "\n"
     (BENCH_DIR / "README.md").write_text(text)
     return text

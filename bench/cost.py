@@ -37,6 +37,19 @@ KDS_ON_DEMAND_STREAM_HOUR = 0.04
 KDS_INCREMENT = KIB
 OPENSEARCH_R6G_LARGE_HOUR = 0.167
 HOURS_PER_MONTH = 730
+# OpenSearch Serverless, us-east-1: $0.24 per OCU-hour (indexing and search alike) and $0.024 per GB-month of
+# managed storage. Source: the pricing page (aws.amazon.com/opensearch-service/pricing) as quoted by
+# cloudburn.io "Amazon OpenSearch pricing" (US East rates as of March 2026) and c3x.dev's
+# aws_opensearchserverless_collection estimate; read 2026-12-07. No separate NextGen rate was found then:
+# check the pricing page before budgeting.
+AOSS_OCU_HOUR = 0.24
+AOSS_STORAGE_GB_MONTH = 0.024
+# NextGen compute scales to zero after 10 minutes without requests and wakes one indexing worker for the
+# first indexing request (docs.aws.amazon.com/opensearch-service/latest/developerguide/serverless-scale-to-zero.html,
+# read 2026-12-07). Firehose delivers every buffer interval (60 s by default), so while anything logs the
+# indexing side never idles: counted here as 1 OCU around the clock (an assumption: the worker's OCU size
+# is not published).
+AOSS_AWAKE_INDEXING_OCU = 1.0
 
 SHIPPER_MEMORY_GB = 512 / 1024  # LogPipeline's shipper_memory_mib default
 FIREHOSE_BUFFER_BYTES = 5 * 1024 ** 2  # LogPipeline's buffer_mib default: one S3 object per buffer
@@ -172,9 +185,52 @@ def table(m: Measured) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class SinkFloor:
+    """What a sink costs per month whatever the volume, and per GiB stored for a month."""
+
+    name: str
+    idle_usd_month: float  # nobody logs, nobody searches
+    logging_usd_month: float  # something logs at least every 10 minutes, nobody searches
+    storage_usd_per_gib_month: float  # 0: included in the provisioned volumes
+
+
+def sink_floors() -> list[SinkFloor]:
+    """The domain sink (3 r6g.large.search data nodes, the README's production example) and the serverless
+    sink with its defaults (minimum OCUs 0)."""
+    domain = 3 * OPENSEARCH_R6G_LARGE_HOUR * HOURS_PER_MONTH
+    awake = AOSS_AWAKE_INDEXING_OCU * AOSS_OCU_HOUR * HOURS_PER_MONTH
+    return [SinkFloor("domain, 3 × r6g.large.search", domain, domain, 0.0),
+            SinkFloor("serverless, NextGen, minimum OCUs 0", 0.0, awake, AOSS_STORAGE_GB_MONTH)]
+
+
+def sink_per_gb(c: CostPerGB, floor: SinkFloor) -> float:
+    """Delivery (Firehose mode, the same for both sinks) plus a month of the sink's storage for the documents."""
+    documents_gib = c.record_bytes / c.event_bytes
+    return c.firehose_mode_usd + floor.storage_usd_per_gib_month * documents_gib
+
+
+def sinks_table(m: Measured) -> str:
+    """Both sinks side by side: the fixed floors, and per GiB of messages (delivery + a month of storage)."""
+    lines = ["| sink | idle (nobody logs or searches) | while logs flow | per GiB, 200 B events | "
+             "per GiB, 1 KiB events | per GiB, 5 KiB events |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    costs = [per_gb(size, m) for size in EVENT_SIZES]
+    for floor in sink_floors():
+        lines.append(f"| {floor.name} | ${floor.idle_usd_month:,.2f}/month | ${floor.logging_usd_month:,.2f}/month | "
+                     + " | ".join(f"${sink_per_gb(c, floor):.3f}" for c in costs) + " |")
+    lines += ["", f"Serverless: ${AOSS_OCU_HOUR}/OCU-hour, ${AOSS_STORAGE_GB_MONTH}/GB-month of storage; indexing "
+              f"counted as {AOSS_AWAKE_INDEXING_OCU:g} OCU while logs flow (more at higher rates, up to "
+              "max_indexing_ocu), search OCUs only while someone searches. Domain: storage is in its EBS volumes; "
+              "per GiB is the Firehose-mode delivery plus, for a collection, a month of its storage."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     results = Path(argv[0]) if argv else Path(__file__).resolve().parent / "results"
     print(table(measured(results)))
+    print()
+    print(sinks_table(measured(results)))
     return 0
 
 

@@ -20,7 +20,7 @@ from .destinations import (
 from .forwarder import LogForwarder
 from .governor import LogGroupGovernor
 from .organization import DEFAULT_DESTINATION_NAME, destination_arn
-from .pipeline import ImportedLogPipeline, LogPipeline, RegionalLogDestination
+from .pipeline import ImportedLogPipeline, LogPipeline, RegionalLogDestination, ServerlessSink
 from .protocols import DashboardRow, ILogDestination, IMonitorable, LogDestinationConfig
 
 __all__ = [
@@ -48,5 +48,6 @@ __all__ = [
     "LoggingDashboard",
     "PropError",
     "RegionalLogDestination",
+    "ServerlessSink",
     "destination_arn",
 ]

@@ -11,13 +11,24 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from log_constructs import AlertRoute, AuditTrail, LogAlerts, LogGroupGovernor, LoggingDashboard, LogPipeline
+from log_constructs import (AlertRoute, AuditTrail, LogAlerts, LogGroupGovernor, LoggingDashboard, LogPipeline,
+                            ServerlessSink)
 from log_constructs.secure import alarm_topic
 
 
 def with_retention(cfg: Mapping[str, Any], *keys: str) -> dict[str, Any]:
     """Context settings as construct props: retention names (``"ONE_MONTH"``) become ``RetentionDays``."""
     return {key: logs.RetentionDays[value] if key in keys else value for key, value in cfg.items()}
+
+
+def serverless_sink(setting: Any) -> ServerlessSink:
+    """The ``pipeline.sink`` context: ``"serverless"``, or ``{"serverless": {<ServerlessSink props>}}``."""
+    if setting == "serverless":
+        return ServerlessSink()
+    if isinstance(setting, Mapping) and set(setting) == {"serverless"}:
+        return ServerlessSink(**setting["serverless"])
+    raise ValueError(f'log-platform context: pipeline.sink must be "serverless" or {{"serverless": {{...}}}} '
+                     f"(leave it out for a domain), got {setting!r}")
 
 
 class PlatformStack(cdk.Stack):
@@ -42,8 +53,10 @@ class PlatformStack(cdk.Stack):
         org = self.organization
         ingestion = ({"organization_id": org["organization_id"], "source_regions": org["source_regions"],
                       "destination_name": org["destination_name"]} if org else {})
-        pipeline = LogPipeline(self, "Logs", alarm_actions=self.alarm_actions, **ingestion,
-                               **with_retention(cfg, "log_retention"))
+        props = with_retention(cfg, "log_retention")
+        if "sink" in props:
+            props["sink"] = serverless_sink(props.pop("sink"))
+        pipeline = LogPipeline(self, "Logs", alarm_actions=self.alarm_actions, **ingestion, **props)
         self.dashboard.add(pipeline)
         return pipeline
 

@@ -17,7 +17,7 @@ name; a match becomes ``[REDACTED:<rule>]``; patterns in :mod:`log_alerts.redact
 ``password_kv``      values of secret-named keys in ``key=value`` / ``key: value`` text
 ``email``            e-mail addresses (``@`` also as ``\\u0040`` or ``%40``)
 ``card``             payment card numbers, 13–19 digits, none or one separator (space, ``-``,
-                     ``.``) between groups, **Luhn-checked**
+                     ``.``) between groups, **Luhn-checked**; in JSON also as numbers
 ===================  ========================================================================
 
 A secret-named key is one with a component such as ``password``, ``secret``, ``token``, ``api_key``,
@@ -26,7 +26,8 @@ last component describes the secret (``token_count``, ``secret_name``, ``passwor
 
 A log line that is JSON is decoded: secret-named keys lose their values whatever their type, every
 string is redacted as text, a string that is itself JSON is decoded and redacted the same way, and
-the document is written back as JSON. Extra rules also see the re-encoded line.
+the document is written back as JSON. Extra rules also see the re-encoded line. A line whose JSON
+repeats a key is redacted as text: decoding would keep only the last value.
 """
 from __future__ import annotations
 
@@ -46,12 +47,27 @@ if tuple(rule.name for rule in BUILTIN_RULES) != REDACTION_RULES:  # pragma: no 
 KEY_RULE = "password_json"
 # JSON nested deeper than this is redacted as text (the text rules cover JSON syntax too).
 MAX_DEPTH = 64
+# The smallest JSON integer the text rules look at: card numbers have 13 digits or more.
+MIN_CARD = 10 ** 12
 # A lone surrogate decoded from a ``\\udXXX`` escape goes back as that escape (it is not UTF-8).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _TooDeep(Exception):
     pass
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps a duplicate key's last value, and a redacted re-encoding would drop the others:
+    # such a line is no document to walk, and is redacted as text (the key rules read JSON syntax too).
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise _DuplicateKey
+    return document
 
 
 def _apply(rule: Rule, text: str, counts: dict[str, int]) -> str:
@@ -97,7 +113,7 @@ def _json_document(text: str) -> Optional[Any]:
     if not stripped or stripped[0] not in "{[" or stripped[-1] not in "}]":
         return None
     try:
-        document = json.loads(stripped)
+        document = json.loads(stripped, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):
         return None
     return document if isinstance(document, (dict, list)) else None
@@ -172,4 +188,9 @@ class Redactor:
                 else:
                     result[name] = self._walk(item, counts, depth + 1)
             return result
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MIN_CARD:
+            # A card number written as a JSON number; masked, it becomes the mask string.
+            digits = str(value)
+            redacted = self._text(digits, counts)
+            return value if redacted is digits else redacted
         return value

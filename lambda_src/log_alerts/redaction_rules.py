@@ -177,7 +177,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule("password_kv", re.compile(rf"(?<![A-Za-z0-9_.:\\-])(?P<key>{_KEY}){_SEPARATOR}"),
          _whole, keyed=True, hints=STEMS),
     Rule("email", re.compile(
-        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}+(?:@|\\u0040|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}"
+        # The local part stops before a ``%40`` (a ``%`` is allowed in it otherwise).
+        r"(?<![A-Za-z0-9._%+-])(?:[A-Za-z0-9._+-]|%(?!40)){1,64}+(?:@|\\u0040|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}"
         r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"), _whole, hints=("@", "\\u0040", "%40")),
     Rule("card", re.compile(
         r"(?<![0-9])(?:[0-9]{13,19}+|[0-9]{4}(?P<s>[ .-])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,7}"

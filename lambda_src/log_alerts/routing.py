@@ -57,7 +57,14 @@ def check_url(url: str, *, allow_loopback_http: bool = False,
     case; default ``hooks.slack.com`` only); http to a loopback host only when explicitly allowed.
 
     The function never logs the URL itself (it is the secret): errors name the problem only.
+    Only printable ASCII without spaces is accepted: ``urlsplit`` drops tabs and newlines from its
+    view, while the raw string is what gets sent, and ``http.client`` would refuse it with an error
+    that quotes the URL.
     """
+    bad = next((position for position, char in enumerate(url) if not "!" <= char <= "~"), None)
+    if bad is not None:
+        raise WebhookConfigError(f"webhook URL must be printable ASCII without whitespace or control characters "
+                                 f"(character {bad + 1} of {len(url)} is not)")
     parts = urlsplit(url)
     if parts.scheme == "http" and allow_loopback_http and parts.hostname in LOOPBACK_HOSTS:
         return url

@@ -16,6 +16,7 @@ a 3xx answer is a failure.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import socket
@@ -271,10 +272,10 @@ def post(
     status: Optional[int] = None
     for attempt in range(1, backoff.max_attempts + 1):
         delivery.attempts += 1
-        request = urllib.request.Request(url, data=data, method="POST",
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
         wait = backoff.delay(attempt)
         try:
+            request = urllib.request.Request(url, data=data, method="POST",
+                                             headers={"Content-Type": "application/json; charset=utf-8"})
             with opener(request, timeout=timeout_s) as response:
                 response.read()
                 delivery.statuses.append(response.status)
@@ -294,6 +295,9 @@ def post(
             else:
                 raise WebhookError(f"webhook rejected the message with HTTP {status}", status=status,
                                    retryable=False) from None
+        except (ValueError, http.client.InvalidURL):
+            # http.client's and urllib's errors about the URL quote it, and it is the secret.
+            raise WebhookError("webhook URL is not valid", retryable=False) from None
         except (TimeoutError, socket.timeout) as error:
             delivery.statuses.append("timeout")
             last_error = f"timeout after {timeout_s}s ({type(error).__name__})"

@@ -10,6 +10,7 @@ bodies (which may carry a password or log documents) never are. Needs botocore (
 """
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import socket
@@ -96,7 +97,11 @@ class SignedClient:
             raise SignedRequestError("no AWS credentials to sign the requests to the domain with")
         if hasattr(credentials, "get_frozen_credentials"):
             credentials = credentials.get_frozen_credentials()
-        request = AWSRequest(method=method, url=f"{self.base_url}{path}", data=body, headers=dict(headers))
+        headers = dict(headers)
+        if self.service == "aoss":
+            # OpenSearch Serverless requires the payload hash as a (signed) header.
+            headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+        request = AWSRequest(method=method, url=f"{self.base_url}{path}", data=body, headers=headers)
         SigV4Auth(credentials, self.service, self.region).add_auth(request)
         return dict(request.headers.items())
 

@@ -57,13 +57,19 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
     * the mappings of ``all_access`` and ``security_manager``: ``AdminUser`` among the users and
       ``MasterRoleArn`` among the backend roles, merged into what is there (nothing is dropped, so
       the master role never locks itself out and mappings added by people stay).
-``IndexTemplate`` (optional)
+``IndexTemplate``, ``IsmPolicy``, ``Dashboards`` (optional; their values come from the function's environment)
+    Like ``Security``, these parts come only from ``OPENSEARCH_SETUP_INDEX_SETUP`` (a JSON object of the
+    parts that are on, in the form below, written by the construct at deploy time). The event may repeat
+    them; an event whose part differs, or that brings a part the configuration leaves out, is refused
+    before any request: the function is the master user, so a template, a lifecycle policy or a tenant
+    from the event could reach every index of the domain. Index patterns are URL-quoted in paths.
+``IndexTemplate``
     ``{"Name", "IndexPatterns", "Shards", "Replicas", "FieldLimit", "Priority" (optional,
     default 100), "MessageIgnoreAbove" (optional, default 8191)}``: a composable index template with
     ``@timestamp`` as ``date``; ``level``, ``log_group``, ``log_stream``, ``account``, ``app_name``
     as ``keyword``; ``message`` as ``text`` with a ``keyword`` sub-field; other strings mapped to
     ``keyword`` by a dynamic template; ``index.mapping.total_fields.limit`` = ``FieldLimit``.
-``IsmPolicy`` (optional)
+``IsmPolicy``
     ``{"PolicyId", "IndexPatterns", "DeleteAfterDays", "WarmAfterDays" (optional), "ColdAfterDays"
     (optional), "Priority" (optional, default 100)}``: hot → (warm) → (cold) → delete by index age,
     with an ``ism_template`` that attaches it to new indices of the patterns. Warm and cold need
@@ -71,7 +77,7 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
     After a create, ``POST _plugins/_ism/add/<patterns>`` attaches the policy to indices that
     already exist without one; after an update, ``POST _plugins/_ism/change_policy/<patterns>``
     moves the managed indices to the new version (ISM keeps the old one otherwise).
-``Dashboards`` (optional)
+``Dashboards``
     ``{"IndexPattern", "TimeField" (default "@timestamp"), "Tenant" (optional, default "global")}``:
     saved objects written through ``/_dashboards/api/saved_objects/_bulk_create?overwrite=true``
     (header ``osd-xsrf: true``; ``securitytenant`` = ``Tenant``) after a ``_bulk_get``: the index

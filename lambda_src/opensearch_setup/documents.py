@@ -158,7 +158,8 @@ def audit_matches(existing: Optional[Mapping[str, Any]], desired: Mapping[str, A
 KEYWORD_FIELDS = ("level", "log_group", "log_stream", "account", "app_name", "id")
 
 
-def index_template(template: IndexTemplateSettings) -> dict[str, Any]:
+def index_template(template: IndexTemplateSettings, *, settings: bool = True) -> dict[str, Any]:
+    """The composable index template; without ``settings`` (OpenSearch Serverless) it carries mappings only."""
     properties: dict[str, Any] = {"@timestamp": {"type": "date"}}
     properties.update({name: {"type": "keyword"} for name in KEYWORD_FIELDS})
     properties["message"] = {
@@ -176,13 +177,13 @@ def index_template(template: IndexTemplateSettings) -> dict[str, Any]:
         "index_patterns": list(template.index_patterns),
         "priority": template.priority,
         "template": {
-            "settings": {
+            **({"settings": {
                 "index": {
                     "number_of_shards": template.shards,
                     "number_of_replicas": template.replicas,
                     "mapping": {"total_fields": {"limit": template.field_limit}},
                 }
-            },
+            }} if settings else {}),
             "mappings": {
                 "date_detection": False,
                 "dynamic_templates": [

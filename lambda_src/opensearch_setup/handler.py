@@ -51,6 +51,7 @@ def _client(settings: props.SetupSettings, environ: Mapping[str, str]) -> Signed
         retry=retry,
         timeout=config.timeout_seconds,
         log=lambda message: logger.info(message),
+        service=config.service,
     )
 
 

@@ -5,11 +5,13 @@ accepted as ints or digit strings. The contract is documented in the package doc
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 
-from .contract import ENV_ALLOW_ENDPOINT_OVERRIDE, ENV_DOMAIN_ENDPOINT, ENV_MASTER_ROLE_ARN, SetupConfig
+from .contract import (ENV_ALLOW_ENDPOINT_OVERRIDE, ENV_DOMAIN_ENDPOINT, ENV_INDEX_SETUP, ENV_MASTER_ROLE_ARN,
+                       ENV_SERVICE, SERVERLESS, SetupConfig)
 from .signed_http import SetupError
 
 ENDPOINT_OVERRIDE_ENV = ENV_ALLOW_ENDPOINT_OVERRIDE
@@ -145,56 +147,116 @@ def parse(properties: Mapping[str, Any], environ: Mapping[str, str]) -> SetupSet
         problems.append(f"DomainEndpoint {endpoint!r} differs from the function's configuration "
                         f"({ENV_DOMAIN_ENDPOINT}={config.domain_endpoint!r}): refused, nothing was changed")
     security = _security(properties.get("Security"), config, problems)
-
-    template = None
-    if properties.get("IndexTemplate") is not None:
-        r = _Reader("IndexTemplate", properties["IndexTemplate"], problems)
-        template = IndexTemplateSettings(
-            name=r.text("Name"),
-            index_patterns=r.texts("IndexPatterns"),
-            shards=_or(r.integer("Shards", 1, 1024, default=1), 1),
-            replicas=_or(r.integer("Replicas", 0, 15, default=1), 1),
-            field_limit=_or(r.integer("FieldLimit", 100, 100_000, default=1000), 1000),
-            priority=_or(r.integer("Priority", 0, 1_000_000, default=100), 100),
-            message_ignore_above=_or(r.integer("MessageIgnoreAbove", 1, 32766, default=8191), 8191),
-        )
-
-    ism = None
-    if properties.get("IsmPolicy") is not None:
-        r = _Reader("IsmPolicy", properties["IsmPolicy"], problems)
-        delete_after = r.integer("DeleteAfterDays", 1, 36500)
-        warm_after = r.integer("WarmAfterDays", 1, 36500, optional=True)
-        cold_after = r.integer("ColdAfterDays", 1, 36500, optional=True)
-        ordered = [d for d in (warm_after, cold_after, delete_after) if d is not None]
-        if delete_after is not None and ordered != sorted(set(ordered)):
-            problems.append(f"IsmPolicy days must increase strictly warm < cold < delete, got "
-                            f"WarmAfterDays={warm_after}, ColdAfterDays={cold_after}, DeleteAfterDays={delete_after}")
-        ism = IsmSettings(
-            policy_id=r.text("PolicyId"),
-            index_patterns=r.texts("IndexPatterns"),
-            delete_after_days=delete_after or 0,
-            warm_after_days=warm_after,
-            cold_after_days=cold_after,
-            priority=_or(r.integer("Priority", 0, 1_000_000, default=100), 100),
-        )
-
-    dashboards = None
-    if properties.get("Dashboards") is not None:
-        r = _Reader("Dashboards", properties["Dashboards"], problems)
-        dashboards = DashboardsSettings(
-            index_pattern=r.text("IndexPattern"),
-            time_field=r.text("TimeField", "@timestamp"),
-            tenant=r.text("Tenant", "global"),
-        )
+    configured = _configured_parts(config, problems)
+    if config.service == SERVERLESS:
+        # No security plugin, no ISM, no saved-objects API the function could sign for on a collection.
+        unsupported = sorted({*configured, *(["Security"] if security or config.has_security else [])}
+                             - {"IndexTemplate"})
+        if unsupported:
+            problems.append(f"{', '.join(unsupported)} cannot be set up on an OpenSearch Serverless collection "
+                            f"({ENV_SERVICE}=aoss): only IndexTemplate applies")
+    parts = {name: _pinned(name, properties.get(name), configured.get(name), problems)
+             for name in ("IndexTemplate", "IsmPolicy", "Dashboards")}
 
     if problems:
         raise SetupError("invalid ResourceProperties: " + "; ".join(problems))
-    return SetupSettings(endpoint, region, base_url, security, template, ism, dashboards)
+    return SetupSettings(endpoint, region, base_url, security, parts["IndexTemplate"], parts["IsmPolicy"],
+                         parts["Dashboards"])
 
 
-# What the event's Security may repeat, and the configuration's value it must equal.
-_SECURITY_FIELDS = ("WriterRoleName", "WriterBackendRoles", "IndexPatterns", "AdminUser", "AdminSecretArn",
-                    "MasterRoleArn")
+def _index_template(r: _Reader) -> IndexTemplateSettings:
+    return IndexTemplateSettings(
+        name=r.text("Name"),
+        index_patterns=r.texts("IndexPatterns"),
+        shards=_or(r.integer("Shards", 1, 1024, default=1), 1),
+        replicas=_or(r.integer("Replicas", 0, 15, default=1), 1),
+        field_limit=_or(r.integer("FieldLimit", 100, 100_000, default=1000), 1000),
+        priority=_or(r.integer("Priority", 0, 1_000_000, default=100), 100),
+        message_ignore_above=_or(r.integer("MessageIgnoreAbove", 1, 32766, default=8191), 8191),
+    )
+
+
+def _ism(r: _Reader) -> IsmSettings:
+    delete_after = r.integer("DeleteAfterDays", 1, 36500)
+    warm_after = r.integer("WarmAfterDays", 1, 36500, optional=True)
+    cold_after = r.integer("ColdAfterDays", 1, 36500, optional=True)
+    ordered = [d for d in (warm_after, cold_after, delete_after) if d is not None]
+    if delete_after is not None and ordered != sorted(set(ordered)):
+        r.problems.append(f"{r.section} days must increase strictly warm < cold < delete, got "
+                          f"WarmAfterDays={warm_after}, ColdAfterDays={cold_after}, DeleteAfterDays={delete_after}")
+    return IsmSettings(
+        policy_id=r.text("PolicyId"),
+        index_patterns=r.texts("IndexPatterns"),
+        delete_after_days=delete_after or 0,
+        warm_after_days=warm_after,
+        cold_after_days=cold_after,
+        priority=_or(r.integer("Priority", 0, 1_000_000, default=100), 100),
+    )
+
+
+def _dashboards(r: _Reader) -> DashboardsSettings:
+    return DashboardsSettings(
+        index_pattern=r.text("IndexPattern"),
+        time_field=r.text("TimeField", "@timestamp"),
+        tenant=r.text("Tenant", "global"),
+    )
+
+
+_PART_READERS: dict[str, Callable[[_Reader], Any]] = {
+    "IndexTemplate": _index_template, "IsmPolicy": _ism, "Dashboards": _dashboards}
+
+
+def _configured_parts(config: SetupConfig, problems: list[str]) -> dict[str, Any]:
+    """The index parts of the function's deploy-time configuration, typed."""
+    if not config.index_setup:
+        return {}
+    try:
+        raw = json.loads(config.index_setup)
+    except ValueError as error:
+        problems.append(f"the function's configuration {ENV_INDEX_SETUP} is not JSON ({error})")
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"the function's configuration {ENV_INDEX_SETUP} must be a JSON object")
+        return {}
+    unknown = sorted(set(raw) - set(_PART_READERS))
+    if unknown:
+        problems.append(f"the function's configuration {ENV_INDEX_SETUP} holds unknown parts {unknown}")
+    return {name: read(_Reader(f"{ENV_INDEX_SETUP}.{name}", raw[name], problems))
+            for name, read in _PART_READERS.items() if raw.get(name) is not None}
+
+
+def _pinned(name: str, raw: Any, configured: Any, problems: list[str]) -> Any:
+    """The configured part; the event's part may only repeat it (so a change still updates the resource).
+
+    The function is the domain's master user: a template, a lifecycle policy or a tenant taken from the
+    event would let anyone who may invoke it reach every index of the domain.
+    """
+    if raw is None:
+        return configured
+    given = _PART_READERS[name](_Reader(name, raw, problems))
+    if configured is None:
+        problems.append(f"{name} is given, but the function's configuration has no {name} ({ENV_INDEX_SETUP}): "
+                        f"index settings come only from the deploy-time configuration; refused, nothing was changed")
+        return None
+    _refuse_differences(name, configured, given, problems)
+    return configured
+
+
+def _refuse_differences(section: str, configured: Any, given: Any, problems: list[str]) -> None:
+    """Names the fields where the event's section differs from the configuration (lists compared as sets)."""
+    def normal(value: Any) -> Any:
+        return tuple(sorted(value)) if isinstance(value, tuple) else value
+
+    differing = [_property_name(f.name) for f in fields(configured)
+                 if normal(getattr(configured, f.name)) != normal(getattr(given, f.name))]
+    if differing:
+        problems.append(f"{section}.{f', {section}.'.join(differing)} differ from the function's deploy-time "
+                        f"configuration; the event cannot change them: refused, nothing was changed")
+
+
+def _property_name(field_name: str) -> str:
+    """``writer_backend_roles`` → ``WriterBackendRoles``, the property's name in the event."""
+    return "".join(part.capitalize() for part in field_name.split("_"))
 
 
 def _security(raw: Any, config: SetupConfig, problems: list[str]) -> Optional[SecuritySettings]:
@@ -213,9 +275,7 @@ def _security(raw: Any, config: SetupConfig, problems: list[str]) -> Optional[Se
             admin_secret_arn=config.admin_secret_arn,
             master_role_arn=config.master_role_arn,
         )
-        missing = [name for name, value in zip(_SECURITY_FIELDS, (
-            configured.writer_role_name, configured.writer_backend_roles, configured.index_patterns,
-            configured.admin_user, configured.admin_secret_arn, configured.master_role_arn)) if not value]
+        missing = [_property_name(f.name) for f in fields(configured) if not getattr(configured, f.name)]
         if missing:
             problems.append(f"the function's configuration lacks the security values {', '.join(missing)}")
     if raw is None:
@@ -234,15 +294,5 @@ def _security(raw: Any, config: SetupConfig, problems: list[str]) -> Optional[Se
                         f"({ENV_MASTER_ROLE_ARN} unset): security values come only from the deploy-time "
                         f"configuration; refused, nothing was changed")
         return None
-    differing = [name for name, mine, theirs in zip(_SECURITY_FIELDS, _values(configured), _values(given))
-                 if mine != theirs]
-    if differing:
-        problems.append(f"Security.{', Security.'.join(differing)} differ from the function's deploy-time "
-                        f"configuration; the event cannot change security values: refused, nothing was changed")
+    _refuse_differences("Security", configured, given, problems)
     return configured
-
-
-def _values(security: SecuritySettings) -> tuple:
-    return (security.writer_role_name, tuple(sorted(security.writer_backend_roles)),
-            tuple(sorted(security.index_patterns)), security.admin_user, security.admin_secret_arn,
-            security.master_role_arn)

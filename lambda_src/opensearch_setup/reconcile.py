@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import quote
 
 from . import documents, saved_objects
+from .contract import SERVERLESS
 from .props import DashboardsSettings, IndexTemplateSettings, IsmSettings, SecuritySettings, SetupSettings
 from .signed_http import SetupError, SignedClient
 
@@ -33,7 +34,8 @@ def _security_entry(client: SignedClient, kind: str, name: str) -> Optional[dict
 
 def ensure_index_template(client: SignedClient, template: IndexTemplateSettings) -> list[str]:
     path = f"/_index_template/{_name(template.name)}"
-    desired = documents.index_template(template)
+    # OpenSearch Serverless manages shards, replicas and field limits itself and refuses those settings.
+    desired = documents.index_template(template, settings=client.service != SERVERLESS)
     answer = client.get_json(path)
     existing = None
     for entry in (answer or {}).get("index_templates", []):
@@ -51,8 +53,8 @@ def ensure_ism_policy(client: SignedClient, ism: IsmSettings) -> list[str]:
     answer = client.get_json(path)
     if answer is not None and documents.policy_matches(answer.get("policy"), desired):
         return []
-    # Index patterns go into the path as they are (``*`` and ``,`` unescaped, as opensearch-py sends them).
-    indices = ",".join(ism.index_patterns)
+    # One path segment: each pattern URL-quoted (``*`` kept), joined by the ``,`` OpenSearch splits on.
+    indices = ",".join(quote(pattern, safe="*") for pattern in ism.index_patterns)
     if answer is None:
         client.request("PUT", path, {"policy": desired})
         # ism_template covers indices created from now on; attach the policy to those that exist already

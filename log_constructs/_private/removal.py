@@ -10,6 +10,7 @@ from constructs import IConstruct
 DATA_RESOURCE_TYPES = (
     "AWS::S3::Bucket",
     "AWS::OpenSearchService::Domain",
+    "AWS::OpenSearchServerless::Collection",
     "AWS::DynamoDB::Table",
     "AWS::SecretsManager::Secret",
     "AWS::Logs::LogGroup",

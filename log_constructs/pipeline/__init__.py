@@ -2,5 +2,6 @@
 from .attachment import ImportedLogPipeline
 from .construct import LogPipeline
 from .log_destination import RegionalLogDestination
+from .serverless import ServerlessSink
 
-__all__ = ["ImportedLogPipeline", "LogPipeline", "RegionalLogDestination"]
+__all__ = ["ImportedLogPipeline", "LogPipeline", "RegionalLogDestination", "ServerlessSink"]

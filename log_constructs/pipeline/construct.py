@@ -1,4 +1,4 @@
-"""LogPipeline: Amazon Data Firehose → Amazon OpenSearch Service, with an S3 backup bucket.
+"""LogPipeline: Amazon Data Firehose → Amazon OpenSearch Service (a domain or a serverless collection), with an S3 backup.
 
 CloudWatch Logs reach the stream through the shipper function (one Firehose record per log
 event: Firehose cannot split a CloudWatch Logs record into documents); applications can put
@@ -44,6 +44,7 @@ from .ingestion import Ingestion, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
 from .metrics import LogPipelineMetrics
+from .serverless import Collection, ServerlessSink, collection_setup, new_collection, refuse_unsupported
 
 NAME = "LogPipeline"
 
@@ -57,6 +58,10 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         1-64 letters, digits, ``_``, ``.``, ``-``; unique per app, and per account and region (a second
         deployment with the same name fails on the existing parameters). Default: - ``<stack name>/<path>``
         (still published: other stacks of this app attach through it)
+    :param sink: Where documents go: ``ServerlessSink(...)`` for an OpenSearch Serverless time-series collection
+        (NextGen: compute scales to zero when idle; see :class:`ServerlessSink` for its props). Props that
+        size or configure a domain are then refused with a ``PropError``. Default: - a provisioned domain
+        (the props below)
     :param domain: Bring your own OpenSearch domain. Default: - a new domain with the secure defaults below.
         A domain of your own must let the Firehose role write the index (fine-grained access control
         role mapping is then yours to do).
@@ -152,6 +157,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         id: str,
         *,
         name: Optional[str] = None,
+        sink: Optional[ServerlessSink] = None,
         domain: Optional[opensearch.IDomain] = None,
         delivery_mode: Optional[str] = None,
         bulk_max_mib: Optional[int] = None,
@@ -207,9 +213,26 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         self.delivery_mode: str = delivery_mode if delivery_mode is not None else shipper_contract.MODE_FIREHOSE
         bulk = _validate_delivery_mode(self.delivery_mode, bulk_max_mib=bulk_max_mib, retry_seconds=retry_seconds,
                                        backup_mode=backup_mode)
+        self.sink: Optional[ServerlessSink] = sink
+        if sink is not None:
+            check(NAME, "sink", isinstance(sink, ServerlessSink),
+                  f"must be a ServerlessSink, or unset for a provisioned domain, got {type(sink).__name__}")
+            check(NAME, "delivery_mode", not bulk,
+                  "must be 'firehose' with sink=ServerlessSink(...): Firehose's serverless destination indexes "
+                  "(a time-series collection assigns document ids itself), got 'bulk'")
+            refuse_unsupported({
+                "domain": domain, "engine_version": engine_version, "data_node_instance_type": data_node_instance_type,
+                "data_nodes": data_nodes, "volume_gib": volume_gib, "master_nodes": master_nodes,
+                "master_node_instance_type": master_node_instance_type, "zone_awareness_azs": zone_awareness_azs,
+                "free_storage_alarm_mib": free_storage_alarm_mib, "index_rotation": index_rotation,
+                "index_shards": index_shards, "index_replicas": index_replicas,
+                "index_field_limit": index_field_limit, "index_warm_after_days": index_warm_after_days,
+                "index_cold_after_days": index_cold_after_days, "dashboards_saved_objects": dashboards_saved_objects,
+            })
+            dashboards_saved_objects = False
         settings = delivery.DeliverySettings(
             index=self.index,
-            rotation=index_rotation if index_rotation is not None else "day",
+            rotation=index_rotation if index_rotation is not None else ("none" if sink else "day"),
             retry_seconds=retry_seconds if retry_seconds is not None else 300,
             interval_seconds=buffer_interval_seconds if buffer_interval_seconds is not None else 60,
             size_mib=buffer_mib if buffer_mib is not None else 5,
@@ -255,37 +278,34 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                                                                                    expiration_days)
 
         self.setup_function: Optional[lambda_.Function] = None
+        self.setup: Optional[CustomResource] = None
         self.admin_secret: Optional[secretsmanager.Secret] = None
         self.security_group: Optional[ec2.SecurityGroup] = None
         network: Optional[DomainNetwork] = None
-        if domain is None:
+        self.domain: Optional[opensearch.IDomain] = domain
+        self.collection: Optional[Collection] = None
+        if sink is not None:
+            network = domain_network(self, vpc, vpc_subnets, azs, target="collection") if vpc is not None else None
+            self.security_group = network.security_group if network else None
+            if self.index_setup.template is not None:
+                self.setup_function = self._setup_function(
+                    "CollectionSetupFunction", "Puts the index template on the OpenSearch Serverless collection",
+                    vpc, network)
+        elif domain is None:
             network = domain_network(self, vpc, vpc_subnets, azs) if vpc is not None else None
             self.security_group = network.security_group if network else None
             # The deploy-time setup function's role is the domain's master user: it signs its requests
             # to the security API with SigV4, so no master password exists anywhere.
-            self.setup_function = library_function(
-                self,
-                "DomainSetupFunction",
-                handler="opensearch_setup.handler.handler",
-                description="Sets up the OpenSearch domain: Firehose writer role mapping, Dashboards admin user, "
-                            "index template, index lifecycle and Dashboards objects",
-                service="opensearch-setup",
-                timeout=Duration.minutes(5),
-                log_retention=self.log_retention,
-                environment_encryption=self.encryption_key,
-                **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [network.setup_security_group]}
-                   if network else {}),
-            )
+            self.setup_function = self._setup_function(
+                "DomainSetupFunction", "Sets up the OpenSearch domain: Firehose writer role mapping, Dashboards admin "
+                "user, index template, index lifecycle and Dashboards objects", vpc, network)
             assert self.setup_function.role is not None
             self.admin_secret = admin_secret(self, self.encryption_key)
-            self.domain: opensearch.IDomain = new_domain(
+            self.domain = new_domain(
                 self, sizing=sizing, encryption_key=self.encryption_key,
                 master_user_arn=self.setup_function.role.role_arn, log_retention=self.log_retention,
                 vpc=vpc, network=network,
             )
-        else:
-            self.domain = domain
-
         self.delivery_role = library_role(
             self, "DeliveryRole",
             # Firehose passes the stream's account as the external ID when it assumes a delivery role.
@@ -294,17 +314,40 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             description="Firehose writes to the OpenSearch index and the backup bucket",
         )
         self.delivery_log_group = secure_log_group(self, "DeliveryLogs", retention=self.log_retention)
-        delivery.grant_delivery_role(self, self.delivery_role, domain=None if bulk else self.domain, index=self.index,
-                                     backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
-                                     log_group=self.delivery_log_group, in_vpc=vpc is not None)
-        self.delivery_stream: firehose.CfnDeliveryStream = delivery.archive_stream(
-            self, settings=settings, role=self.delivery_role, backup_bucket=self.backup_bucket,
-            encryption_key=self.encryption_key, log_group=self.delivery_log_group,
-        ) if bulk else delivery.delivery_stream(
-            self, settings=settings, role=self.delivery_role, domain=self.domain, backup_bucket=self.backup_bucket,
-            encryption_key=self.encryption_key, log_group=self.delivery_log_group,
-            vpc_config=delivery.vpc_configuration(self.delivery_role, network),
-        )
+        vpc_config = delivery.vpc_configuration(self.delivery_role, network)
+        if sink is not None:
+            self.collection = new_collection(
+                self, sink=sink, index=self.index, encryption_key=self.encryption_key, writer=self.delivery_role,
+                setup=self.setup_function.role if self.setup_function else None,
+                delete_after_days=(self.index_setup.lifecycle or {}).get("DeleteAfterDays"), network=network, vpc=vpc)
+            if self.setup_function is not None:
+                self.setup = collection_setup(self, function=self.setup_function, collection=self.collection,
+                                              index=self.index, log_retention=self.log_retention,
+                                              encryption_key=self.encryption_key)
+            delivery.grant_backup_and_logs(
+                self, self.delivery_role, backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
+                log_group=self.delivery_log_group, in_vpc=vpc is not None, findings=[],
+                reason="Firehose writes date-prefixed backup objects, so the object ARN ends in a wildcard;")
+            self.delivery_stream: firehose.CfnDeliveryStream = delivery.serverless_delivery_stream(
+                self, settings=settings, role=self.delivery_role, collection_endpoint=self.collection.endpoint,
+                backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
+                log_group=self.delivery_log_group, vpc_config=vpc_config)
+            # Firehose checks its access when the stream is created: the collection must be active first.
+            self.delivery_stream.node.add_dependency(self.collection.collection, self.collection.access_policy)
+        else:
+            assert self.domain is not None
+            delivery.grant_delivery_role(self, self.delivery_role, domain=None if bulk else self.domain,
+                                         index=self.index, backup_bucket=self.backup_bucket,
+                                         encryption_key=self.encryption_key, log_group=self.delivery_log_group,
+                                         in_vpc=vpc is not None)
+            self.delivery_stream = delivery.archive_stream(
+                self, settings=settings, role=self.delivery_role, backup_bucket=self.backup_bucket,
+                encryption_key=self.encryption_key, log_group=self.delivery_log_group,
+            ) if bulk else delivery.delivery_stream(
+                self, settings=settings, role=self.delivery_role, domain=self.domain,
+                backup_bucket=self.backup_bucket, encryption_key=self.encryption_key,
+                log_group=self.delivery_log_group, vpc_config=vpc_config,
+            )
         # Firehose validates its permissions when the stream is created: wait for the role's policy.
         self.delivery_stream.node.add_dependency(self.delivery_role.managed_policy)
         self.delivery_stream_name: str = self.delivery_stream.ref
@@ -354,8 +397,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
 
         # Fine-grained access control: map the writer (Firehose's role, or the shipper's in bulk mode) to a
         # writer role, set up the index.
-        self.setup: Optional[CustomResource] = None
-        if self.setup_function is not None and self.admin_secret is not None:
+        if self.setup_function is not None and self.admin_secret is not None and self.domain is not None:
             writer = self.shipper.role if bulk and self.shipper.role is not None else self.delivery_role
             self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
                                       secret=self.admin_secret, writer_role=writer, index=self.index,
@@ -396,6 +438,17 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         return function_log_group_names(self.shipper)
 
     # --- internals --------------------------------------------------------------------------------
+    def _setup_function(self, id: str, description: str, vpc: Optional[ec2.IVpc],
+                        network: Optional[DomainNetwork]) -> lambda_.Function:
+        """The deploy-time set-up function (in the VPC, beside the domain or the collection's endpoint)."""
+        return library_function(
+            self, id, handler="opensearch_setup.handler.handler", description=description,
+            service="opensearch-setup", timeout=Duration.minutes(5), log_retention=self.log_retention,
+            environment_encryption=self.encryption_key,
+            **({"vpc": vpc, "vpc_subnets": network.subnets,
+                "security_groups": [network.setup_security_group]} if network else {}),
+        )
+
     def _new_backup_bucket(self, ia_days: int, glacier_days: int, expiration_days: int) -> s3.Bucket:
         return secure_bucket(
             self,

@@ -35,7 +35,7 @@ def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: Optional[o
                         in_vpc: bool) -> None:
     """What Firehose needs: write the index and read cluster state (``domain``; none for the S3-only
     archive of bulk mode), write backups, log its errors."""
-    wildcard_arns = [backup_bucket.arn_for_objects("*")]
+    findings: list[str] = []
     if domain is not None:
         role.add_to_principal_policy(iam.PolicyStatement(
             sid="DescribeDomain",
@@ -55,8 +55,18 @@ def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: Optional[o
                 "_all/_settings", "_cluster/stats", f"{index}*/_mapping/*", "_nodes", "_nodes/stats",
                 "_nodes/*/stats", "_stats", f"{index}*/_stats", "_all/_mapping")],
         ))
-        wildcard_arns += [f"{domain.domain_arn}/{path}" for path in (
+        findings = [nag.resource_finding(scope, f"{domain.domain_arn}/{path}") for path in (
             f"{index}*", f"{index}*/*", f"{index}*/_mapping/*", "_nodes/*/stats", f"{index}*/_stats")]
+    # The S3-only archive of bulk mode has no ENIs in the VPC.
+    grant_backup_and_logs(scope, role, backup_bucket=backup_bucket, encryption_key=encryption_key,
+                          log_group=log_group, in_vpc=in_vpc and domain is not None, findings=findings, reason=(
+                              "Firehose writes to rotating indices (<index>-<date>) and to date-prefixed backup "
+                              "objects, so the index and object ARNs end in a wildcard;"))
+
+
+def grant_backup_and_logs(scope: Construct, role: iam.IRole, *, backup_bucket: s3.IBucket, encryption_key: kms.IKey,
+                          log_group: logs.ILogGroup, in_vpc: bool, findings: list[str], reason: str) -> None:
+    """Write backups, log errors, and (in a VPC) manage Firehose's ENIs; acknowledge the wildcards."""
     role.add_to_principal_policy(iam.PolicyStatement(
         sid="WriteBackups",
         actions=["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
@@ -65,8 +75,8 @@ def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: Optional[o
     ))
     grant_key(encryption_key, role, "kms:GenerateDataKey", "kms:Decrypt")
     log_group.grant_write(role)
-    findings = [nag.resource_finding(scope, arn) for arn in wildcard_arns]
-    if in_vpc and domain is not None:
+    findings = [nag.resource_finding(scope, backup_bucket.arn_for_objects("*")), *findings]
+    if in_vpc:
         role.add_to_principal_policy(iam.PolicyStatement(
             sid="DeliverIntoVpc",
             actions=["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
@@ -76,13 +86,8 @@ def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: Optional[o
             resources=["*"],
         ))
         findings.append("Resource::*")
-    nag.acknowledge(
-        role,
-        "IAM5",
-        "Firehose writes to rotating indices (<index>-<date>) and to date-prefixed backup objects, so the "
-        "index and object ARNs end in a wildcard; EC2 ENI actions for VPC delivery have no resource scope.",
-        findings=findings,
-    )
+    nag.acknowledge(role, "IAM5", reason + " EC2 ENI actions for VPC delivery have no resource scope.",
+                    findings=findings)
 
 
 def vpc_configuration(role: iam.IRole, network: Optional[DomainNetwork]
@@ -97,13 +102,38 @@ def vpc_configuration(role: iam.IRole, network: Optional[DomainNetwork]
     )
 
 
-def delivery_stream(scope: Construct, *, settings: DeliverySettings, role: iam.IRole, domain: opensearch.IDomain,
-                    backup_bucket: s3.IBucket, encryption_key: kms.IKey, log_group: logs.LogGroup,
-                    vpc_config: Optional[firehose.CfnDeliveryStream.VpcConfigurationProperty]
-                    ) -> firehose.CfnDeliveryStream:
-    """A KMS-encrypted DirectPut stream to the index, backing up to S3, logging errors to ``log_group``."""
+def _backup_and_logging(settings: DeliverySettings, role: iam.IRole, backup_bucket: s3.IBucket,
+                        encryption_key: kms.IKey, log_group: logs.LogGroup) -> dict:
+    """The S3 backup and error logging every OpenSearch destination of the stream shares."""
     delivery_log_stream = log_group.add_stream("DestinationErrors")
     backup_log_stream = log_group.add_stream("BackupErrors")
+    stream = firehose.CfnDeliveryStream
+    return dict(
+        role_arn=role.role_arn,
+        s3_backup_mode=BACKUP_MODES[settings.backup_mode],
+        s3_configuration=stream.S3DestinationConfigurationProperty(
+            bucket_arn=backup_bucket.bucket_arn,
+            role_arn=role.role_arn,
+            prefix="backup/!{timestamp:yyyy/MM/dd}/",
+            error_output_prefix="failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
+            compression_format="GZIP",
+            buffering_hints=stream.BufferingHintsProperty(interval_in_seconds=300, size_in_m_bs=5),
+            encryption_configuration=stream.EncryptionConfigurationProperty(
+                kms_encryption_config=stream.KMSEncryptionConfigProperty(awskms_key_arn=encryption_key.key_arn)
+            ),
+            cloud_watch_logging_options=stream.CloudWatchLoggingOptionsProperty(
+                enabled=True, log_group_name=log_group.log_group_name,
+                log_stream_name=backup_log_stream.log_stream_name,
+            ),
+        ),
+        cloud_watch_logging_options=stream.CloudWatchLoggingOptionsProperty(
+            enabled=True, log_group_name=log_group.log_group_name,
+            log_stream_name=delivery_log_stream.log_stream_name,
+        ),
+    )
+
+
+def _stream(scope: Construct, encryption_key: kms.IKey, **destination: object) -> firehose.CfnDeliveryStream:
     stream = firehose.CfnDeliveryStream
     return stream(
         scope,
@@ -112,37 +142,52 @@ def delivery_stream(scope: Construct, *, settings: DeliverySettings, role: iam.I
         delivery_stream_encryption_configuration_input=stream.DeliveryStreamEncryptionConfigurationInputProperty(
             key_type="CUSTOMER_MANAGED_CMK", key_arn=encryption_key.key_arn
         ),
+        **destination,
+    )
+
+
+def delivery_stream(scope: Construct, *, settings: DeliverySettings, role: iam.IRole, domain: opensearch.IDomain,
+                    backup_bucket: s3.IBucket, encryption_key: kms.IKey, log_group: logs.LogGroup,
+                    vpc_config: Optional[firehose.CfnDeliveryStream.VpcConfigurationProperty]
+                    ) -> firehose.CfnDeliveryStream:
+    """A KMS-encrypted DirectPut stream to the index, backing up to S3, logging errors to ``log_group``."""
+    stream = firehose.CfnDeliveryStream
+    return _stream(
+        scope, encryption_key,
         amazonopensearchservice_destination_configuration=stream.AmazonopensearchserviceDestinationConfigurationProperty(
             domain_arn=domain.domain_arn,
             index_name=settings.index,
             index_rotation_period=INDEX_ROTATIONS[settings.rotation],
-            role_arn=role.role_arn,
             retry_options=stream.AmazonopensearchserviceRetryOptionsProperty(duration_in_seconds=settings.retry_seconds),
             buffering_hints=stream.AmazonopensearchserviceBufferingHintsProperty(
                 interval_in_seconds=settings.interval_seconds, size_in_m_bs=settings.size_mib
             ),
-            s3_backup_mode=BACKUP_MODES[settings.backup_mode],
-            s3_configuration=stream.S3DestinationConfigurationProperty(
-                bucket_arn=backup_bucket.bucket_arn,
-                role_arn=role.role_arn,
-                prefix="backup/!{timestamp:yyyy/MM/dd}/",
-                error_output_prefix="failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
-                compression_format="GZIP",
-                buffering_hints=stream.BufferingHintsProperty(interval_in_seconds=300, size_in_m_bs=5),
-                encryption_configuration=stream.EncryptionConfigurationProperty(
-                    kms_encryption_config=stream.KMSEncryptionConfigProperty(awskms_key_arn=encryption_key.key_arn)
-                ),
-                cloud_watch_logging_options=stream.CloudWatchLoggingOptionsProperty(
-                    enabled=True, log_group_name=log_group.log_group_name,
-                    log_stream_name=backup_log_stream.log_stream_name,
-                ),
-            ),
-            cloud_watch_logging_options=stream.CloudWatchLoggingOptionsProperty(
-                enabled=True, log_group_name=log_group.log_group_name,
-                log_stream_name=delivery_log_stream.log_stream_name,
-            ),
             vpc_configuration=vpc_config,
+            **_backup_and_logging(settings, role, backup_bucket, encryption_key, log_group),
         ),
+    )
+
+
+def serverless_delivery_stream(scope: Construct, *, settings: DeliverySettings, role: iam.IRole,
+                               collection_endpoint: str, backup_bucket: s3.IBucket, encryption_key: kms.IKey,
+                               log_group: logs.LogGroup,
+                               vpc_config: Optional[firehose.CfnDeliveryStream.VpcConfigurationProperty]
+                               ) -> firehose.CfnDeliveryStream:
+    """The same stream into a serverless collection: one index (no rotation), the collection assigns ids."""
+    stream = firehose.CfnDeliveryStream
+    return _stream(
+        scope, encryption_key,
+        amazon_open_search_serverless_destination_configuration=(
+            stream.AmazonOpenSearchServerlessDestinationConfigurationProperty(
+                collection_endpoint=collection_endpoint,
+                index_name=settings.index,
+                retry_options=stream.AmazonOpenSearchServerlessRetryOptionsProperty(
+                    duration_in_seconds=settings.retry_seconds),
+                buffering_hints=stream.AmazonOpenSearchServerlessBufferingHintsProperty(
+                    interval_in_seconds=settings.interval_seconds, size_in_m_bs=settings.size_mib),
+                vpc_configuration=vpc_config,
+                **_backup_and_logging(settings, role, backup_bucket, encryption_key, log_group),
+            )),
     )
 
 
@@ -154,13 +199,8 @@ def archive_stream(scope: Construct, *, settings: DeliverySettings, role: iam.IR
     their compressed bytes, not 5 KB per event), written as they are: ``logship.replay`` reads them.
     """
     stream = firehose.CfnDeliveryStream
-    return stream(
-        scope,
-        "DeliveryStream",
-        delivery_stream_type="DirectPut",
-        delivery_stream_encryption_configuration_input=stream.DeliveryStreamEncryptionConfigurationInputProperty(
-            key_type="CUSTOMER_MANAGED_CMK", key_arn=encryption_key.key_arn
-        ),
+    return _stream(
+        scope, encryption_key,
         extended_s3_destination_configuration=stream.ExtendedS3DestinationConfigurationProperty(
             bucket_arn=backup_bucket.bucket_arn,
             role_arn=role.role_arn,

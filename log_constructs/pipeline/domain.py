@@ -53,18 +53,20 @@ def selection_args(selection: Optional[ec2.SubnetSelection]) -> dict:
 
 
 def domain_network(scope: Construct, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.SubnetSelection],
-                   azs: Optional[int]) -> DomainNetwork:
-    """One group for the domain and Firehose's ENIs (HTTPS between members), one for the set-up function."""
+                   azs: Optional[int], *, target: str = "domain") -> DomainNetwork:
+    """One group for the domain (or the collection's VPC endpoint) and Firehose's ENIs (HTTPS between
+    members), one for the set-up function. ``target``: ``"domain"`` or ``"collection"``."""
     group = ec2.SecurityGroup(
         scope, "DomainSecurityGroup", vpc=vpc, allow_all_outbound=False,
-        description="OpenSearch domain and Firehose ENIs: HTTPS between members only",
+        description=("OpenSearch domain and Firehose ENIs: HTTPS between members only" if target == "domain" else
+                     "OpenSearch Serverless VPC endpoint and Firehose ENIs: HTTPS between members only"),
     )
     group.add_ingress_rule(group, ec2.Port.tcp(443), "HTTPS from members")
     group.add_egress_rule(group, ec2.Port.tcp(443), "HTTPS to members")
     # The set-up function also calls Secrets Manager (HTTPS, through the VPC's NAT or endpoints).
     setup_group = ec2.SecurityGroup(
         scope, "DomainSetupSecurityGroup", vpc=vpc, allow_all_outbound=False,
-        description="OpenSearch set-up function: HTTPS to the domain and to AWS APIs",
+        description=f"OpenSearch set-up function: HTTPS to the {target} and to AWS APIs",
     )
     setup_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the domain and AWS APIs")
     group.add_ingress_rule(setup_group, ec2.Port.tcp(443), "HTTPS from the set-up function")
@@ -254,12 +256,14 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     nag.acknowledge(function.role, "IAM5", "The master user administers the domain over its REST API: security "
                     "plugin, index templates, ISM and Dashboards paths below the domain ARN.",
                     findings=[nag.resource_finding(scope, f"{domain.domain_arn}/*")])
+    index_parts = index_setup.properties(index)
     security = SetupConfig(
         domain_endpoint=domain.domain_endpoint, master_role_arn=function.role.role_arn,
         writer_role_name=WRITER_ROLE_NAME, writer_backend_roles=(writer_role.role_arn,),
         index_patterns=(f"{index}*",), admin_user="admin", admin_secret_arn=secret.secret_arn,
+        index_setup=Stack.of(scope).to_json_string(index_parts) if index_parts else "",
     )
-    # The security values live in the function's deploy-time configuration; the event only repeats them
+    # Every value lives in the function's deploy-time configuration; the event only repeats them
     # (so that a change still updates the resource), and the function refuses an event that differs.
     for name, value in security.to_environment().items():
         function.add_environment(name, value)
@@ -286,6 +290,6 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
                 "AdminSecretArn": security.admin_secret_arn,
                 "MasterRoleArn": security.master_role_arn,
             },
-            **index_setup.properties(index),
+            **index_parts,
         },
     )

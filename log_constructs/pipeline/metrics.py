@@ -3,31 +3,40 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_sqs as sqs
-from constructs import Node
+from constructs import Construct, Node
 
 from .._lambda_src.log_shipper import contract as shipper_contract
 from .._private.functions import METRICS_NAMESPACE
 from .._private.metrics import (AlarmSpec, destination_delivery_failures, function_row, graph_row, metric,
                                 queue_depth, queue_row)
 from ..protocols import DashboardRow
+from .serverless import Collection
 
 FIREHOSE_NAMESPACE = "AWS/Firehose"
 OPENSEARCH_DESTINATION = "DeliveryToAmazonOpenSearchService"
+SERVERLESS_DESTINATION = "DeliveryToAmazonOpenSearchServerless"
 S3_DESTINATION = "DeliveryToS3"
+AOSS_NAMESPACE = "AWS/AOSS"
 ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
+
+
+def _account(scope: object) -> str:
+    assert isinstance(scope, Construct)
+    return Stack.of(scope).account
 
 
 class LogPipelineMetrics:
     """The ``metric*`` methods, alarms and dashboard rows of :class:`LogPipeline`."""
 
     node: Node
-    domain: opensearch.IDomain
+    domain: Optional[opensearch.IDomain]
+    collection: Optional[Collection]
     shipper: lambda_.Function
     dead_letter_queue: sqs.Queue
     delivery_stream_name: str
@@ -41,7 +50,22 @@ class LogPipelineMetrics:
     @property
     def _firehose_destination(self) -> str:
         # In bulk mode the stream is the archive: it delivers to S3 only.
-        return S3_DESTINATION if self._bulk else OPENSEARCH_DESTINATION
+        if self._bulk:
+            return S3_DESTINATION
+        return SERVERLESS_DESTINATION if self.collection is not None else OPENSEARCH_DESTINATION
+
+    def _domain(self, metric: str) -> opensearch.IDomain:
+        if self.domain is None:
+            raise ValueError(f"LogPipeline {self.node.path}: {metric} is a domain metric and this pipeline's sink "
+                             "is a serverless collection; use metric_indexing_ocu, metric_search_ocu, "
+                             "metric_ingestion_request_errors or metric_collection(...)")
+        return self.domain
+
+    def _collection(self, metric: str) -> Collection:
+        if self.collection is None:
+            raise ValueError(f"LogPipeline {self.node.path}: {metric} is a serverless collection metric and this "
+                             "pipeline's sink is a domain")
+        return self.collection
 
     # --- metrics ----------------------------------------------------------------------------------
     def metric(self, metric_name: str, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -76,45 +100,85 @@ class LogPipelineMetrics:
     def metric_delivered_records(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                  label: Optional[str] = None) -> cloudwatch.Metric:
         """Records delivered to OpenSearch. Default: Sum."""
-        return self.metric(f"{OPENSEARCH_DESTINATION}.Records", period=period, statistic=statistic or "Sum",
+        return self.metric(f"{self._firehose_destination}.Records", period=period, statistic=statistic or "Sum",
                            label=label)
 
     def metric_delivered_bytes(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                label: Optional[str] = None) -> cloudwatch.Metric:
         """Bytes delivered to OpenSearch. Default: Sum."""
-        return self.metric(f"{OPENSEARCH_DESTINATION}.Bytes", period=period, statistic=statistic or "Sum",
+        return self.metric(f"{self._firehose_destination}.Bytes", period=period, statistic=statistic or "Sum",
                            label=label)
 
     def metric_cluster_status_red(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                   label: Optional[str] = None) -> cloudwatch.Metric:
         """1 while at least one primary shard is unassigned. Default: Maximum."""
-        return self.domain.metric_cluster_status_red(period=period, statistic=statistic, label=label)
+        return self._domain("metric_cluster_status_red").metric_cluster_status_red(period=period, statistic=statistic, label=label)
 
     def metric_cluster_status_yellow(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                      label: Optional[str] = None) -> cloudwatch.Metric:
         """1 while at least one replica shard is unassigned. Default: Maximum."""
-        return self.domain.metric_cluster_status_yellow(period=period, statistic=statistic, label=label)
+        return self._domain("metric_cluster_status_yellow").metric_cluster_status_yellow(period=period, statistic=statistic, label=label)
 
     def metric_free_storage_space(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                   label: Optional[str] = None) -> cloudwatch.Metric:
         """Free storage of the data nodes, in MiB. Default: Minimum."""
-        return self.domain.metric_free_storage_space(period=period, statistic=statistic, label=label)
+        return self._domain("metric_free_storage_space").metric_free_storage_space(period=period, statistic=statistic, label=label)
 
     def metric_jvm_memory_pressure(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                    label: Optional[str] = None) -> cloudwatch.Metric:
         """JVM heap in use on the data nodes, in percent. Default: Maximum."""
-        return self.domain.metric_jvm_memory_pressure(period=period, statistic=statistic, label=label)
+        return self._domain("metric_jvm_memory_pressure").metric_jvm_memory_pressure(period=period, statistic=statistic, label=label)
 
     def metric_indexing_rate(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                              label: Optional[str] = None) -> cloudwatch.Metric:
         """Indexing operations per minute (``AWS/ES`` ``IndexingRate``). Default: Average."""
         # aws-cdk-lib's Domain has no metric_indexing_rate: the AWS/ES metric by name.
-        return self.domain.metric("IndexingRate", period=period, statistic=statistic or "Average", label=label)
+        return self._domain("metric_indexing_rate").metric("IndexingRate", period=period, statistic=statistic or "Average", label=label)
 
     def metric_indexing_latency(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                 label: Optional[str] = None) -> cloudwatch.Metric:
         """Time an indexing operation takes, in ms. Default: p99."""
-        return self.domain.metric_indexing_latency(period=period, statistic=statistic, label=label)
+        return self._domain("metric_indexing_latency").metric_indexing_latency(period=period, statistic=statistic, label=label)
+
+    def metric_collection(self, metric_name: str, *, period: Optional[Duration] = None,
+                          statistic: Optional[str] = None, label: Optional[str] = None) -> cloudwatch.Metric:
+        """An ``AWS/AOSS`` metric of the serverless collection (dimensions ``ClientId``, ``CollectionId``,
+        ``CollectionName``). Default: Sum over 5 minutes."""
+        collection = self._collection(f"metric_collection({metric_name!r})")
+        return metric(AOSS_NAMESPACE, metric_name, {"ClientId": _account(self), "CollectionId": collection.collection.attr_id,
+                                                    "CollectionName": collection.name},
+                      period=period, statistic=statistic, label=label)
+
+    def metric_indexing_ocu(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                            label: Optional[str] = None) -> cloudwatch.Metric:
+        """Indexing OCUs in use in this account and region (``AWS/AOSS`` ``IndexingOCU``, dimension
+        ``ClientId``). Default: Maximum."""
+        self._collection("metric_indexing_ocu")
+        return metric(AOSS_NAMESPACE, "IndexingOCU", {"ClientId": _account(self)}, period=period,
+                      statistic=statistic, label=label, default_statistic="Maximum")
+
+    def metric_search_ocu(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                          label: Optional[str] = None) -> cloudwatch.Metric:
+        """Search OCUs in use in this account and region (``AWS/AOSS`` ``SearchOCU``). Default: Maximum."""
+        self._collection("metric_search_ocu")
+        return metric(AOSS_NAMESPACE, "SearchOCU", {"ClientId": _account(self)}, period=period,
+                      statistic=statistic, label=label, default_statistic="Maximum")
+
+    def metric_ingestion_request_errors(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                        label: Optional[str] = None) -> cloudwatch.Metric:
+        """Failed bulk requests to the collection. Default: Sum."""
+        return self.metric_collection("IngestionRequestErrors", period=period, statistic=statistic, label=label)
+
+    def metric_ingestion_document_errors(self, *, period: Optional[Duration] = None,
+                                         statistic: Optional[str] = None,
+                                         label: Optional[str] = None) -> cloudwatch.Metric:
+        """Documents the collection refused inside bulk requests. Default: Sum."""
+        return self.metric_collection("IngestionDocumentErrors", period=period, statistic=statistic, label=label)
+
+    def metric_rejected_requests(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                 label: Optional[str] = None) -> cloudwatch.Metric:
+        """Requests answered 4xx, throttled ones (429) among them. Default: Sum."""
+        return self.metric_collection("4xx", period=period, statistic=statistic, label=label)
 
     def metric_shipper_errors(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                               label: Optional[str] = None) -> cloudwatch.Metric:
@@ -188,14 +252,7 @@ class LogPipelineMetrics:
                 ("Delivery success (ratio)", [self.metric_delivery_success(**p)]),
                 ("Data freshness (s)", [self.metric_data_freshness(**p)]),
             ]),
-            graph_row("OpenSearch", [
-                ("Cluster status red / yellow", [self.metric_cluster_status_red(**p),
-                                                 self.metric_cluster_status_yellow(**p)]),
-                ("Free storage (MiB, min)", [self.metric_free_storage_space(**p)]),
-                ("JVM memory pressure (%)", [self.metric_jvm_memory_pressure(**p)]),
-                ("Indexing rate", [self.metric_indexing_rate(**p)]),
-                ("Indexing latency (ms)", [self.metric_indexing_latency(**p)]),
-            ]),
+            self._sink_row(period),
             *([graph_row("Bulk delivery", [
                 ("Documents delivered / duplicates skipped", [self.metric_documents_delivered(**p),
                                                               self.metric_duplicates_skipped(**p)]),
@@ -206,6 +263,26 @@ class LogPipelineMetrics:
             function_row([(f"{self.node.id} shipper", self.shipper)], period),
             queue_row([(f"{self.node.id} dead letter queue", self.dead_letter_queue)], period),
         ]
+
+    def _sink_row(self, period: Duration) -> DashboardRow:
+        p = {"period": period}
+        if self.collection is not None:
+            limits = self.collection.limits
+            return graph_row("OpenSearch Serverless", [
+                (f"Indexing OCUs (limit {limits['max_indexing_ocu']:g})", [self.metric_indexing_ocu(**p)]),
+                (f"Search OCUs (limit {limits['max_search_ocu']:g})", [self.metric_search_ocu(**p)]),
+                ("Indexing errors: requests / documents", [self.metric_ingestion_request_errors(**p),
+                                                           self.metric_ingestion_document_errors(**p)]),
+                ("Rejected requests (4xx, throttles among them)", [self.metric_rejected_requests(**p)]),
+            ])
+        return graph_row("OpenSearch", [
+            ("Cluster status red / yellow", [self.metric_cluster_status_red(**p),
+                                             self.metric_cluster_status_yellow(**p)]),
+            ("Free storage (MiB, min)", [self.metric_free_storage_space(**p)]),
+            ("JVM memory pressure (%)", [self.metric_jvm_memory_pressure(**p)]),
+            ("Indexing rate", [self.metric_indexing_rate(**p)]),
+            ("Indexing latency (ms)", [self.metric_indexing_latency(**p)]),
+            ])
 
     def _alarm_specs(self, *, free_storage_mib: int, freshness_seconds: int) -> list[AlarmSpec]:
         less, more = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -222,6 +299,30 @@ class LogPipelineMetrics:
                       else "Firehose delivery to OpenSearch is failing", comparison=less),
             AlarmSpec("DataFreshnessAlarm", self.metric_data_freshness(period=FIVE_MINUTES),
                       "Records wait too long in Firehose", threshold=freshness_seconds, comparison=more),
+            *self._sink_alarm_specs(free_storage_mib),
+            AlarmSpec("ShipperErrorsAlarm", self.metric_shipper_errors(period=FIVE_MINUTES),
+                      "The log shipper function fails"),
+            AlarmSpec("DeadLetterAlarm", self.metric_dead_letter_messages(period=ONE_MINUTE, statistic="Maximum"),
+                      "Log batches are waiting in the shipper's dead-letter queue"),
+        ]
+
+    def _sink_alarm_specs(self, free_storage_mib: int) -> list[AlarmSpec]:
+        less, more = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        if self.collection is not None:
+            limits = self.collection.limits
+            return [
+                AlarmSpec("IndexingCapacityAlarm", self.metric_indexing_ocu(period=FIVE_MINUTES),
+                          "OpenSearch Serverless indexing is at its OCU limit (max_indexing_ocu): requests beyond "
+                          "it are throttled", threshold=limits["max_indexing_ocu"]),
+                AlarmSpec("SearchCapacityAlarm", self.metric_search_ocu(period=FIVE_MINUTES),
+                          "OpenSearch Serverless search is at its OCU limit (max_search_ocu)",
+                          threshold=limits["max_search_ocu"]),
+                AlarmSpec("IndexingErrorsAlarm", self.metric_ingestion_request_errors(period=FIVE_MINUTES),
+                          "Bulk requests to the OpenSearch Serverless collection fail"),
+                AlarmSpec("DocumentErrorsAlarm", self.metric_ingestion_document_errors(period=FIVE_MINUTES),
+                          "The OpenSearch Serverless collection refuses documents (mapping or timestamp)"),
+            ]
+        return [
             AlarmSpec("ClusterRedAlarm", self.metric_cluster_status_red(period=ONE_MINUTE),
                       "OpenSearch cluster status is red"),
             AlarmSpec("ClusterYellowAlarm", self.metric_cluster_status_yellow(period=ONE_MINUTE),
@@ -230,9 +331,5 @@ class LogPipelineMetrics:
                       "OpenSearch free storage is low", threshold=free_storage_mib, comparison=less),
             AlarmSpec("JvmMemoryPressureAlarm", self.metric_jvm_memory_pressure(period=FIVE_MINUTES),
                       "OpenSearch JVM memory pressure is high", threshold=80, comparison=more),
-            AlarmSpec("ShipperErrorsAlarm", self.metric_shipper_errors(period=FIVE_MINUTES),
-                      "The log shipper function fails"),
-            AlarmSpec("DeadLetterAlarm", self.metric_dead_letter_messages(period=ONE_MINUTE, statistic="Maximum"),
-                      "Log batches are waiting in the shipper's dead-letter queue"),
         ]
 

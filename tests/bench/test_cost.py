@@ -25,3 +25,19 @@ def test_a_200_byte_record_costs_as_much_as_5_kib():
     assert c.firehose_aggregated_usd == pytest.approx(cost.FIREHOSE_DIRECT_PUT_GB)
     events = cost.GIB / 200
     assert c.lambda_gb_seconds == pytest.approx(cost.SHIPPER_MEMORY_GB * events / 1_000)
+
+
+def test_the_serverless_sink_costs_nothing_idle_and_adds_its_storage_per_gib():
+    # GIVEN 1 KiB events whose documents double in size
+    m = cost.Measured(events_per_second=1_000, message_bytes=1024, document_bytes=2048)
+    domain, serverless = cost.sink_floors()
+    c = cost.per_gb(1024, m)
+    # THEN the domain's floor is its instance hours, whether or not anyone logs
+    assert domain.idle_usd_month == domain.logging_usd_month == pytest.approx(3 * 0.167 * 730)
+    # AND the serverless floor is zero idle, one indexing OCU around the clock while logs flow
+    assert serverless.idle_usd_month == 0
+    assert serverless.logging_usd_month == pytest.approx(cost.AOSS_OCU_HOUR * 730)
+    # AND per GiB, the collection adds a month of storage for the documents (2 GiB here) to the same delivery
+    assert cost.sink_per_gb(c, domain) == pytest.approx(c.firehose_mode_usd)
+    assert cost.sink_per_gb(c, serverless) - cost.sink_per_gb(c, domain) == pytest.approx(2 * cost.AOSS_STORAGE_GB_MONTH)
+    assert "| serverless, NextGen, minimum OCUs 0 | $0.00/month | $175.20/month |" in cost.sinks_table(m)

@@ -16,10 +16,13 @@ ACCOUNT, REGION = "111122223333", "eu-west-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
 
 
-def example_app() -> tuple[cdk.App, list[cdk.Stack]]:
-    """A new App holding the example app's platform and shop stacks."""
-    app = cdk.App(context=CONTEXT)
-    settings = CONTEXT["log-platform"]
+def example_app(*, pipeline: dict | None = None) -> tuple[cdk.App, list[cdk.Stack]]:
+    """A new App holding the example app's platform and shop stacks; ``pipeline`` adds to the pipeline's
+    context (``{"sink": "serverless"}``: the serverless variant, as ``-c log-platform=...`` would)."""
+    context = json.loads(json.dumps(CONTEXT))
+    context["log-platform"]["pipeline"].update(pipeline or {})
+    app = cdk.App(context=context)
+    settings = context["log-platform"]
     platform = PlatformStack(app, "Platform", settings=settings, env=ENV)
     shop = ShopStack(app, "Shop", settings=settings.get("application", {}), ship_to=platform.pipeline,
                      alerts=platform.alerts, env=ENV)

@@ -110,6 +110,10 @@ def verify_sigv4(request: Recorded, secret_keys: dict[str, str]) -> tuple[bool, 
     for part in (scope["region"], scope["service"], "aws4_request"):
         key = _sign(key, part)
     expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if scope["service"] == "aoss" and (
+            "x-amz-content-sha256" not in signed
+            or request.headers.get("x-amz-content-sha256") != hashlib.sha256(request.body).hexdigest()):
+        return False, scope  # OpenSearch Serverless wants the payload hash as a signed header
     return hmac.compare_digest(expected, scope["signature"]), scope
 
 

@@ -329,3 +329,27 @@ def test_real_shaped_payloads_filter_and_function_agree(aws, hook, handler, even
     stored = list(scan(aws).values())
     assert [(i["marker"], i["app_name"]) for i in stored] == [("CRITICAL", "payments")]
     assert "payment provider unreachable for order o-1011" in json.dumps(hook.delivered("/oncall"))
+
+
+@pytest.mark.parametrize("separator", [" ", "\t", "\n"], ids=["space", "tab", "newline"])
+def test_a_webhook_url_with_whitespace_fails_the_channel_without_logging_the_token(aws, hook, monkeypatch, caplog,
+                                                                                capsys, separator):
+    from log_alerts.process import DeliveryFailed
+
+    # GIVEN a webhook secret whose URL holds whitespace before its token
+    token = "T0KEN-9f8e7d6c5b4a"
+    module = load_handler(aws, monkeypatch, {"default": hook.url("/alerts") + separator + token})
+    try:
+        # WHEN an alert is handled
+        with pytest.raises(DeliveryFailed) as failed:
+            invoke(module, encode_payload(GROUP, STREAM, [log_event(1, "[CRITICAL] x")]))
+    finally:
+        module.SECRETS.clear_cache()
+    # THEN nothing was posted, the failure names the problem, and no log line or error carries the URL
+    assert hook.attempts() == []
+    assert "printable ASCII" in str(failed.value)
+    captured = capsys.readouterr()
+    output = "\n".join([captured.out, captured.err, str(failed.value),
+                        *(json.dumps(r.__dict__, default=str) for r in caplog.records if r.name != "werkzeug")])
+    assert "slack delivery failed" in output
+    assert token not in output and "127.0.0.1" not in output

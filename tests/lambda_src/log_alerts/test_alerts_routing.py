@@ -119,3 +119,20 @@ def test_the_webhook_hosts_setting_round_trips():
     assert AlertsConfig.from_environment(config.to_environment()).webhook_hosts == config.webhook_hosts
     assert AlertsConfig.from_environment({"TABLE_NAME": "t", "WEBHOOK_SECRET_ID": "s"}).webhook_hosts == (
         "hooks.slack.com",)
+
+
+@pytest.mark.parametrize("url", [
+    "https://hooks.slack.com/services/T000/B000/SECRET TOKEN",
+    "https://hooks.slack.com/services/T000/B000/SECRET\tTOKEN",
+    "https://hooks.slack.com/services/T000/B000/SECRET\nTOKEN",
+    "https://hooks.slack.com/services/T000/B000/SECRET\x00TOKEN",
+    "https://hooks.slack.com/services/T000/B000/SECRET\x7fTOKEN",
+    "https://hooks.slack.com/services/T000/B000/SECRET\u00a0TOKEN",
+    " https://hooks.slack.com/services/T000/B000/SECRETTOKEN",
+], ids=["space", "tab", "newline", "nul", "del", "nbsp", "leading-space"])
+def test_whitespace_and_control_characters_are_refused_without_quoting_the_url(url):
+    # GIVEN a webhook URL whose urlsplit view looks fine but whose raw string holds whitespace or a control character
+    # WHEN it is checked THEN it is refused, and the message names the position, not the URL
+    with pytest.raises(WebhookConfigError, match="printable ASCII") as caught:
+        check_url(url)
+    assert "SECRET" not in str(caught.value) and "hooks.slack.com" not in str(caught.value)

@@ -193,3 +193,12 @@ def test_a_redirect_is_refused_not_followed(hook):
         post(hook.url("/c"), {"text": "hi"}, sleep=lambda s: None)
     assert not caught.value.retryable
     assert [r.path for r in hook.attempts()] == ["/c"]
+
+
+@pytest.mark.parametrize("url", ["/T0KEN-relative", "http://127.0.0.1:1/a T0KEN", "http://127.0.0.1:1/a\x00T0KEN"])
+def test_post_refuses_an_invalid_url_without_quoting_it(url):
+    # GIVEN a URL urllib or http.client refuse (their errors quote the URL, which is the secret)
+    # WHEN it is posted to THEN the error says the URL is invalid, and nothing of it
+    with pytest.raises(WebhookError, match="^webhook URL is not valid$") as caught:
+        post(url, {"text": "x"}, max_attempts=1)
+    assert not caught.value.retryable and caught.value.__cause__ is None and caught.value.__suppress_context__

@@ -54,3 +54,28 @@ def test_every_stored_attribute_slack_and_sns_are_free_of_planted_secrets(aws, h
     assert stored["clientSecret"] == "[REDACTED:password_json]"
     assert json.loads(stored["request"])["db_password"] == "[REDACTED:password_json]"
     assert all(item["log_stream"] == "2025/06/29/[REDACTED:email]" for item in items.values())
+
+
+def test_lines_that_decode_lossily_or_hide_data_in_numbers_and_escapes_are_masked(aws, hook, handler):
+    # GIVEN a JSON line that repeats its message key (decoding keeps the empty last one), a card number
+    # written as a JSON number, and a URL-encoded e-mail address
+    lines = [
+        '{"level":"CRITICAL","message":"db password=hunter2-dup ...","message":""}',
+        '{"level":"CRITICAL","message":"charge declined","pan":4111111111111111}',
+        "[CRITICAL] unsubscribe failed GET /u?to=alice%40example.com",
+    ]
+    event = encode_payload(GROUP, "2025/06/29/x", [log_event(i, line) for i, line in enumerate(lines)])
+    # WHEN the function handles them
+    handler.handler(event, FakeContext())
+    # THEN none of them reaches the table or Slack
+    items = scan(aws)
+    assert len(items) == 3
+    outputs = {"table": json.dumps(items, default=str), "slack": json.dumps(hook.delivered())}
+    for where, text in outputs.items():
+        for secret in ("hunter2-dup", "4111111111111111", "alice%40example.com"):
+            assert secret not in text, (where, secret)
+    # AND the masks say which rule took each
+    stored = {item["message"] for item in items.values()}
+    assert any("[REDACTED:password_kv]" in m for m in stored)
+    assert any(json.loads(m).get("pan") == "[REDACTED:card]" for m in stored if m.startswith("{"))
+    assert any("[REDACTED:email]" in m for m in stored)

@@ -82,6 +82,15 @@ SECRETS = [
     ("user_ann.lee+tag@sub.example.co.uk", "ann.lee+tag@sub.example.co.uk", "email"),
     ('{"msg":"to ann\\u0040example.com"}', "example.com", "email"),
     ('outer="{\\"to\\": \\"bob@example.org\\"}"', "bob@example.org", "email"),
+    ("GET /unsubscribe?to=alice%40example.com", "alice%40example.com", "email"),
+    ("mailto:alice.o%2Bx%40example.com", "example.com", "email"),
+    # JSON whose decoding keeps a repeated key's last value: the line is redacted as text.
+    ('{"level":"CRITICAL","message":"db password=hunter2 ...","message":""}', "hunter2", "password_kv"),
+    ('{"level":"ERROR","ctx":{"password":"hunter2","password":null}}', "hunter2", "password_json"),
+    ('{"level":"ERROR","body":"{\\"token\\":\\"t0k3n-abc\\",\\"token\\":null}"}', "t0k3n-abc", "password_json"),
+    # Card numbers written as JSON numbers.
+    ('{"level":"ERROR","pan": 4111111111111111}', "4111111111111111", "card"),
+    ('{"payment":{"cards":[5500000000000004]}}', "5500000000000004", "card"),
 ]
 
 NEAR_MISSES = [
@@ -105,6 +114,8 @@ NEAR_MISSES = [
     "task-1234567890abcdefghijklmnopqrstuvwxyz finished",
     "a normal line with nothing to hide",
     '{"level": "CRITICAL", "message": "queue depth 9000", "tokens_used": 12}',
+    '{"order_id": 4111111111111112, "epoch_ms": 1751155200000, "bytes": -9007199254740993}',  # Luhn fails
+    "discount 40%40 off",
 ]
 
 
@@ -151,3 +162,12 @@ def test_rules_are_switched_off_by_name():
     # WHEN a JSON line with a password is redacted / THEN the password stays
     assert json.loads(redactor.redact('{"password": "hunter2"}')[0]) == {"password": "hunter2"}
     assert redactor.redact("password=hunter2")[0] == "password=hunter2"
+
+
+def test_a_card_number_in_a_json_number_leaves_valid_json():
+    # GIVEN a JSON line with a card number as a number next to other numbers
+    line = '{"level": "ERROR", "pan": 4111111111111111, "amount": 1250, "ok": true}'
+    # WHEN redacted / THEN it is still JSON, the card a mask string, the rest unchanged
+    result, counts = REDACTOR.redact(line)
+    assert json.loads(result) == {"level": "ERROR", "pan": "[REDACTED:card]", "amount": 1250, "ok": True}
+    assert counts == {"card": 1}

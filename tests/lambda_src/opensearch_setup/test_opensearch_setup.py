@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from opensearch_setup import handler as setup
-from opensearch_setup.contract import SetupConfig
+from opensearch_setup.contract import ENV_INDEX_SETUP, SetupConfig
 from opensearch_setup.props import ENDPOINT_OVERRIDE_ENV
 from opensearch_setup.signed_http import SetupError
 from tests.support.emulator import REGION
@@ -30,11 +30,21 @@ class LambdaContext:
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
 
-def configure(monkeypatch, secret_arn: str, **overrides) -> None:
-    """The function's deploy-time configuration, as the construct writes it."""
+# The index parts, as the construct writes them into the configuration and the event alike.
+INDEX_PARTS = {
+    "IndexTemplate": {"Name": "logs", "IndexPatterns": ["logs*"], "Shards": "1", "Replicas": "1", "FieldLimit": "2000"},
+    "IsmPolicy": {"PolicyId": "logs-retention", "IndexPatterns": ["logs*"], "DeleteAfterDays": "30"},
+    "Dashboards": {"IndexPattern": "logs*", "TimeField": "@timestamp"},
+}
+
+
+def configure(monkeypatch, secret_arn: str, parts: dict | None = None, **overrides) -> None:
+    """The function's deploy-time configuration, as the construct writes it (``parts``: the index parts)."""
     config = SetupConfig(domain_endpoint=ENDPOINT, master_role_arn=MASTER_ROLE,
                          writer_role_name="log_constructs_firehose_writer", writer_backend_roles=(FIREHOSE_ROLE,),
-                         index_patterns=("logs*",), admin_user="admin", admin_secret_arn=secret_arn)
+                         index_patterns=("logs*",), admin_user="admin", admin_secret_arn=secret_arn,
+                         index_setup=json.dumps(INDEX_PARTS if parts is None else parts))
+    monkeypatch.delenv(ENV_INDEX_SETUP, raising=False)  # to_environment leaves out a configuration without parts
     for name, value in SetupConfig(**{**config.__dict__, **overrides}).to_environment().items():
         monkeypatch.setenv(name, value)
 
@@ -65,10 +75,7 @@ def properties(stub: OpenSearchStub, secret_arn: str, **overrides) -> dict:
         "Security": {"WriterRoleName": "log_constructs_firehose_writer", "WriterBackendRoles": [FIREHOSE_ROLE],
                      "IndexPatterns": ["logs*"], "AdminUser": "admin", "AdminSecretArn": secret_arn,
                      "MasterRoleArn": MASTER_ROLE},
-        "IndexTemplate": {"Name": "logs", "IndexPatterns": ["logs*"], "Shards": "1", "Replicas": "1",
-                          "FieldLimit": "2000"},
-        "IsmPolicy": {"PolicyId": "logs-retention", "IndexPatterns": ["logs*"], "DeleteAfterDays": "30"},
-        "Dashboards": {"IndexPattern": "logs*", "TimeField": "@timestamp"},
+        **copy.deepcopy(INDEX_PARTS),
     }
     props.update(overrides)
     return props
@@ -145,17 +152,19 @@ def test_a_second_run_that_changes_nothing_sends_no_changing_request(aws, stub, 
     assert result == {"PhysicalResourceId": first["PhysicalResourceId"], "Data": {"Changed": "none"}}
 
 
-def test_an_update_writes_only_what_differs_and_updates_the_policy_with_its_seq_no(aws, stub, secret_arn):
+def test_an_update_writes_only_what_differs_and_updates_the_policy_with_its_seq_no(aws, stub, secret_arn,
+                                                                                    monkeypatch):
     # GIVEN a domain set up with 30 days retention and 1 replica, with one index under the policy
     props = properties(stub, secret_arn)
     stub.state.indices["logs-2026-11-20"] = None
     run("Create", props)
     policy_before = stub.state.policies["logs-retention"]
     stub.clear_requests()
-    # WHEN the retention and the replicas change
+    # WHEN the retention and the replicas change (a deployment changes the configuration and the event alike)
     new = properties(stub, secret_arn,
                      IsmPolicy={**props["IsmPolicy"], "DeleteAfterDays": "90", "WarmAfterDays": "7"},
                      IndexTemplate={**props["IndexTemplate"], "Replicas": "2"})
+    configure(monkeypatch, secret_arn, {name: new[name] for name in INDEX_PARTS})
     result = run("Update", new, old=props, physical_id=f"{ENDPOINT}/opensearch-setup")
     # THEN exactly the template and the policy were written, the policy conditionally, and the
     # index already managed was switched to the new version
@@ -266,8 +275,9 @@ def test_an_unreadable_secret_fails_before_the_user_is_touched(aws, stub, monkey
     assert not any("internalusers" in w for w in writes(stub))
 
 
-def test_optional_parts_can_be_left_out(aws, stub, secret_arn):
-    # GIVEN only the security part
+def test_optional_parts_can_be_left_out(aws, stub, secret_arn, monkeypatch):
+    # GIVEN a function configured with only the security part
+    configure(monkeypatch, secret_arn, {})
     props = properties(stub, secret_arn)
     for part in ("IndexTemplate", "IsmPolicy", "Dashboards"):
         props.pop(part)
@@ -353,12 +363,13 @@ def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub, mon
         "arn:aws:iam::123456789012:role/LogsDeliveryRole")
 
 
-def test_an_answer_of_an_unexpected_shape_fails_with_a_named_reason(aws, stub, secret_arn):
+def test_an_answer_of_an_unexpected_shape_fails_with_a_named_reason(aws, stub, secret_arn, monkeypatch):
     # GIVEN an ISM policy whose GET answer lacks _seq_no (a domain answering in another shape)
     props = properties(stub, secret_arn)
     run("Create", props)
     del stub.state.policies["logs-retention"]["_seq_no"]
     changed = properties(stub, secret_arn, IsmPolicy={**props["IsmPolicy"], "DeleteAfterDays": "60"})
+    configure(monkeypatch, secret_arn, {name: changed[name] for name in INDEX_PARTS})
     # WHEN the policy is updated THEN the deployment fails with the error's type and message
     with pytest.raises(SetupError, match="opensearch set-up failed unexpectedly: KeyError: '_seq_no'"):
         run("Update", changed, old=props)
@@ -456,3 +467,62 @@ def test_audit_logging_switched_off_by_hand_is_switched_on_again(aws, stub, secr
     run("Update", properties(stub, secret_arn), old=properties(stub, secret_arn))
     assert writes(stub) == ["PUT /_plugins/_security/api/audit/config"]
     assert stub.state.audit["enabled"] is True
+
+
+@pytest.mark.parametrize("part, forged", [
+    ("IsmPolicy", {"IndexPatterns": ["*"], "DeleteAfterDays": "1", "Priority": "1000000"}),
+    ("IndexTemplate", {"IndexPatterns": ["*"], "Priority": "1000000"}),
+    ("Dashboards", {"Tenant": "admin_tenant"}),
+    ("Dashboards", {"IndexPattern": "*"}),
+], ids=["ism-delete-everything", "template-everything", "dashboards-tenant", "dashboards-pattern"])
+def test_a_forged_event_changes_no_index_setting(aws, stub, secret_arn, part, forged):
+    # GIVEN a set-up domain with indices of the pipeline and of other teams
+    stub.state.indices.update({"logs-2026-11-21": None, "orders-2026-11-21": None, ".kibana_1": None})
+    props = properties(stub, secret_arn)
+    run("Create", props)
+    before = copy.deepcopy(stub.state)
+    stub.clear_requests()
+    # WHEN someone who may invoke the function sends an event whose index part differs from the configuration
+    with pytest.raises(SetupError) as refused:
+        run("Update", properties(stub, secret_arn, **{part: {**props[part], **forged}}), old=props)
+    # THEN it is refused before any request, naming each field that differs
+    for field in forged:
+        assert f"{part}.{field}" in str(refused.value)
+    assert "differ from the function's deploy-time configuration" in str(refused.value)
+    assert stub.requests == []
+    # AND no index got a policy, no template or saved object changed
+    assert stub.state == before
+    assert stub.state.indices["orders-2026-11-21"] is None
+
+
+def test_an_event_cannot_add_an_index_part_the_configuration_leaves_out(aws, stub, secret_arn, monkeypatch):
+    # GIVEN a function configured without a lifecycle policy
+    configure(monkeypatch, secret_arn, {name: INDEX_PARTS[name] for name in ("IndexTemplate", "Dashboards")})
+    # WHEN an event brings one THEN it is refused and nothing is sent
+    with pytest.raises(SetupError, match="IsmPolicy is given, but the function's configuration has no IsmPolicy"):
+        run("Create", properties(stub, secret_arn))
+    assert stub.requests == []
+
+
+def test_the_index_parts_follow_the_configuration_when_the_event_omits_them(aws, stub, secret_arn):
+    # GIVEN an event with no index parts
+    props = {k: v for k, v in properties(stub, secret_arn).items() if k not in INDEX_PARTS}
+    # WHEN created THEN the configured template, policy and saved objects are written all the same
+    result = run("Create", props)
+    assert {"index_template:logs", "ism_policy:logs-retention"} <= set(result["Data"]["Changed"].split(","))
+    assert "logs" in stub.state.templates and stub.state.saved_objects
+
+
+def test_index_patterns_are_url_quoted_in_paths(aws, stub, secret_arn, monkeypatch):
+    # GIVEN a configured policy whose patterns hold characters that mean something in a URL
+    patterns = ["logs*", "audit#1*", "a?b*"]
+    configure(monkeypatch, secret_arn, {**INDEX_PARTS, "IsmPolicy": {**INDEX_PARTS["IsmPolicy"], "IndexPatterns": patterns}})
+    stub.state.indices.update({"audit#1-x": None, "a?b-x": None})
+    props = properties(stub, secret_arn)
+    props["IsmPolicy"]["IndexPatterns"] = patterns
+    # WHEN created
+    run("Create", props)
+    # THEN the attach request names every pattern in its path, quoted, with nothing cut off as a query or fragment
+    add = next(r for r in stub.requests if r.route.startswith("/_plugins/_ism/add/"))
+    assert add.path == "/_plugins/_ism/add/logs*,audit%231*,a%3Fb*"
+    assert stub.state.indices["audit#1-x"] == stub.state.indices["a?b-x"] == "logs-retention"

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from opensearch_setup import documents, saved_objects
+from opensearch_setup.contract import SetupConfig
 from opensearch_setup.props import (
     ENDPOINT_OVERRIDE_ENV,
     DashboardsSettings,
@@ -31,8 +32,9 @@ def test_numbers_arrive_as_strings_from_cloudformation_and_are_accepted():
         IsmPolicy={"PolicyId": "logs-retention", "IndexPatterns": ["logs*"], "DeleteAfterDays": "30",
                    "WarmAfterDays": "7"},
     )
-    # WHEN parsed
-    settings = parse(properties, {})
+    # WHEN parsed by a function configured with the same parts
+    configured = {name: properties[name] for name in ("IndexTemplate", "IsmPolicy")}
+    settings = parse(properties, SetupConfig(index_setup=json.dumps(configured)).to_environment())
     # THEN the numbers are ints, a replica count of 0 is kept, the URL is https
     assert settings.base_url == f"https://{ENDPOINT}"
     assert (settings.index_template.shards, settings.index_template.replicas, settings.index_template.field_limit) == (2, 0, 2000)

@@ -61,14 +61,17 @@ def test_any_resource_properties_parse_or_fail_with_a_setup_error(properties):
 
 
 def configured_as(properties) -> dict[str, str]:
-    """The function's environment holding the same security values as the event (as the construct writes it)."""
+    """The function's environment holding the same values as the event (as the construct writes it)."""
     security = properties.get("Security")
+    parts = {name: properties[name] for name in ("IndexTemplate", "IsmPolicy", "Dashboards") if name in properties}
+    index_setup = json.dumps(parts) if parts else ""
     if security is None:
-        return {}
+        return contract.SetupConfig(index_setup=index_setup).to_environment()
     return contract.SetupConfig(
         master_role_arn=security["MasterRoleArn"], writer_role_name=security["WriterRoleName"],
         writer_backend_roles=tuple(security["WriterBackendRoles"]), index_patterns=tuple(security["IndexPatterns"]),
-        admin_user=security["AdminUser"], admin_secret_arn=security["AdminSecretArn"]).to_environment()
+        admin_user=security["AdminUser"], admin_secret_arn=security["AdminSecretArn"],
+        index_setup=index_setup).to_environment()
 
 
 @PROPERTY

@@ -376,6 +376,9 @@ def test_the_setup_function_holds_the_security_values_the_event_repeats(default)
     assert variables["OPENSEARCH_SETUP_ADMIN_USER"] == security["AdminUser"] == "admin"
     assert variables["OPENSEARCH_SETUP_ADMIN_SECRET_ARN"] == security["AdminSecretArn"]
     assert variables["OPENSEARCH_SETUP_DOMAIN_ENDPOINT"] == resource["Properties"]["DomainEndpoint"]
+    # AND the index parts the event carries, the only ones the function applies
+    parts = {name: resource["Properties"][name] for name in ("IndexTemplate", "IsmPolicy", "Dashboards")}
+    assert json.loads(variables["OPENSEARCH_SETUP_INDEX_SETUP"]) == parts
 
 
 def test_no_policy_lets_anyone_pass_the_master_role(default):
