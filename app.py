@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Example CDK app: a platform stack and an application stack, gated by five cdk-nag packs.
+"""Example CDK app: a platform stack and two application stacks, gated by five cdk-nag packs.
+
+Dependencies run one way, application → platform: ``DemoShop`` gets the platform's constructs as
+objects, ``Inventory`` attaches by name (``LogPipeline.from_name``), as a stack of another CDK app
+would (it is also ``examples/inventory_app``, an app of its own).
 
 Settings come from the `log-platform` context in cdk.json; it only holds what differs from the
 constructs' defaults (`npx cdk synth -c log-platform='{...}'` or edit cdk.json).
@@ -14,6 +18,7 @@ from cdk_nag import (
 )
 
 from log_constructs import RegionalLogDestination
+from examples.inventory_app.inventory_stack import InventoryStack
 from stacks.application import ShopStack
 from stacks.member import MemberForwarderStack, MemberStackSetStack
 from stacks.platform import PlatformStack
@@ -54,10 +59,18 @@ ShopStack(
     settings=settings.get("application", {}),
     ship_to=platform.pipeline,
     alerts=platform.alerts,
-    dashboard=platform.dashboard,
     env=central_env,
     description="Demo shop logging through ApplicationLogging into the platform (log_constructs example)",
 )
+inventory = InventoryStack(
+    app,
+    settings.get("inventory_stack_name", "Inventory"),
+    platform_name=settings.get("pipeline", {}).get("name", "default"),
+    env=central_env,
+    description="Inventory attached to the platform by name, as another CDK app would (log_constructs example)",
+)
+# By name, nothing tells CDK the order: in one app, say it (in another app, deploy the platform first).
+inventory.add_stack_dependency(platform, "reads the platform's attach points (SSM parameters)")
 # --- Organization, member side: one plain LogForwarder stack (the first member account, the central
 # region) and the StackSet that puts the same forwarder in every member account and source region.
 organization = app.node.try_get_context("organization")

@@ -7,7 +7,7 @@ __version__ = "0.2.0"
 from ._private.functions import ARCHITECTURE as LAMBDA_ARCHITECTURE
 from ._private.functions import RUNTIME as LAMBDA_RUNTIME
 from ._private.validation import PropError
-from .alerts import AlertRoute, LogAlerts
+from .alerts import AlertRoute, ImportedLogAlerts, LogAlerts
 from .app_logging import ApplicationLogging
 from .audit import AuditTrail
 from .dashboard import LoggingDashboard
@@ -20,7 +20,7 @@ from .destinations import (
 from .forwarder import LogForwarder
 from .governor import LogGroupGovernor
 from .organization import DEFAULT_DESTINATION_NAME, destination_arn
-from .pipeline import LogPipeline, RegionalLogDestination
+from .pipeline import ImportedLogPipeline, LogPipeline, RegionalLogDestination
 from .protocols import DashboardRow, ILogDestination, IMonitorable, LogDestinationConfig
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "FirehoseLogDestination",
     "ILogDestination",
     "IMonitorable",
+    "ImportedLogAlerts",
+    "ImportedLogPipeline",
     "KinesisLogDestination",
     "LAMBDA_ARCHITECTURE",
     "LAMBDA_RUNTIME",

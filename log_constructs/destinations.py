@@ -4,7 +4,7 @@ CloudWatch Logs destination of another account an :class:`~log_constructs.protoc
 from __future__ import annotations
 
 import re
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import jsii
 from aws_cdk import Stack
@@ -13,13 +13,13 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_logs_destinations as log_destinations
 from constructs import Construct
 
 from ._private import nag
 from ._private.log_groups import function_log_group_names
 from ._private.roles import library_role
-from ._private.subscriptions import GOVERNOR_FILTER_NAME, subscribe, subscribe_function
+from ._private.subscriptions import (GOVERNOR_FILTER_NAME, DestinationArn, allow_log_delivery, subscribe,
+                                     subscribe_function)
 from .organization import parse_destination_arn
 from .protocols import LogDestinationConfig
 
@@ -28,20 +28,54 @@ def _filter_id(log_group: logs.ILogGroup) -> str:
     return f"LogDestinationSubscription{log_group.node.addr[:12]}"
 
 
+def _filter_scope(destination: Construct, log_group: logs.ILogGroup) -> Construct:
+    """Where a filter is created: beside the destination in its own stack, else in the log group's stack."""
+    return destination if Stack.of(destination) is Stack.of(log_group) else log_group
+
+
+DELIVERY_ROLE_ID = "LogConstructsCloudWatchLogsRole"
+
+
+def _delivery_role(stream: Construct, kind: str, grant_write: Callable[[iam.IGrantable], object]) -> iam.IRole:
+    """The one role CloudWatch Logs assumes to write into ``stream``, created once beside it.
+
+    It trusts CloudWatch Logs acting for the stream's account and region only (``aws:SourceArn``, the
+    confused-deputy guard), and names no log group: subscribing another stack's group changes nothing here.
+    """
+    existing = stream.node.try_find_child(DELIVERY_ROLE_ID)
+    if isinstance(existing, iam.Role):
+        return existing
+    stack = Stack.of(stream)
+    role = library_role(
+        stream, DELIVERY_ROLE_ID,
+        assumed_by=iam.ServicePrincipal("logs.amazonaws.com", conditions={
+            "StringLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"}}),
+        description=f"CloudWatch Logs of this account and region writes subscribed log events into this {kind}")
+    grant_write(role)
+    return role
+
+
 class LambdaLogDestination:
     """Your own Lambda function as a log destination (CloudWatch Logs invokes it with log batches).
+
+    CloudWatch Logs of the function's account and region gets one permission to invoke it, created
+    with the adapter in the function's stack (build the adapter where the function is defined);
+    subscription filters are created in their log groups' stacks.
 
     :param function: the function that receives the subscribed log events.
     """
 
     def __init__(self, function: lambda_.IFunction) -> None:
         self.function = function
+        allow_log_delivery(function)
 
     def add_log_group(self, log_group: logs.ILogGroup, *,
                       filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:
         """Subscribe ``log_group`` to the function (refused for the function's own log group)."""
-        return subscribe_function(self.function, _filter_id(log_group), construct_name="LambdaLogDestination",
-                                  log_group=log_group, function=self.function, filter_name=GOVERNOR_FILTER_NAME,
+        return subscribe_function(_filter_scope(self.function, log_group), _filter_id(log_group),
+                                  construct_name="LambdaLogDestination", log_group=log_group,
+                                  function_arn=self.function.function_arn, function=self.function,
+                                  filter_name=GOVERNOR_FILTER_NAME,
                                   filter_pattern=filter_pattern or logs.FilterPattern.all_events())
 
     def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
@@ -53,6 +87,9 @@ class LambdaLogDestination:
 class FirehoseLogDestination:
     """A Firehose delivery stream as a log destination (CloudWatch Logs writes through a role).
 
+    The role CloudWatch Logs assumes is created once, with the adapter, beside the stream (build the
+    adapter where the stream is defined); subscription filters are created in their log groups' stacks.
+
     :param delivery_stream: the stream, an ``IDeliveryStream`` or a ``CfnDeliveryStream``.
     """
 
@@ -63,6 +100,7 @@ class FirehoseLogDestination:
         else:
             self.delivery_stream_arn = delivery_stream.delivery_stream_arn
             self.delivery_stream_name = delivery_stream.delivery_stream_name
+        self.role: iam.IRole = _delivery_role(delivery_stream, "delivery stream", self.grant_put_records)
 
     def grant_put_records(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` put records into the stream."""
@@ -71,40 +109,41 @@ class FirehoseLogDestination:
 
     def add_log_group(self, log_group: logs.ILogGroup, *,
                       filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:
-        """Subscribe ``log_group`` to the stream (aws-cdk-lib creates the role CloudWatch Logs uses)."""
-        stream = self.delivery_stream if not isinstance(self.delivery_stream, firehose.CfnDeliveryStream) else \
-            firehose.DeliveryStream.from_delivery_stream_attributes(
-                log_group, f"{_filter_id(log_group)}Stream", delivery_stream_arn=self.delivery_stream_arn)
+        """Subscribe ``log_group`` to the stream."""
         return subscribe(log_group, _filter_id(log_group), construct_name="FirehoseLogDestination",
-                         log_group=log_group, destination=log_destinations.FirehoseDestination(stream),
+                         log_group=log_group, destination=DestinationArn(self.delivery_stream_arn, self.role),
                          filter_name=GOVERNOR_FILTER_NAME, filter_pattern=filter_pattern or logs.FilterPattern.all_events(),
                          own_log_group=f"/aws/kinesisfirehose/{self.delivery_stream_name}")
 
     def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
-        """The stream; its own error log group is never subscribed to it."""
-        return LogDestinationConfig(destination_arn=self.delivery_stream_arn, grant_write=self.grant_put_records,
+        """The stream and its role; its own error log group is never subscribed to it."""
+        return LogDestinationConfig(destination_arn=self.delivery_stream_arn, role=self.role,
                                     own_log_group_names=[f"/aws/kinesisfirehose/{self.delivery_stream_name}"])
 
 
 class KinesisLogDestination:
     """A Kinesis data stream as a log destination (CloudWatch Logs writes through a role).
 
+    The role CloudWatch Logs assumes is created once, with the adapter, beside the stream (build the
+    adapter where the stream is defined); subscription filters are created in their log groups' stacks.
+
     :param stream: the stream.
     """
 
     def __init__(self, stream: kinesis.IStream) -> None:
         self.stream = stream
+        self.role: iam.IRole = _delivery_role(stream, "Kinesis stream", stream.grant_write)
 
     def add_log_group(self, log_group: logs.ILogGroup, *,
                       filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:
-        """Subscribe ``log_group`` to the stream (aws-cdk-lib creates the role CloudWatch Logs uses)."""
+        """Subscribe ``log_group`` to the stream."""
         return subscribe(log_group, _filter_id(log_group), construct_name="KinesisLogDestination",
-                         log_group=log_group, destination=log_destinations.KinesisDestination(self.stream),
+                         log_group=log_group, destination=DestinationArn(self.stream.stream_arn, self.role),
                          filter_name=GOVERNOR_FILTER_NAME, filter_pattern=filter_pattern or logs.FilterPattern.all_events())
 
     def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
-        """The stream; CloudWatch Logs' role may write to it."""
-        return LogDestinationConfig(destination_arn=self.stream.stream_arn, grant_write=self.stream.grant_write)
+        """The stream and its role."""
+        return LogDestinationConfig(destination_arn=self.stream.stream_arn, role=self.role)
 
 
 _WHOLE_TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")

@@ -60,7 +60,7 @@ class LogForwarder(Construct):
     :param log_retention: ``per-group`` mode: retention of the governor function's own log group. Default: - the governor's
     :param removal_policy: ``per-group`` mode: the governor's data resources. Default: ``RemovalPolicy.RETAIN``
     :param encryption_key: ``per-group`` mode: the governor's key. Default: - a new key with rotation
-    :param alarm_actions: ``per-group`` mode: actions of the governor's alarms. Default: - alarms without actions
+    :param alarm_actions: ``per-group`` mode: actions of the governor's alarms. Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     """
 
     def __init__(

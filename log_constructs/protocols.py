@@ -27,10 +27,13 @@ class LogDestinationConfig:
     """How CloudWatch Logs subscriptions reach a destination (what ``LogGroupGovernor`` needs).
 
     :param destination_arn: ARN a subscription filter delivers to.
-    :param function: the Lambda function behind ``destination_arn``; CloudWatch Logs gets permission
-        to invoke it. Default: - not a Lambda destination
-    :param grant_write: for a stream: grants the role CloudWatch Logs assumes the right to write.
-        Default: - not a stream destination
+    :param function: the Lambda function behind ``destination_arn`` (its own log groups are never
+        subscribed; CloudWatch Logs of its account and region may invoke it). Default: - not known here (a
+        destination attached by name has its permission in place already)
+    :param role: the role CloudWatch Logs assumes to deliver (a stream's), created by the destination.
+        Default: - none
+    :param grant_write: grants a role the subscriber creates the right to deliver (a destination of
+        another account: the sender's role). Default: - the destination needs no sender role
     :param filter_name: the subscription filter name the destination uses for its own subscriptions
         (shared with the governor, so a log group is never subscribed twice). Default: - the governor's own name
     :param filter_pattern: the pattern the destination wants when the user gives none. Default: - every event
@@ -40,6 +43,7 @@ class LogDestinationConfig:
 
     destination_arn: str
     function: Optional[lambda_.IFunction] = None
+    role: Optional[iam.IRole] = None
     grant_write: Optional[Callable[[iam.IGrantable], object]] = None
     filter_name: Optional[str] = None
     filter_pattern: Optional[logs.IFilterPattern] = None

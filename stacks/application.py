@@ -3,7 +3,7 @@ platform ships to its pipeline and watches for alerts."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -32,10 +32,14 @@ OUTSIDE_VPC_REASON = ("The shop's functions call only Lambda and CloudWatch over
 
 
 class ShopStack(cdk.Stack):
-    """Three functions of one service (orders, checkout, payments) with ApplicationLogging."""
+    """Three functions of one service (orders, checkout, payments) with ApplicationLogging.
+
+    ``ship_to`` and ``alerts`` are the platform's constructs of the same app: the subscription filters
+    and grants land in this stack, which depends on the platform's (never the reverse).
+    """
 
     def __init__(self, scope: Construct, id: str, *, settings: Mapping[str, Any], ship_to: ILogDestination,
-                 alerts: ILogDestination, dashboard: Optional[LoggingDashboard] = None, **kwargs: Any) -> None:
+                 alerts: ILogDestination, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         cfg = dict(settings)
         name = cfg.pop("name", id)
@@ -56,8 +60,8 @@ class ShopStack(cdk.Stack):
             cfg["log_retention"] = logs.RetentionDays[cfg["log_retention"]]
         self.logging = ApplicationLogging(self, "ShopLogging", application_name=name, scopes=[shop],
                                           ship_to=ship_to, alerts=alerts, **cfg)
-        if dashboard is not None:
-            dashboard.add(self.logging)
+        # The shop's own dashboard lives here; the platform's shows every application through metric search.
+        self.dashboard = LoggingDashboard(self, "Dashboard", sources=[self.logging], applications_overview=False)
 
     def _function(self, scope: Construct, id: str, handler: str, description: str,
                   environment: Mapping[str, str]) -> lambda_.Function:

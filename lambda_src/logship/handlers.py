@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import NoRegionError
 
 from . import report as R
 from ._background import RECORD_OVERHEAD_BYTES, BackgroundHandler, DestinationError
@@ -36,7 +37,11 @@ CLIENT_CONFIG = Config(
 def _client(service: str, region_name: Optional[str], endpoint_url: Optional[str]) -> Any:
     # A session of our own: boto3's default session is not thread-safe to build clients from.
     session = boto3.session.Session(region_name=region_name)
-    return session.client(service, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    try:
+        return session.client(service, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    except NoRegionError:
+        raise ValueError(f"logship: no AWS region for the {service} client: pass region_name='eu-west-1' (or your "
+                         "region) to the handler, or set AWS_REGION (or a region in the AWS config profile)") from None
 
 
 # An event of at most this many characters is within MAX_EVENT_BYTES (at most 4 UTF-8 bytes each).

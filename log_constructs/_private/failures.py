@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from . import nag
+from .keys import grant_key
 from .metrics import delivery_failures_alarm
 
 DLQ_RULES = {nag.NIST_800_53_R5: "LambdaDLQ", nag.HIPAA_SECURITY: "LambdaDLQ", nag.SERVERLESS: "LambdaDLQ"}
@@ -47,7 +48,7 @@ def grant_key_use(function: lambda_.IFunction, key: kms.IKey, actions: tuple[str
     grants: dict[str, iam.Grant] = function.__dict__.setdefault("_log_constructs_key_grants", {})
     grant = grants.get(key.node.path)
     if grant is None:
-        grant = grants[key.node.path] = key.grant(function, *actions)
+        grant = grants[key.node.path] = grant_key(key, function, *actions)
         return grant
     for statement in grant.principal_statements:
         statement.add_actions(*[action for action in actions if action not in statement.actions])

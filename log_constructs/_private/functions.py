@@ -19,6 +19,7 @@ from constructs import Construct
 from . import nag
 from .assets import function_code
 from .failures import DLQ_RULES, grant_key_use, invoked_synchronously
+from .keys import grant_key
 from .log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
 from .roles import library_role
 
@@ -191,7 +192,7 @@ def library_provider(
     provider = cr.Provider(scope, id, on_event_handler=on_event_handler, framework_on_event_role=role,
                           log_group=log_group, provider_function_env_encryption=environment_encryption)
     if environment_encryption is not None:
-        environment_encryption.grant(role, "kms:Decrypt")
+        grant_key(environment_encryption, role, "kms:Decrypt")
     invoked_synchronously(on_event_handler, by="the custom resource framework during deployments")
     nag.acknowledge(role, "IAM5", "The custom resource framework invokes the handler function and its "
                     "versions (<function ARN>:*).",

@@ -44,3 +44,16 @@ def log_groups_key(scope: Construct) -> kms.Key:
         )
     )
     return key
+
+
+def grant_key(key: kms.IKey, grantee: iam.IGrantable, *actions: str, via_service: str | None = None) -> iam.Grant:
+    """``actions`` on ``key`` in the grantee's own policy, never in the key policy.
+
+    The key policy trusts the account and IAM does the rest: a key policy naming a role of another
+    stack would make the key's stack depend on it (and a platform key on every application).
+    ``via_service``: only through that service of the key's region (``kms:ViaService``).
+    """
+    conditions = ({"StringEquals": {"kms:ViaService": f"{via_service}.{Stack.of(key).region}.amazonaws.com"}}
+                  if via_service else None)
+    return iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[key.key_arn],
+                                      conditions=conditions)

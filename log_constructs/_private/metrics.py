@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -99,7 +99,21 @@ def create_alarms(scope: Construct, specs: Sequence[AlarmSpec],
     for alarm in alarms:
         for action in actions or ():
             alarm.add_alarm_action(action)
+    if not actions:
+        warn_without_alarm_actions(scope, len(alarms))
     return alarms
+
+
+NO_ALARM_ACTIONS = "log-constructs:no-alarm-actions"
+
+
+def warn_without_alarm_actions(scope: Construct, count: int) -> None:
+    """A warning at synth on ``scope``: its ``count`` alarms notify no one (acknowledge it by its id)."""
+    if count:
+        Annotations.of(scope).add_warning_v2(
+            NO_ALARM_ACTIONS,
+            f"{type(scope).__name__} {scope.node.path}: no alarm_actions, so its {count} alarm(s) notify no one; "
+            "pass alarm_actions=[cw_actions.SnsAction(topic)] (a topic your on-call tool subscribes to)")
 
 
 def graph(title: str, metrics: Sequence[cloudwatch.IMetric], *, width: int = GRAPH_WIDTH) -> cloudwatch.GraphWidget:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+import jsii
+
 from aws_cdk import Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_logs_destinations as destinations
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._lambda_src.log_group_governor import contract as governor_contract
@@ -70,6 +72,42 @@ def _own_log_group_key(function: lambda_.IFunction) -> Optional[str]:
         return None
 
 
+def log_groups_arn(scope: Construct) -> str:
+    """``arn:<partition>:logs:<region>:<account>:log-group:*`` of ``scope``'s stack."""
+    stack = Stack.of(scope)
+    return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
+
+
+LOGS_INVOKE_PERMISSION_ID = "InvokeFromCloudWatchLogs"
+
+
+def allow_log_delivery(function: lambda_.IFunction) -> None:
+    """Let CloudWatch Logs of the function's account and region invoke it (once per function).
+
+    Created with the destination, scoped by source account and ``log-group:*``, so no subscribed
+    log group is ever named here: subscribing another stack's log group changes nothing of this one.
+    """
+    if function.node.try_find_child(LOGS_INVOKE_PERMISSION_ID) is not None:
+        return
+    function.add_permission(LOGS_INVOKE_PERMISSION_ID, principal=iam.ServicePrincipal("logs.amazonaws.com"),
+                            source_account=Stack.of(function).account, source_arn=log_groups_arn(function))
+
+
+@jsii.implements(logs.ILogSubscriptionDestination)
+class DestinationArn:
+    """A subscription destination by its ARN, with the role CloudWatch Logs assumes (for a stream).
+
+    It creates nothing: the destination's side (a Lambda permission, the role) already exists where
+    the destination lives.
+    """
+
+    def __init__(self, arn: str, role: Optional[iam.IRole] = None) -> None:
+        self.arn, self.role = arn, role
+
+    def bind(self, scope: Construct, source_log_group: logs.ILogGroup) -> logs.LogSubscriptionDestinationConfig:
+        return logs.LogSubscriptionDestinationConfig(arn=self.arn, role=self.role)
+
+
 def subscribe(
     scope: Construct,
     id: str,
@@ -84,10 +122,13 @@ def subscribe(
 ) -> logs.SubscriptionFilter:
     """Subscribe ``log_group`` to ``destination`` (a ``kind``) in one of its two slots.
 
-    Refused when ``log_group`` is ``own_log_group``, where the destination writes its own logs: every
-    delivery would log into it and trigger itself forever.
+    The filter is created in ``scope``, which must be in the log group's stack (the filter belongs
+    to the log group's owner). Refused when ``log_group`` is ``own_log_group``, where the destination
+    writes its own logs: every delivery would log into it and trigger itself forever.
     """
     key = _log_group_key(log_group)
+    if Stack.of(scope) is not Stack.of(log_group):
+        raise AssertionError(f"{construct_name}: subscription filter of {key!r} created outside its stack")
     if own_log_group is not None and key == own_log_group:
         raise PropError(
             f"{construct_name}: log_group {key!r} is the log group of the {kind} it would be "
@@ -104,11 +145,25 @@ def subscribe_function(
     *,
     construct_name: str,
     log_group: logs.ILogGroup,
-    function: lambda_.IFunction,
+    function_arn: str,
     filter_name: str,
     filter_pattern: logs.IFilterPattern,
+    function: Optional[lambda_.IFunction] = None,
 ) -> logs.SubscriptionFilter:
-    """Subscribe ``function`` to ``log_group``; the Lambda permission is scoped to that log group."""
-    return subscribe(scope, id, construct_name=construct_name, log_group=log_group,
-                     destination=destinations.LambdaDestination(function), filter_name=filter_name,
-                     filter_pattern=filter_pattern, own_log_group=_own_log_group_key(function), kind="function")
+    """Subscribe the function ``function_arn`` to ``log_group`` (its permission: :func:`allow_log_delivery`).
+
+    ``function``: the function itself when known (its own log group is refused, and it gets its permission).
+    """
+    if function is not None:
+        allow_log_delivery(function)
+    subscription = subscribe(scope, id, construct_name=construct_name, log_group=log_group,
+                             destination=DestinationArn(function_arn), filter_name=filter_name,
+                             filter_pattern=filter_pattern,
+                             own_log_group=_own_log_group_key(function) if function is not None else None,
+                             kind="function")
+    if function is not None and Stack.of(function) is Stack.of(log_group):
+        # CloudWatch Logs checks the permission when the filter is created.
+        permission = function.node.try_find_child(LOGS_INVOKE_PERMISSION_ID)
+        if permission is not None:
+            subscription.node.add_dependency(permission)
+    return subscription

@@ -1,5 +1,6 @@
 """LogAlerts: marker events of subscribed log groups → Slack, SNS and a DynamoDB audit table."""
+from .attachment import ImportedLogAlerts
 from .construct import LogAlerts
 from .props import REDACTION_RULES, AlertRoute, marker_filter_pattern
 
-__all__ = ["AlertRoute", "LogAlerts", "REDACTION_RULES", "marker_filter_pattern"]
+__all__ = ["AlertRoute", "ImportedLogAlerts", "LogAlerts", "REDACTION_RULES", "marker_filter_pattern"]

@@ -15,6 +15,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -30,16 +31,23 @@ from .._private.metrics import (AlarmSpec, create_alarms, destination_delivery_f
                                 metric, queue_depth, queue_row)
 from .._private.queues import dead_letter_queue
 from .._private.removal import apply_removal_policy
-from .._private.subscriptions import ALERTS_FILTER_NAME, subscribe_function
+from .._private import attach
+from .._private.subscriptions import allow_log_delivery
 from .._private.validation import check, check_range
-from ..protocols import DashboardRow, LogDestinationConfig
+from ..protocols import DashboardRow
+from .attachment import ATTACH_POINTS, KIND, AlertsAttachment, ImportedLogAlerts
 from .props import DEFAULT_MARKERS, MAX_FILTER_PATTERN_CHARS, NAME, AlertRoute, marker_filter_pattern, validate
 from .resources import new_secret, new_table, protect
 
 
-class LogAlerts(Construct):
+class LogAlerts(AlertsAttachment, Construct):
     """Alerts from log markers to Slack (and SNS), with every alert kept in a DynamoDB audit table.
 
+    :param name: Publishes the alerts' attach points (function ARN, filter pattern) as SSM String
+        parameters ``/log-constructs/alerts/<name>/...``, so that stacks of other CDK apps in this account and
+        region attach with ``LogAlerts.from_name(scope, id, name=...)``. 1-64 letters, digits, ``_``, ``.``,
+        ``-``; unique per app, and per account and region. Default: - ``<stack name>/<path>`` (still
+        published: other stacks of this app attach through it)
     :param log_groups: log groups to subscribe. Default: - none; add them with ``add_log_group``
     :param markers: markers in priority order; uppercase letters, digits, ``_``. Default: ``("CRITICAL", "ALERT")``
     :param channel: channel of alerts no route claims (a key of the webhook secret). Default: ``"default"``
@@ -66,27 +74,18 @@ class LogAlerts(Construct):
     :param secret_ttl_seconds: how long the function caches the webhook secret (0-3600). Default: 300
     :param webhook_timeout_seconds: timeout of one webhook attempt (1-30). Default: 5
     :param webhook_hosts: the hosts a webhook URL may name (https only, exact names). Default: hooks.slack.com
-    :param alarm_actions: actions of the alarms (errors, throttles, dead letters). Default: - none
+    :param alarm_actions: actions of the alarms (errors, throttles, dead letters). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param log_retention: retention of the function's own log group. Default: one month
     :param removal_policy: what happens to the table, the webhook secret, the key, the dead-letter queue and the log group when they leave the stack
         (a DynamoDB table with deletion protection stays until that is turned off). Default: ``RemovalPolicy.RETAIN``
     """
-
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self._queue = queue
-
-    def bind(self, scope: Construct, fn: lambda_.IFunction, *, type: Any = None) -> lambda_.DestinationConfig:
-        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
-
-
-class LogAlerts(Construct):
-    """Alerts from log markers to Slack (and SNS), with every alert kept in a DynamoDB audit table."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
+        name: Optional[str] = None,
         log_groups: Optional[Sequence[logs.ILogGroup]] = None,
         markers: Optional[Sequence[str]] = None,
         channel: Optional[str] = None,
@@ -113,6 +112,8 @@ class LogAlerts(Construct):
     ) -> None:
         super().__init__(scope, id)
         apply_removal_policy(self, removal_policy)
+        self.name: str = attach.check_name(NAME, name) if name is not None else attach.default_name(self)
+        attach.register(self, NAME, KIND, self.name)
         self.markers = tuple(markers) if markers is not None else DEFAULT_MARKERS
         self.channel = channel if channel is not None else "default"
         self.routes = tuple(routes or ())
@@ -189,35 +190,36 @@ class LogAlerts(Construct):
                       "LogAlerts dead-letter queue holds batches that were never fully notified: fix, then redrive"),
         ], alarm_actions)
         self.subscriptions: list[logs.SubscriptionFilter] = []
+        # CloudWatch Logs of this account and region may invoke the function: one permission, created here,
+        # so subscribing a log group of any stack never changes this one.
+        allow_log_delivery(self.function)
+        self.function_arn: str = self.function.function_arn
+        self.attach_parameters = attach.publish(self, KIND, self.name, dict(zip(ATTACH_POINTS, (
+            self.function_arn, self.filter_pattern.log_pattern_string))))
         for log_group in log_groups or ():
             self.add_log_group(log_group)
 
-    # --- ILogDestination -------------------------------------------------------------------------
+    @staticmethod
+    def from_name(scope: Construct, id: str, *, name: str) -> ImportedLogAlerts:
+        """The alerts published as ``name`` in this account and region (by any CDK app), for ``alerts=``
+        and ``add_log_group``; resolved when ``scope``'s stack deploys."""
+        return ImportedLogAlerts(scope, id, name=attach.check_name(NAME, name))
+
     def add_log_group(self, log_group: logs.ILogGroup, *,
                       filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:
-        """Subscribe ``log_group``; its filter is named ``log-constructs-alerts`` (one of its two slots).
+        """Subscribe ``log_group``; its filter, named ``log-constructs-alerts`` (one of its two slots), is
+        created in the log group's stack. With ``data_protection``, a log group of this app also gets the
+        data-protection policy.
 
         :param filter_pattern: the events to send to the function. Default: - the construct's ``filter_pattern``
         """
-        subscription = subscribe_function(
-            self,
-            f"Subscription{log_group.node.addr[:12]}",
-            construct_name=NAME,
-            log_group=log_group,
-            function=self.function,
-            filter_name=ALERTS_FILTER_NAME,
-            filter_pattern=filter_pattern or self.filter_pattern,
-        )
-        self.subscriptions.append(subscription)
+        subscription = super().add_log_group(log_group, filter_pattern=filter_pattern)
         if self._data_protection:
             protect(self, log_group)
         return subscription
 
-    def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
-        """The alerts function as a subscription destination, with the marker filter pattern."""
-        return LogDestinationConfig(destination_arn=self.function.function_arn, function=self.function,
-                                    filter_name=ALERTS_FILTER_NAME, filter_pattern=self.filter_pattern,
-                                    own_log_group_names=function_log_group_names(self.function))
+    def _alerts_function(self) -> Optional[lambda_.IFunction]:
+        return self.function
 
     # --- metrics ---------------------------------------------------------------------------------
     def metric(self, metric_name: str, *, dimensions: Optional[Mapping[str, str]] = None,

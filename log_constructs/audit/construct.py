@@ -24,7 +24,7 @@ from .._private import nag
 from .._private.buckets import secure_bucket
 from .._private.keys import new_key
 from .._private.log_groups import secure_log_group
-from .._private.metrics import graph
+from .._private.metrics import graph, warn_without_alarm_actions
 from .._private.roles import LibraryRole, library_role
 from .._private.topics import alarm_topic
 from .._private.validation import PropError
@@ -46,6 +46,50 @@ class AuditTrail(Construct):
     delivered to an encrypted log group carrying the CIS AWS Foundations metric filters, whose
     alarms notify an encrypted SNS topic. A Glue table with partition projection and an Athena
     workgroup with saved queries make the trail queryable without crawlers.
+
+    :param bucket: Bucket for the log files. Default: - a new bucket with S3 Object Lock, versioning,
+        SSE-KMS, block public access, TLS only, access logs, lifecycle to Glacier, retained.
+    :param object_lock_mode: Default retention mode of the new bucket. COMPLIANCE: no principal, the
+        account's root user included, can delete or overwrite a log file version, or shorten its
+        retention, until the lock period ends. GOVERNANCE (with few ``object_lock_days``) suits a
+        trial deployment. Default: COMPLIANCE.
+    :param object_lock_days: Default retention of the new bucket, in days (1-36500). Default: 365.
+    :param encryption_key: Key of the log files (SSE-KMS by CloudTrail, and the new bucket's default). The
+        construct adds CloudTrail's statements (this trail's ``aws:SourceArn`` only) and the deny of disabling
+        or deleting it to the key policy when it can (a key of the same app), else warns at synth
+        (``log-constructs:audit-key-policy``). Default: - a new key with yearly rotation, retained.
+    :param glacier_after_days: Days after which log files move to S3 Glacier Flexible Retrieval
+        (1-36500). Default: 90.
+    :param trail_name: Name of the trail (3-128 letters, digits, ``.``, ``_``, ``-``).
+        Default: - a name unique to this construct.
+    :param is_organization_trail: Log every account of the organization (deploy in the management
+        account or a delegated administrator account). Default: False.
+    :param organization_id: The organization ID (``o-...``); required for an organization trail,
+        whose log files are written under ``AWSLogs/<org-id>/``. Default: - none.
+    :param data_event_buckets: Buckets whose object-level (data) events the trail records.
+        Default: - no S3 data events.
+    :param data_event_functions: Functions whose invocations (data events) the trail records.
+        Default: - no Lambda data events.
+    :param log_retention: Retention of the trail's CloudWatch log group. Default: ONE_YEAR.
+    :param database_name: Glue database of the table (lower case, digits, ``_``).
+        Default: - a name unique to this construct.
+    :param query_accounts: Account IDs the table projects. Default: - this stack's account.
+    :param query_regions: Regions the table projects. Default: - every region of the stack's
+        partition known to this aws-cdk-lib version.
+    :param query_history_days: Days back the table's date projection reaches (1-36500). Default: 365.
+    :param query_window_days: Days the saved queries look back (1-3650). Default: 7.
+    :param query_scan_limit_gib: Per-query scanned-data limit of the workgroup, in GiB (1-10240).
+        Default: 10.
+    :param query_results_expire_days: Days query results are kept (1-3650). Default: 30.
+    :param alarm_actions: Actions of the CIS alarms, e.g. ``cw_actions.SnsAction(topic)`` (an encrypted
+        topic must let CloudWatch publish and use its key). Default: - an ``SnsAction`` to a new
+        KMS-encrypted topic (``alarm_topic``) that only this account's alarms may publish to.
+    :param auditor_principal: Who may assume the auditor role (read the logs, decrypt them,
+        query in the workgroup). Default: - no auditor role.
+    :param break_glass_role: The one role exempt from the bucket policy's deny of deleting log
+        files, changing the bucket policy and weakening the lock (retention, lifecycle, Object Lock
+        configuration), and from the key policy's deny of disabling or deleting the key.
+        Default: - nobody is exempt.
     """
 
     def __init__(
@@ -56,6 +100,7 @@ class AuditTrail(Construct):
         bucket: Optional[s3.IBucket] = None,
         object_lock_mode: Optional[s3.ObjectLockMode] = None,
         object_lock_days: Optional[int] = None,
+        encryption_key: Optional[kms.IKey] = None,
         glacier_after_days: Optional[int] = None,
         trail_name: Optional[str] = None,
         is_organization_trail: Optional[bool] = None,
@@ -74,47 +119,6 @@ class AuditTrail(Construct):
         auditor_principal: Optional[iam.IPrincipal] = None,
         break_glass_role: Optional[iam.IRole] = None,
     ) -> None:
-        """
-        :param bucket: Bucket for the log files. Default: - a new bucket with S3 Object Lock, versioning,
-            SSE-KMS, block public access, TLS only, access logs, lifecycle to Glacier, retained.
-        :param object_lock_mode: Default retention mode of the new bucket. COMPLIANCE: no principal, the
-            account's root user included, can delete or overwrite a log file version, or shorten its
-            retention, until the lock period ends. GOVERNANCE (with few ``object_lock_days``) suits a
-            trial deployment. Default: COMPLIANCE.
-        :param object_lock_days: Default retention of the new bucket, in days (1-36500). Default: 365.
-        :param glacier_after_days: Days after which log files move to S3 Glacier Flexible Retrieval
-            (1-36500). Default: 90.
-        :param trail_name: Name of the trail (3-128 letters, digits, ``.``, ``_``, ``-``).
-            Default: - a name unique to this construct.
-        :param is_organization_trail: Log every account of the organization (deploy in the management
-            account or a delegated administrator account). Default: False.
-        :param organization_id: The organization ID (``o-...``); required for an organization trail,
-            whose log files are written under ``AWSLogs/<org-id>/``. Default: - none.
-        :param data_event_buckets: Buckets whose object-level (data) events the trail records.
-            Default: - no S3 data events.
-        :param data_event_functions: Functions whose invocations (data events) the trail records.
-            Default: - no Lambda data events.
-        :param log_retention: Retention of the trail's CloudWatch log group. Default: ONE_YEAR.
-        :param database_name: Glue database of the table (lower case, digits, ``_``).
-            Default: - a name unique to this construct.
-        :param query_accounts: Account IDs the table projects. Default: - this stack's account.
-        :param query_regions: Regions the table projects. Default: - every region of the stack's
-            partition known to this aws-cdk-lib version.
-        :param query_history_days: Days back the table's date projection reaches (1-36500). Default: 365.
-        :param query_window_days: Days the saved queries look back (1-3650). Default: 7.
-        :param query_scan_limit_gib: Per-query scanned-data limit of the workgroup, in GiB (1-10240).
-            Default: 10.
-        :param query_results_expire_days: Days query results are kept (1-3650). Default: 30.
-        :param alarm_actions: Actions of the CIS alarms, e.g. ``cw_actions.SnsAction(topic)`` (an encrypted
-            topic must let CloudWatch publish and use its key). Default: - an ``SnsAction`` to a new
-            KMS-encrypted topic (``alarm_topic``) that only this account's alarms may publish to.
-        :param auditor_principal: Who may assume the auditor role (read the logs, decrypt them,
-            query in the workgroup). Default: - no auditor role.
-        :param break_glass_role: The one role exempt from the bucket policy's deny of deleting log
-            files, changing the bucket policy and weakening the lock (retention, lifecycle, Object Lock
-            configuration), and from the key policy's deny of disabling or deleting the key.
-            Default: - nobody is exempt.
-        """
         super().__init__(scope, id)
         stack = Stack.of(self)
         validate(
@@ -139,12 +143,12 @@ class AuditTrail(Construct):
         self.table_name = TABLE_NAME
         exempt = [break_glass_role.role_arn] if break_glass_role else []
 
-        self.encryption_key: kms.Key = new_key(
+        self.encryption_key: kms.IKey = encryption_key or new_key(
             self, "Key", description=f"Encrypts the log files of CloudTrail trail {self.trail_name}"
         )
-        for statement in audit_policies.trail_key_statements(self, trail_name=self.trail_name):
-            self.encryption_key.add_to_resource_policy(statement)
-        self.encryption_key.add_to_resource_policy(audit_policies.key_protection_statement(exempt))
+        for statement in [*audit_policies.trail_key_statements(self, trail_name=self.trail_name),
+                          audit_policies.key_protection_statement(exempt)]:
+            self._add_key_statement(statement)
 
         self.bucket: s3.IBucket = bucket or self._locked_bucket(
             mode=object_lock_mode or s3.ObjectLockMode.COMPLIANCE,
@@ -229,6 +233,8 @@ class AuditTrail(Construct):
         self._alarm_actions = list(alarm_actions) if alarm_actions is not None else [cw_actions.SnsAction(self.alarm_topic)]
         self.metric_filters: dict[str, logs.MetricFilter] = {}
         self.alarms: list[cloudwatch.Alarm] = [self._watch(audit_filter) for audit_filter in audit_filters.FILTERS]
+        if not self._alarm_actions:
+            warn_without_alarm_actions(self, len(self.alarms))
 
         self.auditor_role: Optional[iam.Role] = None
         if auditor_principal is not None:
@@ -265,6 +271,14 @@ class AuditTrail(Construct):
             ],
         )
 
+    def _add_key_statement(self, statement: iam.PolicyStatement) -> None:
+        if not self.encryption_key.add_to_resource_policy(statement).statement_added:
+            Annotations.of(self).add_warning_v2(
+                "log-constructs:audit-key-policy",
+                f"AuditTrail: the key policy of {self.encryption_key.node.path} cannot be changed from here; "
+                f"add statement {statement.sid} yourself, or CloudTrail cannot encrypt the log files",
+            )
+
     def _watch(self, audit_filter: audit_filters.AuditFilter) -> cloudwatch.Alarm:
         metric_filter = logs.MetricFilter(
             self,
@@ -298,7 +312,7 @@ class AuditTrail(Construct):
             description=f"Reads and queries the audit trail {self.trail_name}",
             max_session_duration=Duration.hours(4),
         )
-        self.encryption_key.add_to_resource_policy(
+        self._add_key_statement(
             audit_policies.auditor_key_statement(self, trail_name=self.trail_name, role_arn=role.role_arn)
         )
         self.grant_query(role)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect, Stack, Token
+from aws_cdk import Aspects, IAspect, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
@@ -32,22 +32,22 @@ _TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
 
 @dataclass
 class LibraryLogGroups:
-    """The library's log groups of an app, seen from the governor's stack."""
+    """The library's log groups of the governor's stack."""
 
-    names: list[str] = field(default_factory=list)  # literal names and same-stack references (tokens)
+    names: list[str] = field(default_factory=list)  # literal names and references (tokens)
     estimated_chars: dict[str, int] = field(default_factory=dict)  # reference -> estimated name length
-    unreachable: list[str] = field(default_factory=list)  # paths: generated names in other stacks
 
 
-def _same_environment(a: Stack, b: Stack) -> bool:
-    pairs = ((a.account, b.account), (a.region, b.region))
-    return all(Token.is_unresolved(x) or Token.is_unresolved(y) or x == y for x, y in pairs)
+def library_log_groups(home: Stack) -> LibraryLogGroups:
+    """Every library log group (tagged, or named under ``/log-constructs/``) of the stack ``home``.
 
-
-def library_log_groups(root: IConstruct, home: Stack) -> LibraryLogGroups:
-    """Every library log group (tagged, or named under ``/log-constructs/``) of the app ``root``."""
+    Only the governor's own stack: listing another stack's log groups would change the governor's
+    template with every application added or removed. The function excludes ``/log-constructs/`` by
+    prefix wherever it is, and the library's log groups of other stacks already have their retention
+    (which the default ``retention_mode="missing"`` keeps) and their subscriptions.
+    """
     found = LibraryLogGroups()
-    for node in root.node.find_all():
+    for node in home.node.find_all():
         if not isinstance(node, logs.CfnLogGroup):
             continue
         name = node.log_group_name
@@ -55,11 +55,11 @@ def library_log_groups(root: IConstruct, home: Stack) -> LibraryLogGroups:
         if not (is_library_log_group(node) or (literal and name.startswith(LIBRARY_LOG_GROUP_PREFIX))):
             continue
         stack = Stack.of(node)
-        if not _same_environment(stack, home):
-            continue  # another account or region: never this governor's
+        if stack is not home:
+            continue  # a nested or other stack below this one: not this template's
         if literal:
             found.names.append(name)
-        elif stack.node.path == home.node.path:
+        else:
             ref = node.ref
             found.names.append(ref)
             stack_name = stack.stack_name
@@ -67,8 +67,6 @@ def library_log_groups(root: IConstruct, home: Stack) -> LibraryLogGroups:
             # CloudFormation names it <stack name>-<logical id>-<12 characters>.
             found.estimated_chars[ref] = (len(stack_name) if not Token.is_unresolved(stack_name) else 128) \
                 + len(logical_id) + 14
-        else:
-            found.unreachable.append(node.node.path)
     found.names = list(dict.fromkeys(found.names))
     return found
 
@@ -117,15 +115,6 @@ def subscription_account_policy(scope: Construct, id: str, *, construct_name: st
     return policy
 
 
-def _warn_unreachable(scope: IConstruct, found: LibraryLogGroups, construct_name: str = "LogGroupGovernor") -> None:
-    if found.unreachable:
-        Annotations.of(scope).add_warning_v2(
-            "log-constructs:governor-unreachable-log-groups",
-            f"{construct_name}: these library log groups have names CloudFormation generates in another "
-            f"stack, so {construct_name} cannot list them and may govern or forward them; put it in their stack "
-            "or add their names (or a prefix) to its exclusions: " + ", ".join(sorted(found.unreachable)))
-
-
 @jsii.implements(IAspect)
 class ExcludeLibraryLogGroups:
     """Before synthesis, adds every library log group of the app (even ones created after the governor)."""
@@ -139,8 +128,7 @@ class ExcludeLibraryLogGroups:
 
     def visit(self, node: IConstruct) -> None:
         if node is self._policy:
-            found = library_log_groups(node.node.root, Stack.of(node))
-            _warn_unreachable(node, found, self._construct_name)
+            found = library_log_groups(Stack.of(node))
             self._policy.selection_criteria = check_selection_criteria(
                 self._construct_name, f"{self._prop} and the library's own log groups",
                 [*self._names, *found.names], found.estimated_chars)
@@ -178,8 +166,7 @@ class ExcludeLibraryLogGroupsFromFunction:
     def visit(self, node: IConstruct) -> None:
         if node is not self._function:
             return
-        found = library_log_groups(node.node.root, Stack.of(node))
-        _warn_unreachable(node, found)
+        found = library_log_groups(Stack.of(node))
         listed = [n for n in found.names if Token.is_unresolved(n) or not n.startswith(LIBRARY_LOG_GROUP_PREFIX)]
         value = ",".join(dict.fromkeys([*self._own, *listed]))
         self._function.add_environment(self._variable, value)

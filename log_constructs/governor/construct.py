@@ -91,7 +91,7 @@ class LogGroupGovernor(Construct):
     :param encryption_key: key of the dead-letter queue and the function's environment; a key of this app
         gets the statement that lets EventBridge (this governor's rules only) use it, an imported key must
         already allow that. Default: - a new key with rotation
-    :param alarm_actions: actions of the alarms (function errors, dead letters). Default: - alarms without actions
+    :param alarm_actions: actions of the alarms (function errors, dead letters). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     """
 
     def __init__(
@@ -180,7 +180,7 @@ class LogGroupGovernor(Construct):
         per_group_destination = destination if subscription_mode == "per-group" else None
         grant_log_groups(self, self.function, subscribe=per_group_destination is not None,
                          destination_arn=per_group_destination.destination_arn if per_group_destination else None)
-        self.destination_role: Optional[iam.Role] = None
+        self.destination_role: Optional[iam.IRole] = None
         if destination is not None:
             self.destination_role = grant_destination(self, destination)
         passed_role = self.destination_role if per_group_destination is not None else None

@@ -3,19 +3,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from aws_cdk import Names, Stack, Token
+from aws_cdk import Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from .._private import nag
 from .._private.roles import library_role
+from .._private.subscriptions import allow_log_delivery, log_groups_arn
 from ..protocols import LogDestinationConfig
-
-
-def _log_group_arn_pattern(scope: Construct) -> str:
-    stack = Stack.of(scope)
-    return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"
 
 
 def _nag_part(value: str, pseudo: str) -> str:
@@ -39,7 +35,7 @@ def grant_log_groups(scope: Construct, function: lambda_.Function, *, subscribe:
     if subscribe:
         group_actions += ["logs:DescribeSubscriptionFilters", "logs:PutSubscriptionFilter"]
     role.add_to_principal_policy(iam.PolicyStatement(
-        sid="GovernLogGroups", actions=group_actions, resources=[_log_group_arn_pattern(scope)]))
+        sid="GovernLogGroups", actions=group_actions, resources=[log_groups_arn(scope)]))
     if subscribe and destination_arn is not None and _is_logs_destination(destination_arn):
         # Another account's destination: the caller's own policy must allow it too (cross-account evaluation).
         role.add_to_principal_policy(iam.PolicyStatement(
@@ -58,26 +54,26 @@ def grant_log_groups(scope: Construct, function: lambda_.Function, *, subscribe:
         actions=["lambda:InvokeFunction"], resources=[function.function_arn])])
 
 
-def grant_destination(scope: Construct, destination: LogDestinationConfig) -> Optional[iam.Role]:
-    """A Lambda destination: one account-wide permission for CloudWatch Logs. A stream: the role
-    CloudWatch Logs assumes to write to it (returned)."""
-    stack = Stack.of(scope)
+def grant_destination(scope: Construct, destination: LogDestinationConfig) -> Optional[iam.IRole]:
+    """The role CloudWatch Logs assumes to deliver to ``destination``, if it needs one.
+
+    A stream brings its own (created once by the destination); a Lambda function needs none (its
+    account-wide permission is created by the destination); a destination of another account gets a
+    sender role of this account, created here.
+    """
+    if destination.role is not None:
+        return destination.role
     if destination.function is not None:
-        # One permission for the whole account's log groups: per-group permissions would hit the
-        # function policy size limit long before 20,000 log groups.
-        destination.function.add_permission(
-            f"InvokeFromLogs{Names.unique_id(scope)}",
-            principal=iam.ServicePrincipal("logs.amazonaws.com"),
-            source_account=stack.account,
-            source_arn=_log_group_arn_pattern(scope),
-        )
+        allow_log_delivery(destination.function)
         return None
+    if destination.grant_write is None:
+        return None
+    stack = Stack.of(scope)
     role = library_role(
         scope, "LogsToDestinationRole",
         assumed_by=iam.ServicePrincipal("logs.amazonaws.com", conditions={
             "StringLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"}}),
         description="CloudWatch Logs writes subscribed log events to the governor's destination",
     )
-    if destination.grant_write is not None:
-        destination.grant_write(role)
+    destination.grant_write(role)
     return role

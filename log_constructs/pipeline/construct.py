@@ -34,10 +34,11 @@ from .._private.metrics import create_alarms
 from .._private.queues import dead_letter_queue
 from .._private.removal import apply_removal_policy
 from .._private.roles import library_role
-from .._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
+from .._private import attach
+from .._private.subscriptions import allow_log_delivery
 from .._private.validation import PropError, check, check_choice, check_range
-from ..protocols import LogDestinationConfig
 from . import delivery
+from .attachment import ATTACH_POINTS, KIND, ImportedLogPipeline, PipelineAttachment
 from .ingestion import Ingestion, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
@@ -46,9 +47,15 @@ from .metrics import LogPipelineMetrics
 NAME = "LogPipeline"
 
 
-class LogPipeline(LogPipelineMetrics, Construct):
+class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     """Firehose → OpenSearch with an S3 backup, a CloudWatch Logs shipper, alarms.
 
+    :param name: Publishes the pipeline's attach points (shipper function ARN, delivery stream ARN and
+        name) as SSM String parameters ``/log-constructs/pipeline/<name>/...``, so that stacks of other
+        CDK apps in this account and region attach with ``LogPipeline.from_name(scope, id, name=...)``.
+        1-64 letters, digits, ``_``, ``.``, ``-``; unique per app, and per account and region (a second
+        deployment with the same name fails on the existing parameters). Default: - ``<stack name>/<path>``
+        (still published: other stacks of this app attach through it)
     :param domain: Bring your own OpenSearch domain. Default: - a new domain with the secure defaults below.
         A domain of your own must let the Firehose role write the index (fine-grained access control
         role mapping is then yours to do).
@@ -79,7 +86,7 @@ class LogPipeline(LogPipelineMetrics, Construct):
     :param removal_policy: what happens to the domain, the backup bucket, the key, the dead-letter queue, the secret and the log groups when they leave the stack Default: ``RemovalPolicy.RETAIN``
     :param shipper_memory_mib: Memory of the shipper function. Default: 512
     :param shipper_timeout: Timeout of the shipper function. Default: 2 minutes
-    :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions
+    :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
 
@@ -134,6 +141,7 @@ class LogPipeline(LogPipelineMetrics, Construct):
         scope: Construct,
         id: str,
         *,
+        name: Optional[str] = None,
         domain: Optional[opensearch.IDomain] = None,
         index: Optional[str] = None,
         index_rotation: Optional[str] = None,
@@ -181,6 +189,8 @@ class LogPipeline(LogPipelineMetrics, Construct):
     ) -> None:
         super().__init__(scope, id)
         apply_removal_policy(self, removal_policy)
+        self.name: str = attach.check_name(NAME, name) if name is not None else attach.default_name(self)
+        attach.register(self, NAME, KIND, self.name)
         self.index = index if index is not None else "logs"
         settings = delivery.DeliverySettings(
             index=self.index,
@@ -322,41 +332,28 @@ class LogPipeline(LogPipelineMetrics, Construct):
         self.alarms: list[cloudwatch.Alarm] = create_alarms(self, self._alarm_specs(
             free_storage_mib=free_storage_mib, freshness_seconds=freshness_seconds), alarm_actions)
         self.subscriptions: list[logs.SubscriptionFilter] = []
+        # CloudWatch Logs of this account and region may invoke the shipper: one permission, created here,
+        # so subscribing a log group of any stack never changes this one.
+        allow_log_delivery(self.shipper)
+        self.shipper_function_arn: str = self.shipper.function_arn
+        self.attach_parameters = attach.publish(self, KIND, self.name, dict(zip(ATTACH_POINTS, (
+            self.shipper_function_arn, self.delivery_stream_arn, self.delivery_stream_name))))
 
-    def add_log_group(self, log_group: logs.ILogGroup, *,
-                      filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:
-        """Subscribe ``log_group`` to the shipper (permission scoped to that log group).
+    @staticmethod
+    def from_name(scope: Construct, id: str, *, name: str) -> ImportedLogPipeline:
+        """The pipeline published as ``name`` in this account and region (by any CDK app), for
+        ``ship_to=``, ``add_log_group`` and ``grant_put_records``; resolved when ``scope``'s stack deploys."""
+        return ImportedLogPipeline(scope, id, name=attach.check_name(NAME, name))
 
-        :param filter_pattern: the events to ship. Default: - every event
+    # What PipelineAttachment asks of the pipeline itself (views answer these from SSM).
+    def _shipper_function(self) -> Optional[lambda_.IFunction]:
+        return self.shipper
 
-        Refused when ``log_group`` is the shipper's own log group: it would ship itself forever.
-        """
-        subscription = subscribe_function(
-            self,
-            f"Subscription{len(self.subscriptions)}",
-            construct_name=NAME,
-            log_group=log_group,
-            function=self.shipper,
-            filter_name=PIPELINE_FILTER_NAME,
-            filter_pattern=filter_pattern or logs.FilterPattern.all_events(),
-        )
-        self.subscriptions.append(subscription)
-        return subscription
+    def _subscription_id(self, log_group: logs.ILogGroup) -> str:
+        return f"Subscription{len(self.subscriptions)}"
 
-    def bind_log_destination(self, scope: Construct) -> LogDestinationConfig:
-        """The shipper function as a subscription destination (``ILogDestination``)."""
-        return LogDestinationConfig(destination_arn=self.shipper.function_arn, function=self.shipper,
-                                    filter_name=PIPELINE_FILTER_NAME,
-                                    own_log_group_names=function_log_group_names(self.shipper))
-
-    def grant_put_records(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` put records into the delivery stream."""
-        return self.grant(grantee, "firehose:PutRecord", "firehose:PutRecordBatch")
-
-    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
-        """Grant ``actions`` on the delivery stream."""
-        return iam.Grant.add_to_principal(grantee=grantee, actions=list(actions),
-                                          resource_arns=[self.delivery_stream_arn])
+    def _own_log_group_names(self) -> list[str]:
+        return function_log_group_names(self.shipper)
 
     # --- internals --------------------------------------------------------------------------------
     def _new_backup_bucket(self, ia_days: int, glacier_days: int, expiration_days: int) -> s3.Bucket:

@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._private import nag
+from .._private.keys import grant_key
 from .domain import DomainNetwork
 
 INDEX_ROTATIONS = {"none": "NoRotation", "hour": "OneHour", "day": "OneDay", "week": "OneWeek", "month": "OneMonth"}
@@ -57,7 +58,7 @@ def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: opensearch
                  "s3:ListBucketMultipartUploads", "s3:PutObject"],
         resources=[backup_bucket.bucket_arn, backup_bucket.arn_for_objects("*")],
     ))
-    encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
+    grant_key(encryption_key, role, "kms:GenerateDataKey", "kms:Decrypt")
     log_group.grant_write(role)
     wildcard_arns = [backup_bucket.arn_for_objects("*")] + [
         f"{domain.domain_arn}/{path}" for path in (

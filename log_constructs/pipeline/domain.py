@@ -17,7 +17,9 @@ from constructs import Construct
 from .._lambda_src.opensearch_setup.contract import SetupConfig
 from .._private import nag
 from .._private.functions import library_provider
+from .._private.keys import grant_key
 from .._private.log_groups import secure_log_group
+from .._private.validation import PropError
 from .index_setup import IndexSetup
 
 WRITER_ROLE_NAME = "log_constructs_firehose_writer"
@@ -67,7 +69,15 @@ def domain_network(scope: Construct, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.Su
     setup_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the domain and AWS APIs")
     group.add_ingress_rule(setup_group, ec2.Port.tcp(443), "HTTPS from the set-up function")
     # Without zone awareness a VPC domain takes exactly one subnet; Firehose uses the same ones.
-    chosen = vpc.select_subnets(**selection_args(vpc_subnets)).subnets[: azs or 1]
+    selected = vpc.select_subnets(**selection_args(vpc_subnets)).subnets
+    # OpenSearch needs one subnet per zone it spans; checked here, not by jsii's error at synth.
+    if len(selected) < (azs or 1):
+        fewer = f"zone_awareness_azs={len(selected)}" if len(selected) > 1 else "no zone_awareness_azs"
+        raise PropError(
+            f"LogPipeline: zone_awareness_azs needs a subnet in each of its availability zones, got {azs} with "
+            f"{len(selected)} subnet(s) selected from vpc/vpc_subnets (an environment-agnostic stack's VPC spans "
+            f"2 zones: give the stack env= with account and region, select more subnets, or use {fewer})")
+    chosen = selected[: azs or 1]
     return DomainNetwork(group, setup_group, ec2.SubnetSelection(subnets=chosen))
 
 
@@ -255,7 +265,11 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     # (so that a change still updates the resource), and the function refuses an event that differs.
     for name, value in security.to_environment().items():
         function.add_environment(name, value)
-    secret.grant_read(function)
+    # In the function's policy only: secret.grant_read would name the role in the key policy.
+    function.add_to_role_policy(iam.PolicyStatement(
+        sid="ReadAdminSecret", actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        resources=[secret.secret_arn]))
+    grant_key(encryption_key, function, "kms:Decrypt", via_service="secretsmanager")
     provider = library_provider(scope, "DomainSetupProvider", on_event_handler=function, log_retention=log_retention,
                                 environment_encryption=encryption_key)
     return CustomResource(

@@ -120,8 +120,8 @@ class RegionalLogDestination(Construct):
     both by ARNs built from names, so no cross-stack reference exists. Member accounts of the region
     subscribe to ``destination_arn`` (also a ``CfnOutput`` ``DestinationArn``).
 
-    :param central_account: The pipeline's account (12 digits).
-    :param central_region: The pipeline's region (where the ingestion streams are).
+    :param central_account: The pipeline's account (12 digits). Required.
+    :param central_region: The pipeline's region (where the ingestion streams are). Required.
     :param source_accounts: Accounts whose log groups may subscribe. Default: - none (give this or ``organization_id``)
     :param organization_id: Any account of this organization may subscribe (``aws:PrincipalOrgID``).
         Default: - none

@@ -1,7 +1,7 @@
 """Every service principal the library lets in is tied to this account or resource (confused deputy).
 
 The example app (platform and application stacks, from cdk.json) plus the paths it does not take
-(a governor shipping to a Kinesis stream through a role, an audit trail with a break-glass role
+(a governor and a log group shipping to a Kinesis stream through its role, an audit trail with a break-glass role
 and an auditor) are synthesized; every IAM role trust policy, key, topic, queue and bucket policy
 and Lambda permission is walked. An Allow statement for a service principal must carry
 ``aws:SourceArn``, ``aws:SourceAccount`` or ``sts:ExternalId``, or be one of the exceptions below.
@@ -16,6 +16,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from log_constructs import AuditTrail, KinesisLogDestination, LogGroupGovernor
@@ -46,6 +47,8 @@ def _apps() -> list[Template]:
     extra = cdk.Stack(app, "Extra", env=ENV)
     stream = kinesis.Stream(extra, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
     LogGroupGovernor(extra, "Governor", ship_to=KinesisLogDestination(stream), sweep_at_deploy=False)
+    # A log group subscribed to the stream directly: CloudWatch Logs assumes the stream's one role.
+    KinesisLogDestination(stream).add_log_group(logs.LogGroup(extra, "Orders"))
     AuditTrail(extra, "Audit", auditor_principal=iam.AccountRootPrincipal(),
                break_glass_role=iam.Role(extra, "BreakGlass", assumed_by=iam.AccountRootPrincipal()))
     return [Template.from_stack(stack) for stack in (*stacks, extra)]
@@ -167,3 +170,18 @@ def test_lambda_permissions_name_their_source(templates):
             if str(props["Principal"]).endswith(".amazonaws.com"):
                 # THEN it names the source resource or account
                 assert "SourceArn" in props or "SourceAccount" in props, logical_id
+
+
+def test_a_kinesis_destination_has_one_role_bound_to_this_account_and_region(templates):
+    # GIVEN the extra stack, where a governor and a subscription filter both deliver to one Kinesis stream
+    extra = templates[-1]
+    # THEN there is one role CloudWatch Logs assumes for it, bound to this account's and region's logs
+    roles = [r for r in extra.find_resources("AWS::IAM::Role").values()
+             if "logs.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])]
+    assert len(roles) == 1
+    (statement,) = roles[0]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Condition"] == {"StringLike": {"aws:SourceArn": {"Fn::Join": ["", [
+        "arn:", {"Ref": "AWS::Partition"}, f":logs:eu-west-1:{ACCOUNT}:*"]]}}}
+    # AND the subscription filter passes that role
+    (subscription,) = extra.find_resources("AWS::Logs::SubscriptionFilter").values()
+    assert subscription["Properties"]["RoleArn"]["Fn::GetAtt"][0].startswith("StreamLogConstructsCloudWatchLogsRole")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from examples.inventory_app.inventory_stack import InventoryStack
 from stacks.application import ShopStack
 from stacks.platform import PlatformStack
 
@@ -21,5 +22,7 @@ def example_app() -> tuple[cdk.App, list[cdk.Stack]]:
     settings = CONTEXT["log-platform"]
     platform = PlatformStack(app, "Platform", settings=settings, env=ENV)
     shop = ShopStack(app, "Shop", settings=settings.get("application", {}), ship_to=platform.pipeline,
-                     alerts=platform.alerts, dashboard=platform.dashboard, env=ENV)
-    return app, [platform, shop]
+                     alerts=platform.alerts, env=ENV)
+    inventory = InventoryStack(app, "Inventory", platform_name=settings["pipeline"]["name"], env=ENV)
+    inventory.add_stack_dependency(platform, "reads the platform's attach points")
+    return app, [platform, shop, inventory]

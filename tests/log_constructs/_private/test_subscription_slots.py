@@ -17,7 +17,8 @@ def _function(stack: cdk.Stack) -> lambda_.Function:
 
 def _subscribe(stack: cdk.Stack, group: logs.ILogGroup, function: lambda_.IFunction, name: str) -> None:
     subscribe_function(stack, f"Sub-{name}", construct_name="Test", log_group=group, function=function,
-                       filter_name=name, filter_pattern=logs.FilterPattern.all_events())
+                       function_arn=function.function_arn, filter_name=name,
+                       filter_pattern=logs.FilterPattern.all_events())
 
 
 def test_a_third_filter_fails_in_its_app_and_not_in_the_next() -> None:
@@ -51,7 +52,8 @@ def test_the_same_filter_name_twice_is_refused() -> None:
     _subscribe(stack, group, function, "first")
     with pytest.raises(PropError, match="^Test: log_group '/app/orders' is already subscribed by a 'first' filter$"):
         subscribe_function(stack, "Again", construct_name="Test", log_group=group, function=function,
-                           filter_name="first", filter_pattern=logs.FilterPattern.all_events())
+                           function_arn=function.function_arn, filter_name="first",
+                           filter_pattern=logs.FilterPattern.all_events())
 
 
 def test_a_function_is_never_subscribed_to_its_own_log_group() -> None:

@@ -172,7 +172,7 @@ def test_subscription_uses_the_project_filter_name_and_the_marker_pattern(defaul
     })
     template.has_resource_properties("AWS::Lambda::Permission", {
         "Principal": "logs.amazonaws.com",
-        "SourceArn": {"Fn::GetAtt": [Match.string_like_regexp("^Orders"), "Arn"]},
+        "SourceAccount": "123456789012", "SourceArn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":logs:eu-west-1:123456789012:log-group:*"]]},
     })
 
 

@@ -10,6 +10,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -395,6 +396,31 @@ def test_key_rotates_and_lets_cloudtrail_encrypt_only_for_this_trail(default):
     # AND CloudTrail has no other way in
     cloudtrail_sids = {s.get("Sid") for s in statements if s.get("Principal") == {"Service": "cloudtrail.amazonaws.com"}}
     assert cloudtrail_sids == {"CloudTrailEncryptForThisTrail", "CloudTrailDescribeKeyForThisTrail"}
+
+
+def test_users_own_key_encrypts_the_trail_and_gets_the_cloudtrail_statements():
+    # GIVEN an audit trail given the user's key
+    stack, audit, template = make(encryption_key=lambda stack: kms.Key(stack, "Mine", enable_key_rotation=True))
+    mine = stack.resolve(stack.get_logical_id(stack.node.find_child("Mine").node.default_child))
+    # THEN no key of its own is created for the log files, and the trail and bucket use the user's key
+    assert audit.encryption_key is stack.node.find_child("Mine")
+    assert [k for k in template.find_resources("AWS::KMS::Key").values()
+            if k["Properties"].get("Description", "").startswith("Encrypts the log files")] == []
+    assert only(template, "AWS::CloudTrail::Trail")["Properties"]["KMSKeyId"] == {"Fn::GetAtt": [mine, "Arn"]}
+    # AND the user's key policy lets only this trail encrypt, and denies disabling or deleting it
+    statements = policy_statements(template.find_resources("AWS::KMS::Key")[mine], "KeyPolicy")
+    assert by_sid(statements, "CloudTrailEncryptForThisTrail")["Condition"]["StringEquals"] == {"aws:SourceArn": _trail_arn(audit)}
+    assert by_sid(statements, "DenyDisablingOrDeletingTheKey")["Effect"] == "Deny"
+
+
+def test_an_imported_key_whose_policy_cannot_change_gets_a_warning():
+    # GIVEN an audit trail given a key imported by ARN
+    stack, _, _ = make(encryption_key=lambda stack: kms.Key.from_key_arn(
+        stack, "Imported", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
+    # THEN synthesis warns that the CloudTrail statements must be added by hand
+    warnings = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("add statement CloudTrailEncryptForThisTrail"))
+    assert len(warnings) == 1
 
 
 def test_key_policy_lets_the_named_auditor_role_decrypt_this_trails_files_only(full):

@@ -67,7 +67,8 @@ def _titles(body: dict) -> list[str]:
 def full() -> tuple[dict, LoggingDashboard]:
     stack = cdk.Stack(cdk.App(), "Test", env=cdk.Environment(account="111122223333", region="eu-west-1"))
     # The dashboard comes first: constructs are added as they are built, in any order.
-    dashboard = LoggingDashboard(stack, "Dashboard", dashboard_name="logging-platform", period=cdk.Duration.minutes(1))
+    dashboard = LoggingDashboard(stack, "Dashboard", dashboard_name="logging-platform", period=cdk.Duration.minutes(1),
+                                 applications_overview=False)
     pipeline = LogPipeline(stack, "Logs")
     dashboard.add(pipeline)
     dashboard.add(LogAlerts(stack, "Alerts", markers=["CRITICAL", "PAYMENT_FAILED"]))
@@ -79,7 +80,7 @@ def full() -> tuple[dict, LoggingDashboard]:
 def _only(*constructs: type) -> tuple[dict, LoggingDashboard]:
     stack = cdk.Stack(cdk.App(), "Small")
     built = [cls(stack, cls.__name__.removeprefix("Log").removeprefix("Group")) for cls in constructs]
-    dashboard = LoggingDashboard(stack, "Dashboard", sources=built)
+    dashboard = LoggingDashboard(stack, "Dashboard", sources=built, applications_overview=False)
     return _body(Template.from_stack(stack)), dashboard
 
 
@@ -156,12 +157,19 @@ def test_a_construct_of_your_own_gets_its_section_through_the_protocol():
     assert "**Alarms**" not in _texts(body)
 
 
-def test_an_empty_dashboard_is_valid_and_a_non_monitorable_is_refused():
-    stack = cdk.Stack(cdk.App(), "Empty")
-    dashboard = LoggingDashboard(stack, "Dashboard")
+def test_a_dashboard_may_start_empty_but_not_synthesize_empty_and_a_non_monitorable_is_refused():
+    # GIVEN a dashboard built without sources (and without its Applications section)
+    app = cdk.App()
+    stack = cdk.Stack(app, "Empty")
+    dashboard = LoggingDashboard(stack, "Dashboard", applications_overview=False)
     assert dashboard.sections == []
+    # THEN a non-monitorable is refused at once
     with pytest.raises(PropError, match=r"^LoggingDashboard: sources must be IMonitorable .*got str$"):
         dashboard.add("pipeline")
+    # AND synthesis fails while it still has no section, naming the construct
+    with pytest.raises(RuntimeError, match=r"LoggingDashboard: sources must name at least one construct .* "
+                                           r"got none at Empty/Dashboard"):
+        app.synth()
 
 
 @pytest.mark.parametrize("props, message", [
@@ -174,3 +182,33 @@ def test_invalid_props_name_the_prop(props, message):
     with pytest.raises(PropError) as raised:
         LoggingDashboard(stack, "Dashboard", **props)
     assert str(raised.value).startswith(message)
+
+
+def test_the_applications_section_searches_every_application_and_names_no_stack():
+    # GIVEN a platform dashboard with its default Applications section
+    stack = cdk.Stack(cdk.App(), "Platform", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    dashboard = LoggingDashboard(stack, "Dashboard", period=cdk.Duration.minutes(1))
+    body = _body(Template.from_stack(stack))
+    # THEN it is the first section, and its graphs are metric search expressions over the account and region
+    assert dashboard.sections == ["Applications"]
+    expressions = [m[0]["expression"] for w in body["widgets"] if w["type"] == "metric"
+                   for m in w["properties"]["metrics"]]
+    assert expressions == [
+        "SEARCH('{AWS/Logs,LogGroupName} MetricName=\"IncomingLogEvents\" applications', 'Sum', 60)",
+        "SEARCH('{AWS/Lambda,FunctionName} MetricName=\"Errors\"', 'Sum', 60)",
+    ]
+
+
+def test_a_source_of_another_stack_is_refused_with_what_to_do_instead():
+    # GIVEN a platform dashboard and an application construct in another stack
+    app = cdk.App()
+    platform, orders = cdk.Stack(app, "Platform"), cdk.Stack(app, "Orders")
+    dashboard = LoggingDashboard(platform, "Dashboard")
+    shop = Shop(orders, "Shop")
+    # WHEN it is added THEN it is refused (the platform would depend on the application), naming both stacks
+    with pytest.raises(PropError, match=r"^LoggingDashboard: sources must be in the dashboard's stack 'Platform'; "
+                       r"Orders/Shop is in 'Orders', .* Give that stack a LoggingDashboard of its own"):
+        dashboard.add(shop)
+    # AND a dashboard in the application's stack takes it
+    LoggingDashboard(orders, "Dashboard", sources=[shop], applications_overview=False)
+    assert [d.id for d in app.synth().get_stack_by_name("Platform").dependencies if not d.id.endswith(".assets")] == []

@@ -163,7 +163,7 @@ def test_subscription_uses_the_project_filter_name_and_a_scoped_permission(defau
         "FilterName": PIPELINE_FILTER_NAME, "FilterPattern": '{ $.level = "ERROR" }'})
     template.has_resource_properties("AWS::Lambda::Permission", {
         "Principal": "logs.amazonaws.com",
-        "SourceArn": {"Fn::GetAtt": [Match.string_like_regexp("AppLogs"), "Arn"]},
+        "SourceAccount": "111122223333", "SourceArn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":logs:eu-west-1:111122223333:log-group:*"]]},
     })
 
 
@@ -330,6 +330,19 @@ def test_vpc_domain_without_zone_awareness_takes_one_subnet():
     LogPipeline(stack, "Logs", vpc=ec2.Vpc(stack, "Vpc", max_azs=3))
     domain = next(iter(Template.from_stack(stack).find_resources("AWS::OpenSearchService::Domain").values()))
     assert len(domain["Properties"]["VPCOptions"]["SubnetIds"]) == 1
+
+
+def test_more_zones_than_the_vpc_has_subnets_for_is_a_prop_error():
+    # GIVEN an environment-agnostic stack, whose VPC spans 2 zones
+    from aws_cdk import aws_ec2 as ec2
+
+    stack = cdk.Stack(cdk.App(), "Agnostic")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=3)
+    # WHEN the domain asks for 3 zones THEN a PropError names the prop, the counts and the ways out
+    with pytest.raises(PropError, match=r"^LogPipeline: zone_awareness_azs needs a subnet in each of its availability "
+                                        r"zones, got 3 with 2 subnet\(s\) selected from vpc/vpc_subnets .*env=.*"
+                                        r"zone_awareness_azs=2\)$"):
+        LogPipeline(stack, "Logs", vpc=vpc, zone_awareness_azs=3)
 
 
 def test_vpc_pipeline_passes_the_aws_solutions_pack(tmp_path):

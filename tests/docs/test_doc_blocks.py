@@ -1,0 +1,148 @@
+"""Every Python block of README.md and docs/design.md runs as written, so docs and code cannot drift.
+
+A block that is a whole app (it builds its own ``cdk.App()``) runs as it is. A fragment gets, before
+its first line, the entries of ``PREAMBLE`` for the names it uses without defining them (an
+``orders_fn``, the ``pipeline`` of an earlier block, ...), never an edit of the block. CDK blocks are
+then synthesized (the ``app`` of the preamble, or the block's own). A block that cannot run here is
+marked in the markdown, right before it, with ``<!-- not runnable: <reason> -->``.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = ("README.md", "docs/design.md")
+NOT_RUNNABLE = re.compile(r"<!-- not runnable: (?P<reason>\S.*?) -->\s*$")
+
+# name → the code that defines it for a fragment; entries may use earlier entries (pulled in as well).
+PREAMBLE: dict[str, str] = {
+    "cdk": "import aws_cdk as cdk",
+    "Duration": "from aws_cdk import Duration",
+    "cloudwatch": "from aws_cdk import aws_cloudwatch as cloudwatch",
+    "cw_actions": "from aws_cdk import aws_cloudwatch_actions as cw_actions",
+    "LogPipeline": "from log_constructs import LogPipeline",
+    "LoggingDashboard": "from log_constructs import LoggingDashboard",
+    "app": "app = cdk.App()",
+    "stack": 'stack = cdk.Stack(app, "Docs", env=cdk.Environment(account="111122223333", region="eu-west-1"))',
+    "_function": "from aws_cdk import aws_lambda as _lambda\n"
+                 "def _function(id):\n"
+                 "    return _lambda.Function(stack, id, runtime=_lambda.Runtime.PYTHON_3_13, handler='index.handler',\n"
+                 "                            code=_lambda.Code.from_inline('def handler(event, context):\\n    return None'))",
+    "orders_fn": 'orders_fn = _function("Orders")',
+    "orders": "orders = orders_fn",
+    "payments_fn": 'payments_fn = _function("Payments")',
+    "billing_fn": 'billing_fn = _function("Billing")',
+    "my_function": 'my_function = _function("Mine")',
+    "_iam": "from aws_cdk import aws_iam as _iam",
+    "my_service_role": 'my_service_role = _iam.Role(stack, "Service", assumed_by=_iam.ServicePrincipal("ecs-tasks.amazonaws.com"))',
+    "break_glass_role": 'break_glass_role = _iam.Role(stack, "BreakGlass", assumed_by=_iam.AccountRootPrincipal())',
+    "incident_response_role": 'incident_response_role = _iam.Role(stack, "Responder", assumed_by=_iam.AccountRootPrincipal())',
+    "topic": 'from log_constructs.secure import alarm_topic as _alarm_topic\ntopic = _alarm_topic(stack, "OnCall")',
+    "oncall_topic": "oncall_topic = topic",
+    "vpc": 'from aws_cdk import aws_ec2 as _ec2\nvpc = _ec2.Vpc(stack, "Vpc", max_azs=3)',
+    "pipeline": 'pipeline = LogPipeline(stack, "Pipeline")',
+    "alerts": 'from log_constructs import LogAlerts as _LogAlerts\nalerts = _LogAlerts(stack, "LogAlerts")',
+    "governor": 'from log_constructs import LogGroupGovernor as _Governor\ngovernor = _Governor(stack, "LogGovernor")',
+    "audit": 'from log_constructs import AuditTrail as _AuditTrail\naudit = _AuditTrail(stack, "AuditTrail")',
+    "ship": 'from logship import FirehoseHandler as _FirehoseHandler\nship = _FirehoseHandler("app-logs", flush_timeout_seconds=1)',
+    "MyService": "from constructs import Construct as _Construct\n"
+                 "class MyService(_Construct):  # the smallest IMonitorable: one metric, no alarms\n"
+                 "    alarms = []\n"
+                 "    dashboard_title = 'My service'\n"
+                 "    def dashboard_widgets(self, *, period):\n"
+                 "        from log_constructs import DashboardRow\n"
+                 "        return [DashboardRow('Orders', [cloudwatch.GraphWidget(left=[cloudwatch.Metric(\n"
+                 "            namespace='Shop', metric_name='Orders', period=period)])])]",
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    document: str
+    line: int
+    code: str
+    not_runnable: str | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.document}:{self.line}"
+
+
+def _blocks() -> list[Block]:
+    found = []
+    for document in DOCUMENTS:
+        text = (ROOT / document).read_text()
+        for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+            before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            marker = NOT_RUNNABLE.search(before)
+            found.append(Block(document, text[: match.start()].count("\n") + 1, match.group(1),
+                               marker["reason"] if marker else None))
+    return found
+
+
+def _free_names(code: str) -> set[str]:
+    """Names a piece of code reads without binding them itself."""
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return read - bound - set(dir(builtins))
+
+
+def preamble_for(code: str) -> str:
+    """The PREAMBLE entries ``code`` needs, with the entries they need, in PREAMBLE's order."""
+    needed, todo = set(), _free_names(code)
+    while todo:
+        name = todo.pop()
+        if name not in PREAMBLE:
+            raise AssertionError(f"the block uses {name!r}, which neither it nor PREAMBLE defines")
+        if name not in needed:
+            needed.add(name)
+            todo |= _free_names(PREAMBLE[name]) - needed
+    return "\n".join(code for name, code in PREAMBLE.items() if name in needed)
+
+
+BLOCKS = _blocks()
+
+
+def test_the_documents_have_their_blocks_and_every_exception_says_why():
+    assert len([b for b in BLOCKS if b.document == "README.md"]) >= 15
+    assert len([b for b in BLOCKS if b.document == "docs/design.md"]) >= 3
+    assert all(b.not_runnable.strip() for b in BLOCKS if b.not_runnable is not None)
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.not_runnable is None], ids=lambda b: b.id)
+def test_the_block_runs_and_synthesizes(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the block, after the preamble entries it needs
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "cdk.out"))
+    monkeypatch.chdir(tmp_path)
+    preamble = preamble_for(block.code)
+    namespace: dict = {"__name__": "doc_block"}
+    root = logging.getLogger()
+    handlers_before, level_before = list(root.handlers), root.level
+    try:
+        # WHEN it runs (a whole app synthesizes itself)
+        exec(compile(preamble, f"<preamble of {block.id}>", "exec"), namespace)
+        exec(compile(block.code, block.id, "exec"), namespace)
+        # THEN a fragment's app synthesizes too
+        if "app" in namespace and "app.synth()" not in block.code:
+            namespace["app"].synth()
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers_before]:
+            root.removeHandler(handler)
+        root.setLevel(level_before)
+        for handler in [v for v in namespace.values() if isinstance(v, logging.Handler)]:
+            handler.close()
