@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -24,7 +24,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .._lambda_src.log_shipper.contract import ShipperConfig
+from .._lambda_src.log_shipper.contract import (DEADLINE_MARGIN_MS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS,
+                                                ShipperConfig)
 from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
 from .._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
@@ -85,7 +86,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         Default: ``RetentionDays.ONE_MONTH``
     :param removal_policy: what happens to the domain, the backup bucket, the key, the dead-letter queue, the secret and the log groups when they leave the stack Default: ``RemovalPolicy.RETAIN``
     :param shipper_memory_mib: Memory of the shipper function. Default: 512
-    :param shipper_timeout: Timeout of the shipper function. Default: 2 minutes
+    :param shipper_timeout: Timeout of the shipper function, 30 seconds to 15 minutes (it starts a Firehose call
+        only while 20 s are left). Default: 2 minutes
     :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
@@ -301,6 +303,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                                       encryption_key=self.encryption_key)
 
         # Shipper: CloudWatch Logs → one Firehose record per log event.
+        shipper_timeout = shipper_timeout or Duration.minutes(2)
+        _check_shipper_timeout(shipper_timeout)
         self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
         self.shipper: lambda_.Function = library_function(
             self,
@@ -308,7 +312,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             handler="log_shipper.handler.handler",
             description="Ships CloudWatch Logs events to Firehose, one record per event",
             service="log-shipper",
-            timeout=shipper_timeout or Duration.minutes(2),
+            timeout=shipper_timeout,
             memory_size=shipper_memory_mib or 512,
             log_retention=self.log_retention,
             environment_encryption=self.encryption_key,
@@ -376,6 +380,17 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                 )
             ],
         )
+
+
+def _check_shipper_timeout(timeout: Duration) -> None:
+    """The shipper starts a chunk only while ``DEADLINE_MARGIN_MS`` is left: a shorter timeout defers everything."""
+    seconds = timeout.to_seconds()
+    if Token.is_unresolved(seconds):
+        return
+    check(NAME, "shipper_timeout", MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS,
+          f"must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds (the shipper starts a Firehose "
+          f"call only while {DEADLINE_MARGIN_MS // 1000} s of its time are left, so a shorter timeout would defer "
+          f"every payload), got {seconds:g} seconds")
 
 
 def _validate(settings: delivery.DeliverySettings, sizing: DomainSizing, *, ia_days: int, glacier_days: int,
