@@ -40,10 +40,10 @@ from .._private.subscriptions import allow_log_delivery
 from .._private.validation import PropError, check, check_choice, check_range
 from . import delivery
 from .attachment import ATTACH_POINTS, KIND, ImportedLogPipeline, PipelineAttachment
-from .ingestion import Ingestion, add_ingestion, ingestion_settings
+from .ingestion import Ingestion, IngestionSettings, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
-from .metrics import LogPipelineMetrics
+from .metrics import SHIPPER_SERVICE, LogPipelineMetrics
 
 NAME = "LogPipeline"
 
@@ -311,7 +311,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             "Shipper",
             handler="log_shipper.handler.handler",
             description="Ships CloudWatch Logs events to Firehose, one record per event",
-            service="log-shipper",
+            service=SHIPPER_SERVICE,
             timeout=shipper_timeout,
             memory_size=shipper_memory_mib or 512,
             log_retention=self.log_retention,
@@ -326,6 +326,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
         self.grant_put_records(self.shipper)
         self.ingestion: Optional[Ingestion] = None
+        self.ingestion_settings: Optional[IngestionSettings] = ingestion
         if ingestion is not None:
             self.ingestion = add_ingestion(self, settings=ingestion, key=self.encryption_key, shipper=self.shipper,
                                            failure_queue=self.dead_letter_queue)
