@@ -41,10 +41,16 @@ BATCH_SIZE = 100
 # when even that is outgrown).
 ON_DEMAND_INITIAL_SHARDS = 4
 SHARD_HEADROOM = 2
-# The iterator-age alarm: records older than this share of the maximum record age (at most 15 minutes)
-# wait in a stream, long before a batch is given up on.
+# The iterator-age alarm: records older than this share of the maximum record age (at most 5 minutes)
+# wait in a stream, long before a batch is given up on (a 10-minute Firehose outage raises it).
 ITERATOR_AGE_ALARM_FRACTION = 1 / 24
-MAX_ITERATOR_AGE_ALARM = Duration.minutes(15)
+MAX_ITERATOR_AGE_ALARM = Duration.minutes(5)
+
+
+def iterator_age_alarm_ms(max_record_age: Duration) -> int:
+    """The iterator age (ms) that raises the alarm, well before ``max_record_age``."""
+    return int(min(max_record_age.to_seconds() * ITERATOR_AGE_ALARM_FRACTION,
+                   MAX_ITERATOR_AGE_ALARM.to_seconds()) * 1000)
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,7 @@ class IngestionSettings:
     @property
     def iterator_age_alarm_ms(self) -> int:
         """The iterator age (ms) that raises the alarm, well before ``max_record_age``."""
-        return int(min(self.max_record_age.to_seconds() * ITERATOR_AGE_ALARM_FRACTION,
-                       MAX_ITERATOR_AGE_ALARM.to_seconds()) * 1000)
+        return iterator_age_alarm_ms(self.max_record_age)
 
 
 def ingestion_settings(scope: Construct, *, source_accounts: Optional[Sequence[str]], organization_id: Optional[str],

@@ -130,11 +130,11 @@ def _alarm(template: Template, name: str) -> dict:
 
 def test_ingestion_alarms_fire_on_iterator_age_throttles_and_retries_well_before_loss(organization, accounts):
     # GIVEN a pipeline with a 1 h maximum record age, and one with the default 6 h
-    # THEN the iterator-age alarm fires at 1/24 of it (2.5 min), at most 15 min: long before records are given up
+    # THEN the iterator-age alarm fires at 1/24 of it (2.5 min), at most 5 min: long before records are given up
     age = _alarm(organization, "IngestionIteratorAgeAlarm")
     assert (age["MetricName"], age["Namespace"], age["Statistic"]) == ("IteratorAge", "AWS/Lambda", "Maximum")
     assert age["Threshold"] == 150_000 and age["ComparisonOperator"] == "GreaterThanThreshold"
-    assert _alarm(accounts, "IngestionIteratorAgeAlarm")["Threshold"] == 900_000
+    assert _alarm(accounts, "IngestionIteratorAgeAlarm")["Threshold"] == 300_000
     # AND throttles of the shipper and records it reports for retry raise alarms at the first one
     throttles = _alarm(organization, "ShipperThrottlesAlarm")
     assert (throttles["MetricName"], throttles["Threshold"]) == ("Throttles", 1)
