@@ -748,7 +748,11 @@ def test_close_accounts_for_every_accepted_record(dest: Destination, logger: log
     if fault == "outage":
         dest.aws.proxy.server_error(dest.operation, status=503, code="ServiceUnavailableException")
     else:
-        dest.aws.proxy.hang(dest.operation, 3)
+        def late(request: Any, forward: Callable) -> Response:  # never forwarded: no later test sees these records
+            time.sleep(3)
+            return json_error("ServiceUnavailableException", "answered too late", 503)
+
+        dest.aws.proxy.add(dest.operation, late)
     handler = dest.handler(flush_seconds=0.05, flush_timeout_seconds=0.5)
     logger.addHandler(handler)
     # WHEN 1,000 records are logged while it lasts, then the handler is closed
