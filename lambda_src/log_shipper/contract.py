@@ -46,8 +46,17 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # the deadline's dead-letter messages or batch item failures to be written.
 DEADLINE_MARGIN_MS = 20_000
 
-# PutRecordBatch attempts per batch: botocore's for a failed call, the shipper's for failed records.
+# PutRecordBatch attempts per batch at most: botocore's for a failed call, the shipper's for failed records.
+# Fewer when the time left is short: a chunk's calls, retries and backoff all fit the time left minus
+# DEAD_LETTER_RESERVE_MS (see log_shipper.delivery.plan_calls), so a timeout never cuts a call.
 PUT_MAX_ATTEMPTS = 5
+PUT_CONNECT_TIMEOUT_S = 3.0
+PUT_READ_TIMEOUT_S = 10.0
+# Kept back after the last chunk: the dead-letter messages of deferred events or the batch response.
+DEAD_LETTER_RESERVE_MS = 5_000
+# The shipper's timeout: above the margin with room for one chunk, at most Lambda's limit.
+MIN_TIMEOUT_SECONDS = DEADLINE_MARGIN_MS // 1000 + 10
+MAX_TIMEOUT_SECONDS = 900
 
 METRIC_EVENTS_RECEIVED = "EventsReceived"
 METRIC_RECORDS_DELIVERED = "RecordsDelivered"

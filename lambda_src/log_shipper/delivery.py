@@ -24,17 +24,21 @@ which events a failed invocation already delivered (and archived) and whether it
 were dead-lettered, so Lambda's retry of the same payload in the same execution environment sends
 only the rest. Each document carries the CloudWatch event ``id``; in bulk mode it is the ``_id``.
 
-Time: before every call the :class:`Deadline` is asked whether at least its margin is left. When it
-is not, the rest waits: a direct subscription sends its undelivered events to the dead-letter queue
-as ``deferred`` (``reason=deadline``, redrivable) and succeeds; a Kinesis record keeps its progress
-and comes back ``incomplete``, so the caller reports it for Lambda to retry.
+Time: before every call the :class:`Deadline` is asked whether at least its margin is left. A
+``PutRecordBatch`` chunk's attempts and socket timeouts are fitted to the time left
+(:func:`plan_calls`): its worst case, every attempt timing out, ends before the invocation does, so a
+timeout never cuts a call whose records then go out again. When the margin is not left, the rest
+waits: a direct subscription sends its undelivered events to the dead-letter queue as ``deferred``
+(``reason=deadline``, redrivable) and succeeds; a Kinesis record keeps its progress and comes back
+``incomplete``, so the caller reports it for Lambda to retry.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
 from log_subscription import LogBatch, LogEvent, decode_payload
@@ -102,10 +106,60 @@ class Deadline:
 
     remaining_ms: Optional[Callable[[], int]] = None
     margin_ms: int = c.DEADLINE_MARGIN_MS
+    reserve_ms: int = c.DEAD_LETTER_RESERVE_MS
 
-    def short(self) -> bool:
+    def left_ms(self) -> Optional[int]:
+        """The time left (None: no clock); one reading, for :meth:`short` and :meth:`budget_s` to share."""
+        return None if self.remaining_ms is None else self.remaining_ms()
+
+    def short(self, left_ms: Optional[int] = None) -> bool:
         """True when less than the margin is left (never, without a clock)."""
-        return self.remaining_ms is not None and self.remaining_ms() < self.margin_ms
+        left = self.left_ms() if left_ms is None else left_ms
+        return left is not None and left < self.margin_ms
+
+    def budget_s(self, left_ms: Optional[int] = None) -> Optional[float]:
+        """Seconds one chunk's calls may take: the time left minus the reserve (None: no clock)."""
+        left = self.left_ms() if left_ms is None else left_ms
+        return None if left is None else (left - self.reserve_ms) / 1000
+
+
+# botocore's standard retry mode waits up to min(20, 2**n) seconds before its n-th retry.
+_BOTOCORE_MAX_BACKOFF_S = 20.0
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """How one chunk is sent: botocore's attempts per call, the shipper's calls for failed records,
+    and the socket timeouts of each attempt."""
+
+    attempts: int
+    resends: int
+    connect_timeout_s: float
+    read_timeout_s: float
+
+    def worst_case_s(self, backoff: Backoff) -> float:
+        """Every attempt timing out and every backoff at its cap."""
+        call = self.attempts * (self.connect_timeout_s + self.read_timeout_s) + sum(
+            min(_BOTOCORE_MAX_BACKOFF_S, 2.0 ** n) for n in range(1, self.attempts))
+        return self.resends * call + sum(backoff.cap(n) for n in range(1, self.resends))
+
+
+def plan_calls(budget_s: Optional[float], backoff: Backoff) -> CallPlan:
+    """The most attempts (up to ``PUT_MAX_ATTEMPTS`` each) whose worst case fits ``budget_s``; with a short
+    budget one attempt with timeouts cut to fit. ``None``: no clock, every attempt."""
+    full = CallPlan(c.PUT_MAX_ATTEMPTS, backoff.max_attempts, c.PUT_CONNECT_TIMEOUT_S, c.PUT_READ_TIMEOUT_S)
+    if budget_s is None or full.worst_case_s(backoff) <= budget_s:
+        return full
+    # The most calls in all, the two kinds of retry balanced (throttling shows as either).
+    shapes = sorted(((a, r) for a in range(1, c.PUT_MAX_ATTEMPTS + 1) for r in range(1, backoff.max_attempts + 1)),
+                    key=lambda shape: (shape[0] * shape[1], min(shape)), reverse=True)
+    for attempts, resends in shapes:
+        plan = CallPlan(attempts, resends, c.PUT_CONNECT_TIMEOUT_S, c.PUT_READ_TIMEOUT_S)
+        if plan.worst_case_s(backoff) <= budget_s:
+            return plan
+    # Less than one call's timeouts: a quarter to connect, the rest to read, in half seconds (one client each).
+    connect = max(0.5, min(c.PUT_CONNECT_TIMEOUT_S, math.floor(budget_s / 2) / 2))
+    return CallPlan(1, 1, connect, max(0.5, math.floor((budget_s - connect) * 2) / 2))
 
 
 @dataclass
@@ -155,6 +209,8 @@ class Shipper:
     :param sqs: a boto3 SQS client for the dead-letter queue.
     :param bulk: the ``_bulk`` writer (bulk mode only).
     :param count: ``count(metric_name, value)``, called for each non-zero count.
+    :param firehose_for: the Firehose client for a :class:`CallPlan` (its attempts and timeouts), so a
+        chunk's calls end within the invocation's time. Default: - ``firehose`` whatever the time left.
     """
 
     firehose: Any
@@ -169,6 +225,7 @@ class Shipper:
     def __post_init__(self) -> None:
         if self.config.bulk and self.bulk is None:
             raise c.ConfigurationError("log shipper: bulk mode needs a bulk writer")
+    firehose_for: Optional[Callable[[CallPlan], Any]] = None
 
     def _count(self, name: str, value: int) -> None:
         if value:
@@ -283,13 +340,17 @@ class Shipper:
             if broken:  # the stream refused a whole call: do not hammer it with the rest
                 outcomes.append((positions, None, True))
                 continue
-            if late or deadline.short():
+            left = deadline.left_ms()
+            if late or deadline.short(left):
                 late = True
                 outcomes.append((positions, None, False))
                 continue
+            client, backoff = self.firehose, self.backoff
+            if self.firehose_for is not None:
+                plan = plan_calls(deadline.budget_s(left), self.backoff)
+                client, backoff = self.firehose_for(plan), replace(self.backoff, max_attempts=plan.resends)
             try:
-                result = put_record_batch(self.firehose, self.config.delivery_stream_name, chunk,
-                                          backoff=self.backoff)
+                result = put_record_batch(client, self.config.delivery_stream_name, chunk, backoff=backoff)
             except Exception as error:  # after botocore's retries; stream missing, access denied, ...
                 broken = True
                 calls.put_record_batch += 1

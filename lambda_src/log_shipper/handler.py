@@ -15,7 +15,8 @@ Each payload is decoded (base64 → gzip → JSON), ``CONTROL_MESSAGE``s are dro
 becomes one JSON document (:mod:`log_shipper.transform`; ``account`` from the payload's ``owner``,
 ``region`` as above) and they go out with ``PutRecordBatch`` (≤ 500 records, ≤ 4 MiB per call;
 oversized messages truncated and flagged), one call per chunk, each started only while more than
-``DEADLINE_MARGIN_MS`` (20 s) of the invocation's time is left. Out of time, a direct subscription's
+``DEADLINE_MARGIN_MS`` (20 s) of the invocation's time is left, with attempts and timeouts that end
+before the invocation does (``DEAD_LETTER_RESERVE_MS``, 5 s, kept back). Out of time, a direct subscription's
 remaining events go to the dead-letter queue (``kind=deferred``, ``reason=deadline``, redrivable);
 Kinesis records are reported for Lambda's retry. Nothing is shipped twice by a timeout.
 
@@ -88,8 +89,9 @@ from botocore.config import Config
 from logship.bulk import BulkTarget, BulkWriter
 from logship.signed_http import SignedClient
 
-from .contract import BULK_TIMEOUT_SECONDS, PUT_MAX_ATTEMPTS, SIGNING_SERVICE, ConfigurationError, ShipperConfig
-from .delivery import Deadline, DeliveryError, ProgressCache, Shipper
+from .contract import (BULK_TIMEOUT_SECONDS, PUT_CONNECT_TIMEOUT_S, PUT_MAX_ATTEMPTS, PUT_READ_TIMEOUT_S,
+                       SIGNING_SERVICE, ConfigurationError, ShipperConfig)
+from .delivery import CallPlan, Deadline, DeliveryError, ProgressCache, Shipper
 from .kinesis import is_kinesis_event, ship_kinesis_batch
 
 logger = Logger()
@@ -97,9 +99,21 @@ metrics = Metrics()
 tracer = Tracer()
 
 # botocore retries a failed PutRecordBatch call (throttling, 5xx, broken connection) up to
-# PUT_MAX_ATTEMPTS times; put_record_batch re-sends the records a call reports as failed.
-firehose = boto3.client("firehose", config=Config(retries={"mode": "standard", "total_max_attempts": PUT_MAX_ATTEMPTS},
-                                                  connect_timeout=5, read_timeout=10))
+# PUT_MAX_ATTEMPTS times; put_record_batch re-sends the records a call reports as failed. Fewer
+# attempts and shorter timeouts when the invocation's time is short: one client per CallPlan.
+_firehose_clients: dict[CallPlan, Any] = {}
+
+
+def firehose_for(plan: CallPlan) -> Any:
+    client = _firehose_clients.get(plan)
+    if client is None:
+        client = _firehose_clients[plan] = boto3.client("firehose", config=Config(
+            retries={"mode": "standard", "total_max_attempts": plan.attempts},
+            connect_timeout=plan.connect_timeout_s, read_timeout=plan.read_timeout_s))
+    return client
+
+
+firehose = firehose_for(CallPlan(PUT_MAX_ATTEMPTS, PUT_MAX_ATTEMPTS, PUT_CONNECT_TIMEOUT_S, PUT_READ_TIMEOUT_S))
 sqs = boto3.client("sqs", config=Config(retries={"mode": "standard", "total_max_attempts": 3},
                                         connect_timeout=5, read_timeout=15))
 
@@ -138,7 +152,8 @@ def _count(name: str, value: int) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = ShipperConfig.from_environment(os.environ)
-    shipper = Shipper(firehose, sqs, config, progress=progress, log=logger, count=_count, bulk=bulk_writer(config))
+    shipper = Shipper(firehose, sqs, config, progress=progress, log=logger, count=_count, bulk=bulk_writer(config),
+                      firehose_for=firehose_for)
     # Lambda's context always has the clock; a local invocation without it has no deadline.
     deadline = Deadline(getattr(context, "get_remaining_time_in_millis", None))
     if is_kinesis_event(event):

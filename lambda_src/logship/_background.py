@@ -16,6 +16,13 @@ batch. What the destination did not take goes back to the front of the queue and
 backoff. ``close()`` (also run at interpreter exit) sends everything still queued and returns a
 :class:`~logship.report.DeliveryReport` of what was not delivered.
 
+Every record the handler accepted is, at any time, queued, in flight (taken from the queue and
+not answered yet: ``stats.in_flight``), or counted: delivered, dropped, rejected or failed. When
+``close()`` gives up waiting, what is still queued or in flight is counted as failed and listed in
+the report, and a call that answers later changes nothing: so the report accounts for every
+accepted record exactly once, whatever hangs. One lock guards the queue, the counters, the reasons
+and the batches in flight; it is held across ``fork`` so a child starts from a consistent copy.
+
 Records the sender thread and its delivery workers emit (botocore, urllib3 debug logs of their own
 AWS calls) are ignored, and ``botocore``/``boto3``/``urllib3``/``s3transfer`` records below WARNING
 are not shipped from any thread, so a handler on the root logger never feeds on its own traffic.
@@ -45,6 +52,25 @@ DROP, BLOCK = "drop", "block"
 # the sender catches up, and stays a small share of the smallest Lambda function (128 MB).
 DEFAULT_MAX_QUEUE_BYTES = 8 * 1024 * 1024
 _LIVE_HANDLERS: "weakref.WeakSet[BackgroundHandler]" = weakref.WeakSet()
+
+
+class _Batch:
+    """Records taken from the queue, in flight until their delivery is settled.
+
+    ``counted``: how many of them are already counted (delivered or rejected); ``abandoned``: close()
+    reported the rest, so a late answer counts nothing.
+    """
+
+    __slots__ = ("items", "counted", "abandoned")
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+        self.counted = 0
+        self.abandoned = False
+
+    @property
+    def open_records(self) -> int:
+        return len(self.items) - self.counted
 
 
 class DestinationError(Exception):
@@ -131,21 +157,25 @@ class BackgroundHandler(logging.Handler):
         self.rejected_records = 0
         self.failed_records = 0
         self._reasons: Counter[str] = Counter()
-        self._count_lock = threading.Lock()  # deliveries on worker threads count too
+        self._current = threading.local()  # the batch whose delivery this thread is counting
         self._last_error = ""
         self._report: Optional[R.DeliveryReport] = None
         self._start()
         _LIVE_HANDLERS.add(self)
         if hasattr(os, "register_at_fork"):  # POSIX
             ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: (h := ref()) is not None and h._after_fork())
+            # The lock is held across fork, so the child copies the queue and counters between two updates.
+            os.register_at_fork(before=lambda: (h := ref()) is not None and h._lock.acquire(),
+                                after_in_parent=lambda: (h := ref()) is not None and h._lock.release(),
+                                after_in_child=lambda: (h := ref()) is not None and h._after_fork())
 
     # --- state ---------------------------------------------------------------------------------
     def _start(self) -> None:
         self._queue: deque[Any] = deque()
         self._queued_bytes = 0
-        self._queue_lock = threading.Lock()
-        self._room = threading.Condition(self._queue_lock)
+        self._lock = threading.Lock()  # the queue, the counters, the reasons, the batches in flight
+        self._room = threading.Condition(self._lock)
+        self._taken: set[_Batch] = set()
         self._wake = threading.Event()
         self._flush_waiters: list[threading.Event] = []
         self._unnoticed_drops = 0
@@ -161,7 +191,8 @@ class BackgroundHandler(logging.Handler):
         self._thread.start()
 
     def _after_fork(self) -> None:
-        """In a forked child: the parent's thread is gone and its queue is the parent's to send.
+        """In a forked child: the parent's threads are gone, and its queue and calls in flight are the
+        parent's to send and count. The lock (held by the parent's fork) is replaced by a new one.
 
         A client this handler built is rebuilt too: the parent's pooled connections must not be
         shared (a client passed in is the caller's to manage).
@@ -182,9 +213,11 @@ class BackgroundHandler(logging.Handler):
 
     @property
     def stats(self) -> R.HandlerStats:
-        """The counters now: delivered, dropped, rejected, failed, queued, queued_bytes."""
-        return R.HandlerStats(self.delivered_records, self.dropped_records, self.rejected_records,
-                              self.failed_records, len(self._queue), self._queued_bytes)
+        """The counters now: delivered, dropped, rejected, failed, queued, queued_bytes, in_flight."""
+        with self._lock:
+            return R.HandlerStats(self.delivered_records, self.dropped_records, self.rejected_records,
+                                  self.failed_records, len(self._queue), self._queued_bytes,
+                                  sum(batch.open_records for batch in self._taken))
 
     # --- the calling thread --------------------------------------------------------------------
     def handle(self, record: logging.LogRecord) -> Any:
@@ -202,7 +235,7 @@ class BackgroundHandler(logging.Handler):
                 return
             item = _copy_record(record)
             size = item[SIZE_KEY]
-            with self._queue_lock:
+            with self._lock:
                 queue = self._queue
                 before = self._queued_bytes
                 dropped = 0
@@ -248,7 +281,7 @@ class BackgroundHandler(logging.Handler):
     def _count_drops(self, dropped: int) -> None:
         """Tell stderr about drops, at most once every ``drop_notice_seconds``, with the count since the last."""
         now = time.monotonic()
-        with self._queue_lock:
+        with self._lock:
             self._unnoticed_drops += dropped
             if now < self._next_drop_notice:
                 return
@@ -262,7 +295,7 @@ class BackgroundHandler(logging.Handler):
         if self._closed or threading.get_ident() in self._senders or not self._thread.is_alive():
             return None
         done = threading.Event()
-        with self._queue_lock:
+        with self._lock:
             self._flush_waiters.append(done)
         self._wake.set()
         return done
@@ -284,20 +317,28 @@ class BackgroundHandler(logging.Handler):
         self._wake.set()
         if threading.get_ident() not in self._senders:
             self._thread.join(self.flush_timeout_seconds)
-        self._closed = True
-        if self._in_flight is not None:
-            self._in_flight.stop()
-        with self._queue_lock:
+        with self._lock:
+            # From here nothing enters the queue, and a batch still in flight is reported, not waited for.
+            self._closed = True
             left = list(self._queue)
             self._queue.clear()
             self._queued_bytes = 0
             self._room.notify_all()
-        undelivered = tuple(self._describe(item) for item in left)
-        if undelivered:
-            self.failed_records += len(undelivered)
-            self._reasons[R.NOT_SENT_BEFORE_CLOSE] += len(undelivered)
-        report = self._report = R.DeliveryReport(self.destination, self.delivered_records, dict(self._reasons),
-                                                 undelivered, self._last_error)
+            unanswered: list[Any] = []
+            for batch in self._taken:
+                batch.abandoned = True
+                # Which ones of a partly counted batch are still open is not known: its last ones stand for them.
+                unanswered += batch.items[batch.counted:]
+            self._taken.clear()
+            for reason, items in ((R.IN_FLIGHT_AT_CLOSE, unanswered), (R.NOT_SENT_BEFORE_CLOSE, left)):
+                if items:
+                    self.failed_records += len(items)
+                    self._reasons[reason] += len(items)
+            reasons, delivered = dict(self._reasons), self.delivered_records
+        if self._in_flight is not None:
+            self._in_flight.stop()
+        undelivered = tuple(self._describe(item) for item in unanswered + left)
+        report = self._report = R.DeliveryReport(self.destination, delivered, reasons, undelivered, self._last_error)
         if not report.ok:
             self._notice(f"closed: {report.summary()}")
         _LIVE_HANDLERS.discard(self)
@@ -322,11 +363,14 @@ class BackgroundHandler(logging.Handler):
         return bool(queue) and (len(queue) >= self.batch_records or self._queued_bytes >= self.batch_bytes
                                 or time.monotonic() - _queued(queue[0]) >= self.flush_seconds)
 
-    def _take(self, limit: int) -> list[Any]:
-        """Up to ``limit`` records and about one call's bytes, oldest first; wakes blocked callers."""
-        with self._queue_lock:
+    def _take(self, limit: int) -> _Batch:
+        """Up to ``limit`` records and about one call's bytes, oldest first, now in flight; wakes blocked callers."""
+        with self._lock:
             queue = self._queue
             items: list[Any] = []
+            batch = _Batch(items)
+            if self._closed:
+                return batch
             taken = 0
             budget = self.batch_bytes
             popleft, append = queue.popleft, items.append
@@ -335,13 +379,19 @@ class BackgroundHandler(logging.Handler):
                 taken += _size(item)
                 append(item)
             self._queued_bytes -= taken
+            if items:
+                self._taken.add(batch)
             self._room.notify_all()
-            return items
+            return batch
 
-    def _put_back(self, payloads: list[Any]) -> None:
-        """Return undelivered payloads to the front, in order; beyond capacity the oldest go."""
+    def _finish(self, batch: _Batch, payloads: list[Any]) -> bool:
+        """``batch`` is settled: return its undelivered ``payloads`` to the front, in order (beyond
+        capacity the oldest go). Whether it counted: a batch close() abandoned was reported already."""
         items = [Encoded(payload, self._payload_size(payload)) for payload in payloads]
-        with self._queue_lock:
+        with self._lock:
+            if batch.abandoned:
+                return False
+            self._taken.discard(batch)
             queue = self._queue
             queue.extendleft(reversed(items))
             self._queued_bytes += sum(item.size for item in items)
@@ -355,6 +405,7 @@ class BackgroundHandler(logging.Handler):
                 self._reasons[R.QUEUE_FULL_WHILE_RETRYING] += dropped
         if dropped:
             self._count_drops(dropped)
+        return True
 
     def _fast_formatter(self) -> Any:
         return getattr(self.formatter, "format_attributes", None)
@@ -373,49 +424,68 @@ class BackgroundHandler(logging.Handler):
         except Exception as error:
             return f"<record of logger {item.get('name')!r} that could not be formatted: {error!r}>"
 
+    def _count(self, count: int, reason: Optional[str] = None) -> None:
+        """Count records of the batch this thread is delivering as delivered (``reason`` None) or rejected."""
+        batch: Optional[_Batch] = getattr(self._current, "batch", None)
+        with self._lock:
+            if batch is not None:
+                if batch.abandoned:  # close() has reported it: a late answer changes nothing
+                    return
+                batch.counted += count
+            if reason is None:
+                self.delivered_records += count
+            else:
+                self.rejected_records += count
+                self._reasons[reason] += count
+
     def delivered(self, count: int) -> None:
         """Count records the destination took (called by the subclasses' ``_deliver``)."""
-        with self._count_lock:
-            self.delivered_records += count
+        self._count(count)
 
     def reject(self, count: int, reason: str) -> None:
         """Count records refused for good (called by the subclasses' ``_deliver``)."""
-        with self._count_lock:
-            self.rejected_records += count
-            self._reasons[reason] += count
+        self._count(count, reason)
 
-    def _send(self, items: list[Any]) -> bool:
-        """Format ``items`` and deliver them, here or on a worker; whether no delivery is failing."""
+    def _send(self, batch: _Batch) -> bool:
+        """Format ``batch`` and deliver it, here or on a worker; whether no delivery is failing."""
         payloads: list[Any] = []
         append, encode, text = payloads.append, self._encode, self._text
         fast = self._fast_formatter()  # looked up once a batch
-        for item in items:
-            if type(item) is Encoded:
-                append(item.payload)
-                continue
-            try:
-                append(encode(text(item, fast), item["created"]))
-            except Exception as error:  # an unformattable record must not block the others
-                self.reject(1, R.UNFORMATTABLE)
-                self._notice(f"record of logger {item.get('name')!r} could not be formatted: {error!r}")
+        self._current.batch = batch
+        try:
+            for item in batch.items:
+                if type(item) is Encoded:
+                    append(item.payload)
+                    continue
+                try:
+                    append(encode(text(item, fast), item["created"]))
+                except Exception as error:  # an unformattable record must not block the others
+                    self.reject(1, R.UNFORMATTABLE)
+                    self._notice(f"record of logger {item.get('name')!r} could not be formatted: {error!r}")
+        finally:
+            self._current.batch = None
         if self._in_flight is None:
-            return self._settle(payloads)
-        self._in_flight.submit(lambda: self._settle(payloads))
+            return self._settle(batch, payloads)
+        self._in_flight.submit(lambda: self._settle(batch, payloads))
         return not self._in_flight.failing
 
-    def _settle(self, payloads: list[Any]) -> bool:
+    def _settle(self, batch: _Batch, payloads: list[Any]) -> bool:
         """Deliver ``payloads``; put back what the destination did not take."""
         reason: Any = None
+        self._current.batch = batch
         try:
             undelivered = self._deliver(payloads) if payloads else []
         except DestinationError as error:
             undelivered, reason = error.undelivered, error.reason
         except Exception as error:  # a bug or an unexpected answer: keep everything, retry later
             undelivered, reason = payloads, error
+        finally:
+            self._current.batch = None
+        if not self._finish(batch, undelivered):
+            return False
         if undelivered:
             self._last_error = repr(reason) if reason else f"{len(undelivered)} record(s) still failing after retries"
-            self._put_back(undelivered)
-            with self._count_lock:  # deliveries on several workers can fail at once: one notice
+            with self._lock:  # deliveries on several workers can fail at once: one notice
                 first, self._unreachable = not self._unreachable, True
             if first:
                 self._notice(f"cannot deliver ({self._last_error}); keeping up to {self.max_queue_bytes} bytes "
@@ -440,7 +510,7 @@ class BackgroundHandler(logging.Handler):
         while True:
             self._wake.clear()
             closing = self._closing
-            with self._queue_lock:
+            with self._lock:
                 waiters, self._flush_waiters = self._flush_waiters, []
             forced = closing or bool(waiters)
             if forced or time.monotonic() >= retry_at:
@@ -449,10 +519,12 @@ class BackgroundHandler(logging.Handler):
                 ok = True
                 while ok and self._queue and (budget > 0 if budget is not None else self._due()):
                     limit = self.batch_records if budget is None else min(self.batch_records, budget)
-                    items = self._take(limit)
+                    batch = self._take(limit)
+                    if not batch.items:
+                        break
                     if budget is not None:
-                        budget -= len(items)
-                    ok = self._send(items)
+                        budget -= len(batch.items)
+                    ok = self._send(batch)
                 if self._in_flight is not None:
                     if forced:  # flush() and close() return once the calls in flight have answered
                         self._in_flight.wait(self.flush_timeout_seconds)

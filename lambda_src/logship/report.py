@@ -1,6 +1,6 @@
 """What a logship handler can tell about its records: counters any time, a report at close.
 
-``handler.stats`` is a snapshot of the counters (they only grow, except ``queued``);
+``handler.stats`` is a snapshot of the counters (they only grow, except ``queued`` and ``in_flight``);
 ``handler.close()`` returns a :class:`DeliveryReport`: how many records were delivered, and for
 every record that was not, why; the records still held when the handler closed are in it, as the
 documents that would have been sent.
@@ -16,6 +16,7 @@ QUEUE_FULL_WHILE_RETRYING = "queue full while retrying"
 UNFORMATTABLE = "could not be formatted"
 REJECTED = "rejected by the destination"
 NOT_SENT_BEFORE_CLOSE = "not delivered before close"
+IN_FLIGHT_AT_CLOSE = "in flight at close, no answer"
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,9 @@ class HandlerStats:
 
     ``dropped``: discarded by the handler (queue full); ``rejected``: refused for good (unformattable,
     or too old/new for CloudWatch Logs); ``failed``: still undelivered when the handler closed;
-    ``queued`` / ``queued_bytes``: waiting now (bytes as counted against ``max_queue_bytes``).
+    ``queued`` / ``queued_bytes``: waiting now (bytes as counted against ``max_queue_bytes``);
+    ``in_flight``: taken from the queue, their delivery not answered yet. Every record the handler
+    accepted is in exactly one of these.
     """
 
     delivered: int
@@ -33,6 +36,11 @@ class HandlerStats:
     failed: int
     queued: int
     queued_bytes: int
+    in_flight: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return self.delivered + self.dropped + self.rejected + self.failed + self.queued + self.in_flight
 
 
 @dataclass(frozen=True)

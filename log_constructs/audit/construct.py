@@ -232,7 +232,8 @@ class AuditTrail(Construct):
                                            key_description="Encrypts the audit trail's alarm topic")
         self._alarm_actions = list(alarm_actions) if alarm_actions is not None else [cw_actions.SnsAction(self.alarm_topic)]
         self.metric_filters: dict[str, logs.MetricFilter] = {}
-        self.alarms: list[cloudwatch.Alarm] = [self._watch(audit_filter) for audit_filter in audit_filters.FILTERS]
+        self.alarms: list[cloudwatch.Alarm] = [self._watch(audit_filter) for audit_filter in (
+            *audit_filters.FILTERS, audit_filters.audit_key_policy_filter(self.encryption_key.key_arn))]
         if not self._alarm_actions:
             warn_without_alarm_actions(self, len(self.alarms))
 

@@ -163,4 +163,15 @@ FILTERS: tuple[AuditFilter, ...] = (
 )
 
 METRIC_NAMESPACE = "CISBenchmark"
+
+
+def audit_key_policy_filter(key_arn: str) -> AuditFilter:
+    """``PutKeyPolicy`` on the trail's own key: a rewritten key policy is the step before a disable or
+    deletion (CloudWatch.7) that would leave the locked log files unreadable. Not a CIS control."""
+    return AuditFilter(
+        "AuditKeyPolicyChanges",
+        "AuditTrail key",
+        "The key policy of the audit trail's KMS key was changed.",
+        '{($.eventSource=kms.amazonaws.com) && ($.eventName=PutKeyPolicy) && ($.resources[0].ARN="' + key_arn + '")}',
+    )
 """Namespace of the filters' metrics (one metric per filter, named after its ``key``)."""

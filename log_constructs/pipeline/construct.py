@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -25,7 +25,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._lambda_src.log_shipper import contract as shipper_contract
-from .._lambda_src.log_shipper.contract import ShipperConfig
+from .._lambda_src.log_shipper.contract import (DEADLINE_MARGIN_MS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS,
+                                                ShipperConfig)
 from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
 from .._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
@@ -40,10 +41,10 @@ from .._private.subscriptions import allow_log_delivery
 from .._private.validation import PropError, check, check_choice, check_range
 from . import delivery
 from .attachment import ATTACH_POINTS, KIND, ImportedLogPipeline, PipelineAttachment
-from .ingestion import Ingestion, add_ingestion, ingestion_settings
+from .ingestion import Ingestion, IngestionSettings, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
-from .metrics import LogPipelineMetrics
+from .metrics import SHIPPER_SERVICE, LogPipelineMetrics
 from .serverless import Collection, ServerlessSink, collection_setup, new_collection, refuse_unsupported
 
 NAME = "LogPipeline"
@@ -100,7 +101,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         Default: ``RetentionDays.ONE_MONTH``
     :param removal_policy: what happens to the domain, the backup bucket, the key, the dead-letter queue, the secret and the log groups when they leave the stack Default: ``RemovalPolicy.RETAIN``
     :param shipper_memory_mib: Memory of the shipper function. Default: 512
-    :param shipper_timeout: Timeout of the shipper function. Default: 2 minutes
+    :param shipper_timeout: Timeout of the shipper function, 30 seconds to 15 minutes (it starts a Firehose call
+        only while 20 s are left). Default: 2 minutes
     :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
@@ -355,7 +357,9 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
 
         # Shipper: CloudWatch Logs → one Firehose record per log event, or (bulk mode) _bulk requests to the
         # domain and aggregated records to the archive.
-        self.shipper_service = "log-shipper"
+        self.shipper_service = SHIPPER_SERVICE
+        shipper_timeout = shipper_timeout or Duration.minutes(2)
+        _check_shipper_timeout(shipper_timeout)
         self.shipper_security_group: Optional[ec2.SecurityGroup] = None
         if bulk and network is not None:
             self.shipper_security_group = ec2.SecurityGroup(
@@ -373,7 +377,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             description=("Indexes CloudWatch Logs events with _bulk (id = event id) and archives them through Firehose"
                          if bulk else "Ships CloudWatch Logs events to Firehose, one record per event"),
             service=self.shipper_service,
-            timeout=shipper_timeout or Duration.minutes(2),
+            timeout=shipper_timeout,
             memory_size=shipper_memory_mib or 512,
             log_retention=self.log_retention,
             environment_encryption=self.encryption_key,
@@ -404,6 +408,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                                       index_setup=self.index_setup, log_retention=self.log_retention,
                                       encryption_key=self.encryption_key)
         self.ingestion: Optional[Ingestion] = None
+        self.ingestion_settings: Optional[IngestionSettings] = ingestion
         if ingestion is not None:
             self.ingestion = add_ingestion(self, settings=ingestion, key=self.encryption_key, shipper=self.shipper,
                                            failure_queue=self.dead_letter_queue)
@@ -469,6 +474,17 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                 )
             ],
         )
+
+
+def _check_shipper_timeout(timeout: Duration) -> None:
+    """The shipper starts a chunk only while ``DEADLINE_MARGIN_MS`` is left: a shorter timeout defers everything."""
+    seconds = timeout.to_seconds()
+    if Token.is_unresolved(seconds):
+        return
+    check(NAME, "shipper_timeout", MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS,
+          f"must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds (the shipper starts a Firehose "
+          f"call only while {DEADLINE_MARGIN_MS // 1000} s of its time are left, so a shorter timeout would defer "
+          f"every payload), got {seconds:g} seconds")
 
 
 def _validate(settings: delivery.DeliverySettings, sizing: DomainSizing, *, ia_days: int, glacier_days: int,

@@ -27,17 +27,30 @@ from ..organization import DEFAULT_DESTINATION_NAME, check_region
 from .log_destination import Senders, check_destination_name, new_destination, partition_of, regional_name
 
 NAME = "LogPipeline"
-# A record older than this goes to the on-failure queue (its shard and sequence numbers): with the
-# default 24 h retention it can still be read from the stream for 18 h, so nothing is lost unseen.
+# The mappings retry a batch (whole or from its first reported record) until its records are this old;
+# only then does the on-failure queue get its shard and sequence numbers. With the default 24 h
+# retention the records can still be read from the stream for 18 h (logship.kinesis_redrive), and
+# the iterator-age alarm has been on since the records were ITERATOR_AGE_ALARM_FRACTION of this old.
 DEFAULT_MAX_RECORD_AGE = Duration.hours(6)
 DEFAULT_RETENTION = Duration.hours(24)
 # Two batches per shard at a time: twice a shard's throughput, still in order per partition key.
 DEFAULT_PARALLELIZATION_FACTOR = 2
-# Retries of a batch whose function call failed (after bisecting); batch item failures retry too.
-RETRY_ATTEMPTS = 3
 BATCH_SIZE = 100
-# An on-demand stream starts with 4 shards (and splits under load).
+# An on-demand stream starts with 4 shards and splits under load; the reserved concurrency is sized
+# for this many times as many, so a split stream is not throttled at once (the throttle alarm says
+# when even that is outgrown).
 ON_DEMAND_INITIAL_SHARDS = 4
+SHARD_HEADROOM = 2
+# The iterator-age alarm: records older than this share of the maximum record age (at most 5 minutes)
+# wait in a stream, long before a batch is given up on (a 10-minute Firehose outage raises it).
+ITERATOR_AGE_ALARM_FRACTION = 1 / 24
+MAX_ITERATOR_AGE_ALARM = Duration.minutes(5)
+
+
+def iterator_age_alarm_ms(max_record_age: Duration) -> int:
+    """The iterator age (ms) that raises the alarm, well before ``max_record_age``."""
+    return int(min(max_record_age.to_seconds() * ITERATOR_AGE_ALARM_FRACTION,
+                   MAX_ITERATOR_AGE_ALARM.to_seconds()) * 1000)
 
 
 @dataclass(frozen=True)
@@ -56,8 +69,13 @@ class IngestionSettings:
 
     @property
     def concurrency(self) -> int:
-        """Concurrent batches the mappings start on fresh on-demand streams."""
-        return len(self.regions) * ON_DEMAND_INITIAL_SHARDS * self.parallelization_factor
+        """Concurrent batches the mappings start on on-demand streams that have split up to ``SHARD_HEADROOM`` times."""
+        return len(self.regions) * ON_DEMAND_INITIAL_SHARDS * SHARD_HEADROOM * self.parallelization_factor
+
+    @property
+    def iterator_age_alarm_ms(self) -> int:
+        """The iterator age (ms) that raises the alarm, well before ``max_record_age``."""
+        return iterator_age_alarm_ms(self.max_record_age)
 
 
 def ingestion_settings(scope: Construct, *, source_accounts: Optional[Sequence[str]], organization_id: Optional[str],
@@ -170,7 +188,7 @@ def add_ingestion(scope: Construct, *, settings: IngestionSettings, key: kms.IKe
             batch_size=BATCH_SIZE,
             bisect_batch_on_error=True,
             report_batch_item_failures=True,
-            retry_attempts=RETRY_ATTEMPTS,
+            # No retry limit: a batch is retried until max_record_age (a Firehose outage must not skip records).
             max_record_age=settings.max_record_age,
             parallelization_factor=settings.parallelization_factor,
             on_failure=sources.SqsDlq(failure_queue),

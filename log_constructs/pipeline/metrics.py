@@ -16,6 +16,8 @@ from .._private.metrics import (AlarmSpec, destination_delivery_failures, functi
                                 queue_depth, queue_row)
 from ..protocols import DashboardRow
 from .serverless import Collection
+from .._lambda_src.log_shipper.contract import METRIC_RECORDS_RETRIED
+from .ingestion import IngestionSettings
 
 FIREHOSE_NAMESPACE = "AWS/Firehose"
 OPENSEARCH_DESTINATION = "DeliveryToAmazonOpenSearchService"
@@ -24,6 +26,8 @@ S3_DESTINATION = "DeliveryToS3"
 AOSS_NAMESPACE = "AWS/AOSS"
 ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
+# The shipper function's POWERTOOLS_SERVICE_NAME: the dimension of the metrics it emits.
+SHIPPER_SERVICE = "log-shipper"
 
 
 def _account(scope: object) -> str:
@@ -66,6 +70,7 @@ class LogPipelineMetrics:
             raise ValueError(f"LogPipeline {self.node.path}: {metric} is a serverless collection metric and this "
                              "pipeline's sink is a domain")
         return self.collection
+    ingestion_settings: Optional[IngestionSettings]
 
     # --- metrics ----------------------------------------------------------------------------------
     def metric(self, metric_name: str, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -284,6 +289,38 @@ class LogPipelineMetrics:
             ("Indexing latency (ms)", [self.metric_indexing_latency(**p)]),
             ])
 
+    def metric_shipper_iterator_age(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                    label: Optional[str] = None) -> cloudwatch.Metric:
+        """Age (ms) of the last record the shipper got from an ingestion stream. Default: Maximum over 5 minutes."""
+        return self.shipper.metric("IteratorAge", period=period or FIVE_MINUTES, statistic=statistic or "Maximum",
+                                   label=label)
+
+    def metric_shipper_throttles(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                 label: Optional[str] = None) -> cloudwatch.Metric:
+        """Invocations of the shipper refused for its reserved concurrency. Default: Sum."""
+        return self.shipper.metric_throttles(period=period, statistic=statistic, label=label)
+
+    def metric_kinesis_records_retried(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                       label: Optional[str] = None) -> cloudwatch.Metric:
+        """Ingestion records the shipper reported for Lambda's retry (``batchItemFailures``). Default: Sum."""
+        return metric(METRICS_NAMESPACE, METRIC_RECORDS_RETRIED, {"service": SHIPPER_SERVICE}, period=period,
+                      statistic=statistic, label=label)
+
+    def _ingestion_alarm_specs(self) -> list[AlarmSpec]:
+        if self.ingestion_settings is None:
+            return []
+        more = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+        return [
+            AlarmSpec("IngestionIteratorAgeAlarm", self.metric_shipper_iterator_age(period=FIVE_MINUTES),
+                      "Records wait in an ingestion stream: the shipper cannot keep up or keeps failing (records "
+                      "older than the maximum record age go to the dead-letter queue as metadata only)",
+                      threshold=self.ingestion_settings.iterator_age_alarm_ms, comparison=more),
+            AlarmSpec("ShipperThrottlesAlarm", self.metric_shipper_throttles(period=FIVE_MINUTES),
+                      "The shipper is throttled at its reserved concurrency (ingestion records wait)"),
+            AlarmSpec("IngestionRetriesAlarm", self.metric_kinesis_records_retried(period=FIVE_MINUTES),
+                      "The shipper reports ingestion records for Lambda's retry (Firehose failing or out of time)"),
+        ]
+
     def _alarm_specs(self, *, free_storage_mib: int, freshness_seconds: int) -> list[AlarmSpec]:
         less, more = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         bulk = [
@@ -293,7 +330,7 @@ class LogPipelineMetrics:
             AlarmSpec("BulkFailuresAlarm", self.metric_bulk_failures(period=FIVE_MINUTES),
                       "Bulk requests to the domain keep failing after their retries (429, 5xx, timeouts)"),
         ] if self._bulk else []
-        return bulk + [
+        return self._ingestion_alarm_specs() + bulk + [
             AlarmSpec("DeliverySuccessAlarm", self.metric_delivery_success(period=FIVE_MINUTES),
                       "Firehose delivery to the S3 archive is failing" if self._bulk
                       else "Firehose delivery to OpenSearch is failing", comparison=less),

@@ -472,3 +472,47 @@ def test_missing_configuration_fails_clearly(env, monkeypatch):
     with pytest.raises(shipper.ConfigurationError, match="DELIVERY_STREAM_NAME not set"):
         env.invoke(encode_payload("/g", "s", events(1)))
     assert env.calls() == 0
+
+
+# --- a chunk's calls end before the invocation does ---------------------------------------------
+
+@pytest.mark.parametrize("budget_s", [1, 3, 10, 15, 16, 30, 45, 60, 90, 115, 200, 400, 900])
+def test_the_worst_case_of_a_chunk_fits_the_time_it_is_given(budget_s):
+    # GIVEN the time a chunk may take / WHEN its calls are planned
+    from log_shipper.delivery import plan_calls
+    from logship.retry import Backoff
+
+    backoff = Backoff(max_attempts=5)
+    plan = plan_calls(budget_s, backoff)
+    # THEN every attempt timing out, with every backoff at its cap, still ends in time
+    assert plan.worst_case_s(backoff) <= budget_s
+    assert plan.attempts >= 1 and plan.resends >= 1
+    # AND without a clock, every attempt is made
+    assert (plan_calls(None, backoff).attempts, plan_calls(None, backoff).resends) == (5, 5)
+
+
+def test_a_hanging_firehose_call_ends_before_the_invocation_does(env):
+    # GIVEN Firehose answers every PutRecordBatch only after 5 s, and the invocation has 4 s left
+    # (a 2 s margin, 1 s kept for the dead-letter queue: the chunk may take 3 s)
+    import os
+    import time
+
+    from log_shipper.contract import ShipperConfig
+    from log_shipper.delivery import Deadline, DeliveryError, Shipper
+
+    def hang(request, forward):  # never forwarded: a late answer must not reach a later test's bucket
+        time.sleep(5)
+        return json_error("ServiceUnavailableException", "answered too late", 503)
+
+    env.aws.proxy.add("PutRecordBatch", hang)
+    ends = time.monotonic() + 4
+    deadline = Deadline(lambda: int((ends - time.monotonic()) * 1000), margin_ms=2000, reserve_ms=1000)
+    ship = Shipper(shipper.firehose, shipper.sqs, ShipperConfig.from_environment(os.environ),
+                   firehose_for=shipper.firehose_for)
+    # WHEN a payload is shipped
+    with pytest.raises(DeliveryError):
+        ship.ship(encode_payload("/aws/lambda/x", "s", events(3)), deadline=deadline)
+    # THEN the one attempt that fits gave up before the invocation's end (Lambda would retry it),
+    # instead of being cut by the timeout
+    assert time.monotonic() < ends
+    assert env.calls() == 1

@@ -278,3 +278,56 @@ def test_deferred_events_too_large_for_one_message_are_split_into_redrivable_pay
         data = json.loads(letter["Body"])["requestPayload"]["awslogs"]["data"]
         ids.extend(e["id"] for e in json.loads(gzip.decompress(base64.b64decode(data)))["logEvents"])
     assert sorted(ids) == sorted(e["id"] for e in batch)
+
+
+# --- a 10-minute Firehose outage on the Kinesis path (time compressed) ---------------------------
+
+def test_a_ten_minute_firehose_outage_loses_nothing_and_the_iterator_age_alarm_comes_first(kinesis):
+    """The mapping as the construct configures it (retry until the maximum record age, batches of
+    BATCH_SIZE, restart from the first reported record), driven in virtual time: one step is 30 s."""
+    from log_constructs.pipeline.ingestion import BATCH_SIZE, DEFAULT_MAX_RECORD_AGE, iterator_age_alarm_ms
+
+    step_ms, outage_ms = 30_000, 10 * 60_000
+    max_age_ms = int(DEFAULT_MAX_RECORD_AGE.to_seconds() * 1000)
+    alarm_ms = iterator_age_alarm_ms(DEFAULT_MAX_RECORD_AGE)
+    # GIVEN Firehose refuses every call during the first 10 virtual minutes
+    now = {"ms": 0}
+    kinesis.aws.proxy.add("PutRecordBatch", lambda request, forward: (
+        json_error("ServiceUnavailableException", "injected outage", 503) if now["ms"] < outage_ms else None))
+    # AND one record (3 events) arriving on the stream every virtual 30 s for 15 minutes
+    arn = stream_arn("eu-west-1")
+    stream: list[tuple[int, dict]] = []  # (arrival ms, Kinesis record)
+    sent: set[str] = set()
+    checkpoint = 0
+    alarm_at = aged_out = None
+    while now["ms"] <= 15 * 60_000 or checkpoint < len(stream):
+        if now["ms"] <= 15 * 60_000:
+            batch = events(3, prefix=f"t{now['ms']:07d}-")
+            sent.update(e["id"] for e in batch)
+            (record,) = kinesis_event([encode_payload("/aws/lambda/orders", "s", batch, owner="222222222222")],
+                                      arn)["Records"]
+            record["kinesis"]["sequenceNumber"] = f"{len(stream):021d}"
+            stream.append((now["ms"], record))
+        # WHEN the mapping polls: the iterator age is that of the oldest record not yet checkpointed
+        if checkpoint < len(stream):
+            age = now["ms"] - stream[checkpoint][0]
+            if age > alarm_ms and alarm_at is None:
+                alarm_at = now["ms"]
+            if age > max_age_ms and aged_out is None:
+                aged_out = now["ms"]
+            pending = [record for _, record in stream[checkpoint:checkpoint + BATCH_SIZE]]
+            # (a fresh invocation's time: 25 s left, so each attempt is bounded and nothing sleeps long)
+            result = invoke({"Records": pending}, Clock(25_000, 0))
+            failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+            done = next((i for i, r in enumerate(pending) if r["kinesis"]["sequenceNumber"] in failed), len(pending))
+            checkpoint += done
+        now["ms"] += step_ms
+        assert now["ms"] < max_age_ms, "the outage outlasted the maximum record age"
+
+    # THEN every event arrived (duplicates allowed: delivery is at least once), none went to the dead-letter queue
+    delivered = {d["id"] for d in kinesis.documents()}
+    assert sent <= delivered
+    assert kinesis.dead_letters() == []
+    # AND the iterator-age alarm's condition was met during the outage, long before any record could age out
+    assert alarm_at is not None and alarm_at < outage_ms
+    assert aged_out is None

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -23,6 +24,7 @@ from logship import CloudWatchLogsHandler, FirehoseHandler
 from logship.cloudwatch import EVENT_OVERHEAD_BYTES
 from tests.support.emulator import ACCOUNT, Emulator
 from tests.support.fault_proxy import Response, json_error
+from tests.support.silent_server import SilentServer
 
 ROOT = Path(__file__).resolve().parents[3]
 STREAM = "app-logs"
@@ -701,3 +703,133 @@ def test_forked_child_writes_its_own_stream_with_its_own_records(aws: Emulator) 
     assert child_stream == f"{parent_stream.rsplit('/', 1)[0]}/{pid}" != parent_stream
     assert seqs(dest.documents(parent_stream)) == list(range(10))
     assert seqs(dest.documents(child_stream)) == list(range(100, 110))
+
+
+# --- close() accounts for every accepted record -------------------------------------------------
+def _silent_handler(kind: str, url: str, **options: Any) -> Any:
+    """A handler with its default client (15 s read timeout, 3 attempts) pointed at ``url``."""
+    if kind == "firehose":
+        return FirehoseHandler(STREAM, endpoint_url=url, **options)
+    return CloudWatchLogsHandler(GROUP, log_stream_name="worker-1", endpoint_url=url, **options)
+
+
+@pytest.mark.parametrize("kind", ["firehose", "cloudwatch"])
+def test_a_hung_endpoint_counts_records_in_flight_and_close_reports_them(
+        aws: Emulator, logger: logging.Logger, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a handler whose endpoint accepts connections and never answers
+    with SilentServer() as server:
+        handler = _silent_handler(kind, server.url, flush_seconds=60, flush_timeout_seconds=1)
+        logger.addHandler(handler)
+        # WHEN 1,000 records are logged and sent (the calls hang)
+        for seq in range(1000):
+            logger.info("event %s", seq, extra={"seq": seq})
+        handler.flush()
+        stats = handler.stats
+        # THEN stats count them as in flight, not as nothing
+        assert (stats.queued, stats.in_flight, stats.delivered, stats.failed) == (0, 1000, 0, 0)
+        assert stats.accepted == 1000
+        # WHEN the handler is closed while the calls still hang
+        report = handler.close()
+        # THEN the report accounts for every record, as their documents, and says so on stderr
+        assert report.delivered == 0 and report.reasons == {"in flight at close, no answer": 1000}
+        assert not report.ok and report.delivered + report.not_delivered == 1000
+        assert sorted(seqs([json.loads(text) for text in report.undelivered])) == list(range(1000))
+        assert "1000 not delivered: 1000 in flight at close, no answer" in capsys.readouterr().err
+    # AND when the hung calls fail afterwards (the server closed), nothing is counted twice
+    for _ in range(20):
+        after = handler.stats
+        assert (after.accepted, after.delivered, after.failed, after.queued) == (1000, 0, 1000, 0)
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("fault", ["outage", "hang"])
+def test_close_accounts_for_every_accepted_record(dest: Destination, logger: logging.Logger, fault: str) -> None:
+    # GIVEN a destination that answers 503 to every call (an outage), or answers only after 3 s (a hang)
+    if fault == "outage":
+        dest.aws.proxy.server_error(dest.operation, status=503, code="ServiceUnavailableException")
+    else:
+        def late(request: Any, forward: Callable) -> Response:  # never forwarded: no later test sees these records
+            time.sleep(3)
+            return json_error("ServiceUnavailableException", "answered too late", 503)
+
+        dest.aws.proxy.add(dest.operation, late)
+    handler = dest.handler(flush_seconds=0.05, flush_timeout_seconds=0.5)
+    logger.addHandler(handler)
+    # WHEN 1,000 records are logged while it lasts, then the handler is closed
+    for seq in range(1000):
+        logger.info("event %s", seq, extra={"seq": seq})
+    report = handler.close()
+    # THEN delivered and reported records are all 1,000, and each reported one is listed
+    assert report.delivered + report.not_delivered == 1000 == handler.stats.accepted
+    assert len(report.undelivered) == report.not_delivered
+    reasons = {"outage": {"not delivered before close", "in flight at close, no answer"},
+               "hang": {"in flight at close, no answer", "not delivered before close"}}[fault]
+    assert set(report.reasons) <= reasons and report.not_delivered > 0
+
+
+SILENT_EXIT_SCRIPT = textwrap.dedent(
+    """
+    import logging, sys
+    from logship import FirehoseHandler
+    handler = FirehoseHandler("{stream}", endpoint_url=sys.argv[1], flush_seconds=60, flush_timeout_seconds=1)
+    log = logging.getLogger("exiting")
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    for seq in range(1000):
+        log.info("event %s", seq, extra={{"seq": seq}})
+    # no flush(), no close(): the interpreter exits while the calls hang
+    """
+).format(stream=STREAM)
+
+
+def test_interpreter_exit_with_a_hung_endpoint_reports_every_record(aws: Emulator) -> None:
+    # GIVEN a process whose endpoint never answers, exiting with 1,000 records logged
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    with SilentServer() as server:
+        process = subprocess.run([sys.executable, "-c", SILENT_EXIT_SCRIPT, server.url], env=env,
+                                 capture_output=True, text=True, timeout=60)
+    # THEN it exits and says on stderr that all 1,000 were not delivered, and why
+    assert process.returncode == 0, process.stderr
+    assert "0 record(s) delivered, 1000 not delivered: 1000 in flight at close, no answer" in process.stderr
+
+
+def test_a_child_forked_while_another_thread_holds_the_lock_can_log_and_close(aws: Emulator) -> None:
+    # GIVEN a handler whose lock another thread holds (an emit or a count in progress) when the process forks
+    dest = CloudWatch(aws)
+    logger = logging.getLogger("test.fork-lock")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = dest.handler(flush_seconds=60, flush_timeout_seconds=5)
+    logger.addHandler(handler)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with handler._lock:
+            held.set()
+            release.wait(0.3)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+    # WHEN the process forks, and the child logs, counts and closes
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            for seq in range(3):
+                logger.info("child %s", seq, extra={"seq": seq})
+            report = handler.close()
+            code = 0 if report.delivered == 3 and handler.stats.accepted == 3 else 2
+        finally:
+            os._exit(code)
+    holder.join()
+    # THEN the child did not deadlock on a lock held by a thread it does not have
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0
+    logger.removeHandler(handler)
+    handler.close()

@@ -591,6 +591,22 @@ def test_named_query_window_is_configurable():
 # -- alarms --------------------------------------------------------------------------------------
 
 
+def test_a_rewritten_policy_of_the_audit_key_raises_an_alarm(default):
+    # GIVEN the default audit trail, whose log files its own key encrypts
+    stack, audit, template = default
+    (metric_filter,) = [f for f in template.find_resources("AWS::Logs::MetricFilter").values()
+                        if f["Properties"]["MetricTransformations"][0]["MetricName"] == "AuditKeyPolicyChanges"]
+    # THEN PutKeyPolicy on exactly that key is counted (the step before a deletion that would lock the logs away)
+    pattern = stack.resolve(audit_filters.audit_key_policy_filter(audit.encryption_key.key_arn).pattern)
+    assert metric_filter["Properties"]["FilterPattern"] == pattern
+    key_arn = {"Fn::GetAtt": [stack.get_logical_id(audit.encryption_key.node.default_child), "Arn"]}
+    assert key_arn in json.loads(json.dumps(pattern))["Fn::Join"][1]
+    # AND an alarm on it notifies the topic, like the CIS alarms
+    (alarm,) = [a for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+                if a["Properties"]["MetricName"] == "AuditKeyPolicyChanges"]
+    assert alarm["Properties"]["Threshold"] == 1 and alarm["Properties"]["AlarmActions"]
+
+
 def test_every_cis_filter_is_on_the_trails_log_group_with_an_alarm_to_the_topic(default):
     # GIVEN the default audit trail
     stack, audit, template = default
@@ -602,7 +618,9 @@ def test_every_cis_filter_is_on_the_trails_log_group_with_an_alarm_to_the_topic(
     patterns = {
         f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]["FilterPattern"] for f in filters.values()
     }
+    key_policy = patterns.pop("AuditKeyPolicyChanges")
     assert patterns == {f.key: f.pattern for f in audit_filters.FILTERS}
+    patterns["AuditKeyPolicyChanges"] = key_policy
     assert all(f["Properties"]["LogGroupName"] == group_ref for f in filters.values())
     # AND each metric has an alarm on one or more events in five minutes, notifying the topic
     assert {a["Properties"]["MetricName"] for a in alarms.values()} == set(patterns)
@@ -725,7 +743,7 @@ def test_every_created_resource_is_exposed(full):
                  "auditor_role", "results_bucket"):  # fmt: skip
         assert getattr(audit, name) is not None, name
     assert len(audit.alarms) == len(audit.metric_filters)
-    assert set(audit.metric_filters) == {f.key for f in audit_filters.FILTERS}
+    assert set(audit.metric_filters) == {f.key for f in audit_filters.FILTERS} | {"AuditKeyPolicyChanges"}
     assert set(audit.named_queries) == {q.key for q in audit_queries.QUERIES}
 
 

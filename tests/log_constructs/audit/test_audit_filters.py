@@ -119,3 +119,18 @@ def test_sign_in_without_mfa_needs_a_successful_iam_user_sign_in_that_reports_mf
     assert pattern(login)
     assert not pattern(failed)
     assert not pattern(no_mfa_field)
+
+
+def test_the_audit_key_policy_filter_counts_put_key_policy_on_that_key_only():
+    # GIVEN the audit key's filter, and PutKeyPolicy events on it and on another key
+    from log_constructs.audit.filters import audit_key_policy_filter
+
+    key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    matches = compile_pattern(audit_key_policy_filter(key).pattern)
+    put = {**SAMPLES["kms_schedule_key_deletion"], "eventName": "PutKeyPolicy",
+           "requestParameters": {"keyId": key, "policyName": "default", "policy": "{}"}}
+    other = {**put, "resources": [{**put["resources"][0], "ARN": key.replace("1234abcd", "99999999")}]}
+    # THEN it counts the change of this key's policy, not another key's, nor the other KMS calls
+    assert matches(put)
+    assert not matches(other)
+    assert not any(matches(sample) for sample in SAMPLES.values())

@@ -265,6 +265,11 @@ def test_a_third_subscription_filter_on_one_log_group_is_refused():
     ({"zone_awareness_azs": 2, "data_nodes": 3}, "LogPipeline: data_nodes must be a multiple of zone_awareness_azs (2)"),
     ({"volume_gib": 5}, "LogPipeline: volume_gib must be between 10 and 16384 GiB, got 5 GiB"),
     ({"master_nodes": 2}, "LogPipeline: master_nodes must be one of 0, 3, 5, got 2"),
+    ({"shipper_timeout": cdk.Duration.seconds(20)}, "LogPipeline: shipper_timeout must be between 30 and 900 seconds "
+                                                 "(the shipper starts a Firehose call only while 20 s of its time are "
+                                                 "left, so a shorter timeout would defer every payload), got 20 seconds"),
+    ({"shipper_timeout": cdk.Duration.seconds(29)}, "shipper_timeout must be between 30 and 900 seconds"),
+    ({"shipper_timeout": cdk.Duration.minutes(16)}, "got 960 seconds"),
 ])
 def test_invalid_props_name_the_prop(props, message):
     with pytest.raises(PropError, match=re.escape(message)):

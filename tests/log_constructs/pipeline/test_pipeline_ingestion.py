@@ -104,7 +104,8 @@ def test_a_role_may_only_put_into_its_own_stream(accounts):
 def test_the_event_source_mappings_report_item_failures_bisect_and_keep_failures(organization, accounts):
     (mapping,) = _resources(organization, "AWS::Lambda::EventSourceMapping").values()
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] == 3
+    # a batch is retried until its records reach the maximum record age, whatever the number of attempts
+    assert mapping["BisectBatchOnFunctionError"] is True and mapping.get("MaximumRetryAttempts", -1) == -1
     assert mapping["MaximumRecordAgeInSeconds"] == 3600 and mapping["ParallelizationFactor"] == 3
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
     assert "DeadLetterQueue" in mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
@@ -118,7 +119,29 @@ def test_the_shipper_knows_each_streams_region_and_reserves_concurrency_for_the_
     regions = json.loads(shipper["Environment"]["Variables"]["INGESTION_STREAM_REGIONS"])
     assert regions == {f"{DEFAULT_DESTINATION_NAME}-eu-west-1": "eu-west-1",
                        f"{DEFAULT_DESTINATION_NAME}-us-east-1": "us-east-1"}
-    assert shipper["ReservedConcurrentExecutions"] == 10 + 2 * 4 * 2
+    # 2 regions × 4 initial shards × 2 (headroom for split shards) × parallelization factor 2
+    assert shipper["ReservedConcurrentExecutions"] == 10 + 2 * 4 * 2 * 2
+
+
+def _alarm(template: Template, name: str) -> dict:
+    (alarm,) = [a for key, a in _resources(template, "AWS::CloudWatch::Alarm").items() if name in key]
+    return alarm
+
+
+def test_ingestion_alarms_fire_on_iterator_age_throttles_and_retries_well_before_loss(organization, accounts):
+    # GIVEN a pipeline with a 1 h maximum record age, and one with the default 6 h
+    # THEN the iterator-age alarm fires at 1/24 of it (2.5 min), at most 5 min: long before records are given up
+    age = _alarm(organization, "IngestionIteratorAgeAlarm")
+    assert (age["MetricName"], age["Namespace"], age["Statistic"]) == ("IteratorAge", "AWS/Lambda", "Maximum")
+    assert age["Threshold"] == 150_000 and age["ComparisonOperator"] == "GreaterThanThreshold"
+    assert _alarm(accounts, "IngestionIteratorAgeAlarm")["Threshold"] == 300_000
+    # AND throttles of the shipper and records it reports for retry raise alarms at the first one
+    throttles = _alarm(organization, "ShipperThrottlesAlarm")
+    assert (throttles["MetricName"], throttles["Threshold"]) == ("Throttles", 1)
+    retries = _alarm(organization, "IngestionRetriesAlarm")
+    assert (retries["MetricName"], retries["Namespace"], retries["Threshold"]) == (
+        "KinesisRecordsRetried", "LogConstructs", 1)
+    assert retries["Dimensions"] == [{"Name": "service", "Value": "log-shipper"}]
 
 
 def test_the_regional_destination_is_built_from_names_with_its_arn_as_output():
