@@ -209,7 +209,9 @@ def main(out: Path, target: Path) -> int:
     if not any("aws:cdk:path" in r.get("Metadata", {}) for t in templates.values() for r in t.get("Resources", {}).values()):
         print("the templates carry no construct paths (aws:cdk:path): synthesize with `make synth`", file=sys.stderr)
         return 1
-    dots = [Graph(name, template).build().dot() for name, template in sorted(templates.items())]
+    # Graphviz draws the first graph of its input: the largest stack first (the platform's).
+    dots = [Graph(name, template).build().dot() for name, template in
+            sorted(templates.items(), key=lambda item: (-len(item[1].get("Resources", {})), item[0]))]
     target.parent.mkdir(parents=True, exist_ok=True)
     source = "".join(dots)
     if target.suffix == ".dot":
