@@ -26,7 +26,6 @@ from .._lambda_src.log_alerts.contract import DEFAULT_WEBHOOK_HOSTS, AlertsConfi
 from .._private.failures import grant_key_use, send_failures_to
 from .._private.functions import METRICS_NAMESPACE, library_function
 from .._private.keys import new_key
-from .._private.log_groups import function_log_group_names
 from .._private.metrics import (AlarmSpec, create_alarms, destination_delivery_failures, function_row, graph, graph_row,
                                 metric, queue_depth, queue_row)
 from .._private.queues import dead_letter_queue

@@ -357,7 +357,6 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
 
         # Shipper: CloudWatch Logs → one Firehose record per log event, or (bulk mode) _bulk requests to the
         # domain and aggregated records to the archive.
-        self.shipper_service = SHIPPER_SERVICE
         shipper_timeout = shipper_timeout or Duration.minutes(2)
         _check_shipper_timeout(shipper_timeout)
         self.shipper_security_group: Optional[ec2.SecurityGroup] = None
@@ -376,7 +375,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             handler="log_shipper.handler.handler",
             description=("Indexes CloudWatch Logs events with _bulk (id = event id) and archives them through Firehose"
                          if bulk else "Ships CloudWatch Logs events to Firehose, one record per event"),
-            service=self.shipper_service,
+            service=SHIPPER_SERVICE,
             timeout=shipper_timeout,
             memory_size=shipper_memory_mib or 512,
             log_retention=self.log_retention,

@@ -15,9 +15,8 @@ from .._private.functions import METRICS_NAMESPACE
 from .._private.metrics import (AlarmSpec, destination_delivery_failures, function_row, graph_row, metric,
                                 queue_depth, queue_row)
 from ..protocols import DashboardRow
-from .serverless import Collection
-from .._lambda_src.log_shipper.contract import METRIC_RECORDS_RETRIED
 from .ingestion import IngestionSettings
+from .serverless import Collection
 
 FIREHOSE_NAMESPACE = "AWS/Firehose"
 OPENSEARCH_DESTINATION = "DeliveryToAmazonOpenSearchService"
@@ -45,7 +44,6 @@ class LogPipelineMetrics:
     dead_letter_queue: sqs.Queue
     delivery_stream_name: str
     delivery_mode: str
-    shipper_service: str
 
     @property
     def _bulk(self) -> bool:
@@ -202,7 +200,7 @@ class LogPipelineMetrics:
     def metric_shipper(self, metric_name: str, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                        label: Optional[str] = None) -> cloudwatch.Metric:
         """A metric the shipper emits (EMF, namespace ``LogConstructs``, dimension ``service``). Default: Sum."""
-        return metric(METRICS_NAMESPACE, metric_name, {"service": self.shipper_service}, period=period,
+        return metric(METRICS_NAMESPACE, metric_name, {"service": SHIPPER_SERVICE}, period=period,
                       statistic=statistic, label=label)
 
     def metric_documents_delivered(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -303,8 +301,7 @@ class LogPipelineMetrics:
     def metric_kinesis_records_retried(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                        label: Optional[str] = None) -> cloudwatch.Metric:
         """Ingestion records the shipper reported for Lambda's retry (``batchItemFailures``). Default: Sum."""
-        return metric(METRICS_NAMESPACE, METRIC_RECORDS_RETRIED, {"service": SHIPPER_SERVICE}, period=period,
-                      statistic=statistic, label=label)
+        return self.metric_shipper(shipper_contract.METRIC_RECORDS_RETRIED, period=period, statistic=statistic, label=label)
 
     def _ingestion_alarm_specs(self) -> list[AlarmSpec]:
         if self.ingestion_settings is None:
