@@ -258,7 +258,7 @@ def new_collection(scope: Construct, *, sink: ServerlessSink, index: str, encryp
     )
     # A collection is created only once its encryption and network policies exist.
     for dependency in (group, encryption, network_policy):
-        collection.add_dependency(dependency)
+        collection.add_resource_dependency(dependency)
     collection.apply_removal_policy(RemovalPolicy.RETAIN)
     for role in (writer, setup):
         if role is not None:
