@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: setup synth test lint checkov bench clean compliance diagram
+.PHONY: setup synth test lint checkov bench clean compliance diagram rehearsal-setup rehearse
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,30 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	touch $@
 
 setup: $(VENV)/.installed node_modules/.installed
+
+# The deploy rehearsal (scripts/rehearsal): LocalStack in host mode and the functions' runtime, each a
+# Python 3.13 virtualenv (find_python313.sh says what to install when there is none).
+REHEARSAL := scripts/rehearsal
+LOCALSTACK_VENV := .venv-localstack
+FUNCTIONS_VENV := .venv-functions
+
+$(LOCALSTACK_VENV)/.installed: $(REHEARSAL)/requirements-localstack.txt $(REHEARSAL)/ls_offline/pyproject.toml $(REHEARSAL)/ls_offline/src/ls_offline/*.py
+	py313=$$($(REHEARSAL)/find_python313.sh) && { test -x $(LOCALSTACK_VENV)/bin/python || $$py313 -m venv $(LOCALSTACK_VENV); }
+	$(LOCALSTACK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(REHEARSAL)/requirements-localstack.txt
+	$(LOCALSTACK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./$(REHEARSAL)/ls_offline
+	touch $@
+
+$(FUNCTIONS_VENV)/.installed: $(REHEARSAL)/requirements-functions.txt
+	py313=$$($(REHEARSAL)/find_python313.sh) && { test -x $(FUNCTIONS_VENV)/bin/python || $$py313 -m venv $(FUNCTIONS_VENV); }
+	$(FUNCTIONS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(REHEARSAL)/requirements-functions.txt
+	touch $@
+
+rehearsal-setup: $(LOCALSTACK_VENV)/.installed $(FUNCTIONS_VENV)/.installed
+
+# Deploys the example app, its serverless variant and the README's quick start into the emulator and
+# runs their functions (also part of make test, as tests/rehearsal).
+rehearse: synth rehearsal-setup
+	$(BIN)/python -m pytest tests/rehearsal
 
 # Synthesizes every stack of app.py into cdk.out/ with the cdk-nag packs as validation plugins;
 # any unacknowledged finding fails the synthesis.
@@ -53,7 +77,7 @@ CHECKOV_ARGS := --framework cloudformation --quiet --compact --skip-download
 checkov: synth $(CHECKOV_VENV)/.installed
 	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json cdk.out.serverless/*.template.json)
 
-test: synth $(CHECKOV_VENV)/.installed
+test: synth $(CHECKOV_VENV)/.installed rehearsal-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/cfn-lint cdk.out/*.template.json cdk.out.serverless/*.template.json
 	@echo "cfn-lint: no errors in $$(ls cdk.out/*.template.json cdk.out.serverless/*.template.json | wc -l) template(s)"

@@ -12,7 +12,7 @@ import re
 from typing import Optional, Sequence, Union
 
 import jsii
-from aws_cdk import Annotations, Aspects, Duration, IAspect, RemovalPolicy, Token
+from aws_cdk import Annotations, Aspects, Duration, Fn, IAspect, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -39,6 +39,17 @@ _POWERTOOLS_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN"
                       "FATAL": "CRITICAL"}
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _LOG_GROUP_NAME_PATTERN = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+
+
+def default_log_group_name(stack: Stack, application_name: str) -> str:
+    """``/applications/<application_name>/<creation id>``: the id is the first group of the stack id's UUID.
+
+    The log group is retained when its stack is deleted; a name that a new creation of the stack
+    would reuse makes that creation fail ("log group already exists"). The stack id changes with
+    every creation and never with an update, so the name is stable while the stack lives.
+    """
+    creation_id = Fn.select(0, Fn.split("-", Fn.select(2, Fn.split("/", stack.stack_id))))
+    return f"/applications/{application_name}/{creation_id}"
 
 
 def _level(value: Union[str, lambda_.ApplicationLogLevel, lambda_.SystemLogLevel, None]) -> Optional[str]:
@@ -104,7 +115,11 @@ class ApplicationLogging(Construct):
 
     :param application_name: name of the application; the default service name, metrics namespace
         and log group name derive from it. Default: the construct id.
-    :param log_group_name: name of the shared log group. Default: ``/applications/<application_name>``.
+    :param log_group_name: name of the shared log group. A fixed name blocks a new deployment of the
+        stack after it was deleted, for as long as the retained group of that name exists. Default:
+        ``/applications/<application_name>/<creation id>``, where the creation id is the first 8
+        characters of the stack's id (new each time the stack is created, the same across updates):
+        a stack deleted and deployed again gets a new group beside the retained one.
     :param log_retention: how long the log group keeps events. Default: ``logs.RetentionDays.ONE_MONTH``.
     :param removal_policy: what happens to the application log group when it leaves the stack Default: ``RemovalPolicy.RETAIN``
     :param encryption_key: KMS key of the log group. Default: - the stack's log groups key of this
@@ -152,7 +167,7 @@ class ApplicationLogging(Construct):
         self.service_name = service_name or self.application_name
         self.metrics_namespace = metrics_namespace or self.application_name
         self.powertools_layer = True if powertools_layer is None else powertools_layer
-        log_group_name = log_group_name or f"/applications/{self.application_name}"
+        log_group_name = log_group_name or default_log_group_name(Stack.of(self), self.application_name)
         self._validate(log_group_name, ship_to, alerts)
 
         self.log_group: logs.LogGroup = secure_log_group(

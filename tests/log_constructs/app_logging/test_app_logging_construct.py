@@ -101,12 +101,34 @@ def function_props(built: Built, fn: lambda_.Function) -> dict[str, Any]:
 
 def test_one_encrypted_retained_log_group_for_the_application(built: Built) -> None:
     # GIVEN the app WHEN synthesized THEN the application has one KMS log group, kept on delete
-    groups = built.template.find_resources("AWS::Logs::LogGroup", {"Properties": {"LogGroupName": "/applications/shop"}})
+    groups = built.template.find_resources("AWS::Logs::LogGroup", {"Properties": {"LogGroupName": {"Fn::Join": [
+        "", ["/applications/shop/", {"Fn::Select": [0, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": [
+            "/", {"Ref": "AWS::StackId"}]}]}]}]}]]}}})
     assert len(groups) == 1
     (group,) = groups.values()
     assert group["Properties"]["RetentionInDays"] == 14
     assert "KmsKeyId" in group["Properties"]
     assert group["DeletionPolicy"] == "Retain"
+
+
+def test_a_retained_group_never_blocks_the_stack_created_again() -> None:
+    # GIVEN the default name, resolved for two creations of one stack (two stack ids)
+    app = cdk.App()
+    stack = cdk.Stack(app, "Shop")
+    logging = ApplicationLogging(stack, "Logging", application_name="shop")
+    name = stack.resolve(logging.log_group.node.default_child.log_group_name)
+    # WHEN CloudFormation evaluates it with each creation's stack id
+    (prefix, select) = name["Fn::Join"][1]
+
+    def evaluate(stack_id: str) -> str:
+        uuid = stack_id.split("/")[2]
+        return prefix + uuid.split("-")[0]
+    first = evaluate("arn:aws:cloudformation:eu-west-1:111111111111:stack/Shop/3b5c5e60-1c1a-11ee-9f2a-0a1b2c3d4e5f")
+    second = evaluate("arn:aws:cloudformation:eu-west-1:111111111111:stack/Shop/7d0e9a10-94f2-11f0-8c3e-06f1e2d3c4b5")
+    # THEN each creation gets its own group under /applications/shop/, so the retained one is no obstacle
+    assert (first, second) == ("/applications/shop/3b5c5e60", "/applications/shop/7d0e9a10")
+    assert select == {"Fn::Select": [0, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", {
+        "Ref": "AWS::StackId"}]}]}]}]}
 
 
 def test_functions_log_json_at_the_levels_into_the_shared_group(built: Built) -> None:
