@@ -24,8 +24,9 @@ from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(ROOT)]
 
+import custom_resources  # noqa: E402
 import deployer as deploying  # noqa: E402
 import emulator as emulating  # noqa: E402
 import events  # noqa: E402
@@ -179,13 +180,51 @@ def rehearse(label: str, assembly: Path, *, localstack_venv: Path = LOCALSTACK_V
                     if handler == events.ALERTS and run.ok:
                         run.error = alert_problem(webhook.posts[posted:])
                     report.functions.append(run)
+            report.functions += run_setup_resources(deployer, spec, functions_python, emulator.workdir)
         report.workarounds = deploying.grouped(deployer.workarounds)
         report.workarounds += [f"{handler}: {why}" for handler, why in OPERATOR_STEPS.items()]
+        report.workarounds.append(custom_resources.WORKAROUND)
     finally:
         webhook.stop()
         emulator.stop()
         report.seconds = time.monotonic() - started
     return report
+
+
+def run_setup_resources(deployer, spec, functions_python: Path, workdir: Path) -> list[running.FunctionRun]:
+    """Each OpenSearch set-up custom resource of the stack, as a Create event to its function's code."""
+    from tests.support.opensearch_stub import OpenSearchStub
+
+    template = deployer.prepare(spec)
+    resources = custom_resources.setup_resources(template)
+    if not resources:
+        return []
+    resolver = custom_resources.Resolver(deployer, spec, template)
+    lambda_client = deployer.client("lambda", spec.account, spec.region)
+    setups = {}
+    for logical_id, name in running.deployed_functions(deployer, spec):
+        configuration = lambda_client.get_function_configuration(FunctionName=name)
+        variables = (configuration.get("Environment") or {}).get("Variables", {})
+        if configuration.get("Handler") == events.SETUP:
+            setups[variables.get("OPENSEARCH_SETUP_DOMAIN_ENDPOINT")] = (logical_id, name, configuration["Role"])
+    runs = []
+    for resource in resources:
+        endpoint = resolver.resolve(resource.properties["DomainEndpoint"])
+        logical_id, name, role = setups[endpoint]
+        password = custom_resources.admin_password(deployer, spec, resolver.resolve(resource.properties))
+        with OpenSearchStub(secret_keys={spec.account: "test"}, admin_password=password or "",
+                            key_roles={spec.account: role}) as stand_in:
+            host = stand_in.url.split("://", 1)[1]
+            event = custom_resources.create_event(resource, resolver, host, stand_in.url)
+            run = running.run_function(deployer, spec.stack_name, logical_id, name, spec.account, spec.region,
+                                       functions_python, event, workdir=workdir, extra_environment={
+                                           "OPENSEARCH_SETUP_DOMAIN_ENDPOINT": host,
+                                           "OPENSEARCH_SETUP_ALLOW_ENDPOINT_OVERRIDE": "1"})
+            run.logical_id = f"{logical_id} (custom resource {resource.logical_id}, Create)"
+            if run.ok and not stand_in.changing_requests():
+                run.error = "the set-up reported success but wrote nothing to the stand-in domain"
+        runs.append(run)
+    return runs
 
 
 def alert_problem(posts: list[dict]) -> Optional[str]:
