@@ -5,11 +5,17 @@ and the ``_bulk`` writer (:mod:`logship.bulk`, which sends single attempts with
 :meth:`SignedClient.send` and decides itself what to retry). The signing service is ``es`` for a
 domain and ``aoss`` for an OpenSearch Serverless collection.
 
+:meth:`SignedClient.with_basic_auth` gives a copy that sends HTTP basic authentication (an internal
+user of the domain) instead of a signature, with the same retries, timeouts and errors: the set-up
+function's one use of the master user's password.
+
 Only the method, the path and the status are ever logged or put in an error message; request
-bodies (which may carry a password or log documents) never are. Needs botocore (its signer).
+bodies (which may carry a password or log documents) and headers never are. Needs botocore (its signer).
 """
 from __future__ import annotations
 
+import base64
+import copy
 import hashlib
 import http.client
 import json
@@ -89,6 +95,25 @@ class SignedClient:
         self._timeout = timeout
         self._sleep = sleep
         self._log = log or (lambda message: None)
+        self._basic_auth: Optional[str] = None  # the Authorization header of with_basic_auth's copies
+
+    def with_basic_auth(self, user: str, password: str) -> "SignedClient":
+        """A copy that authenticates as the internal user ``user`` (HTTP basic) instead of signing.
+
+        Only over HTTPS (plain HTTP only to a loopback address, the tests' stand-in): a password never
+        crosses a network in clear text.
+        """
+        if self._scheme != "https" and self._host not in ("127.0.0.1", "localhost", "::1"):
+            raise SignedRequestError(f"basic authentication needs HTTPS, not {self.base_url}")
+        client = copy.copy(self)
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        client._basic_auth = f"Basic {token}"
+        return client
+
+    def _auth_headers(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
+        if self._basic_auth is None:
+            return self._signed_headers(method, path, body, headers)
+        return {**headers, "Authorization": self._basic_auth}
 
     # --- signing -------------------------------------------------------------------------------
     def _signed_headers(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str]:
@@ -107,7 +132,7 @@ class SignedClient:
 
     # --- one attempt ---------------------------------------------------------------------------
     def send(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Response:
-        """One signed attempt, whatever the status; connection errors and timeouts raise ``OSError``
+        """One signed (or basic-auth) attempt, whatever the status; connection errors and timeouts raise ``OSError``
         or ``http.client.HTTPException``."""
         if self._scheme == "https":
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -116,7 +141,7 @@ class SignedClient:
         else:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
         try:
-            connection.request(method, path, body=body or None, headers=self._signed_headers(method, path, body, headers))
+            connection.request(method, path, body=body or None, headers=self._auth_headers(method, path, body, headers))
             answer = connection.getresponse()
             return Response(answer.status, answer.read())
         finally:

@@ -1,6 +1,7 @@
 """Deploy-time set-up of an OpenSearch domain with fine-grained access control (a custom resource).
 
-The function runs as the domain's master IAM role and is wired through
+The function's IAM role is mapped into the domain's ``all_access`` and ``security_manager`` (by the
+function itself, see ``Security``); it is wired through
 ``aws_cdk.custom_resources.Provider``: it receives the Provider framework's event (``RequestType``
 Create / Update / Delete, ``ResourceProperties``, ``OldResourceProperties``,
 ``PhysicalResourceId``) and returns ``{"PhysicalResourceId": ..., "Data": {...}}``, or raises
@@ -8,7 +9,8 @@ Create / Update / Delete, ``ResourceProperties``, ``OldResourceProperties``,
 
 Every request goes to ``https://<DomainEndpoint>`` signed with SigV4 for the service ``es``
 (botocore's signer, credentials of the function's role), over the standard library's
-``http.client``. 5xx, 429 and connection errors are retried with exponential backoff and full
+``http.client``, except the role-mapping bootstrap of a new domain (below), which signs in as the
+internal master user with HTTP basic authentication. 5xx, 429 and connection errors are retried with exponential backoff and full
 jitter; anything else fails the deployment with the method, the path, the status and the
 (truncated) answer of the domain.
 
@@ -46,22 +48,26 @@ ResourceProperties (CloudFormation passes numbers as strings; both forms are acc
       the index settings, mappings and stats) on ``IndexPatterns``;
     * its role mapping: exactly ``WriterBackendRoles`` as backend roles (a replaced Firehose role
       does not linger);
-    * the internal user ``AdminUser`` whose password is read at run time from ``AdminSecretArn``
-      (a JSON secret with a ``password`` key, or a plain string), never logged nor returned. The
-      user carries the secret's version id as the attribute ``log_constructs_secret_version``, so
-      a rotated secret updates the user and an unchanged one sends nothing;
+    * first, the mappings of ``all_access`` and ``security_manager``: ``MasterRoleArn`` among the
+      backend roles and ``AdminUser`` among the users, merged into what is there (nothing is dropped,
+      so mappings added by people stay). They are read signed; when the domain refuses that (403: a
+      new domain maps only its internal master user ``AdminUser``), these two mappings alone are
+      read and written as ``AdminUser`` with HTTP basic authentication, the password read at run time
+      from ``AdminSecretArn`` (a JSON secret with a ``password`` key, or a plain string), never logged
+      nor returned. A refused login (401) fails with a reason that names the secret;
+    * the internal user ``AdminUser`` (the domain's master user, created by the domain from the same
+      secret): it carries the secret's version id as the attribute ``log_constructs_secret_version``,
+      so a new version of the secret sets the user's password once (signed) and an unchanged one
+      sends nothing;
     * the security plugin's audit logging (``GET _plugins/_security/api/audit``, then ``PUT
       _plugins/_security/api/audit/config`` when it differs): ``enabled``, ``audit.enable_rest`` and
       ``audit.enable_transport`` on, ``audit.log_request_body`` off (a user's PUT holds its password);
-      the rest of the configuration and the paths the domain reports as ``_readonly`` are kept;
-    * the mappings of ``all_access`` and ``security_manager``: ``AdminUser`` among the users and
-      ``MasterRoleArn`` among the backend roles, merged into what is there (nothing is dropped, so
-      the master role never locks itself out and mappings added by people stay).
+      the rest of the configuration and the paths the domain reports as ``_readonly`` are kept.
 ``IndexTemplate``, ``IsmPolicy``, ``Dashboards`` (optional; their values come from the function's environment)
     Like ``Security``, these parts come only from ``OPENSEARCH_SETUP_INDEX_SETUP`` (a JSON object of the
     parts that are on, in the form below, written by the construct at deploy time). The event may repeat
     them; an event whose part differs, or that brings a part the configuration leaves out, is refused
-    before any request: the function is the master user, so a template, a lifecycle policy or a tenant
+    before any request: the function administers the domain, so a template, a lifecycle policy or a tenant
     from the event could reach every index of the domain. Index patterns are URL-quoted in paths.
 ``IndexTemplate``
     ``{"Name", "IndexPatterns", "Shards", "Replicas", "FieldLimit", "Priority" (optional,

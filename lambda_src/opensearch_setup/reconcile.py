@@ -1,7 +1,9 @@
 """Bring the domain to the desired state: read each part, write only what differs.
 
-Order matters: the index template and the ISM policy exist before the Firehose role is mapped,
-so the first index Firehose creates already gets the mappings and the lifecycle policy.
+Order matters: the function's own role is mapped into ``all_access`` and ``security_manager`` first
+(a new domain maps only its internal master user ``admin``, so nothing signed would pass before); the
+index template and the ISM policy exist before the Firehose role is mapped, so the first index
+Firehose creates already gets the mappings and the lifecycle policy.
 """
 from __future__ import annotations
 
@@ -24,12 +26,52 @@ def _name(value: str) -> str:
     return quote(value, safe="")
 
 
+def _entry(answer: Any, name: str) -> Optional[dict[str, Any]]:
+    return answer.get(name) if isinstance(answer, dict) else None
+
+
 def _security_entry(client: SignedClient, kind: str, name: str) -> Optional[dict[str, Any]]:
     """``GET _plugins/_security/api/<kind>/<name>`` answers ``{name: {...}}``, or 404."""
     answer = client.get_json(f"{SECURITY_API}/{kind}/{_name(name)}")
-    if answer is None:
-        return None
-    return answer.get(name) if isinstance(answer, dict) else None
+    return None if answer is None else _entry(answer, name)
+
+
+def _admin_mappings(client: SignedClient, allow: int) -> Optional[dict[str, Optional[dict[str, Any]]]]:
+    """The mappings of all_access and security_manager, or None when the domain answers ``allow`` (401/403)."""
+    mappings: dict[str, Optional[dict[str, Any]]] = {}
+    for role in documents.ADMIN_ROLES:
+        response = client.request("GET", f"{SECURITY_API}/rolesmapping/{role}", expect=(200,), allow=(allow, 404))
+        if response.status == allow:
+            return None
+        mappings[role] = None if response.status == 404 else _entry(response.json(), role)
+    return mappings
+
+
+def ensure_admin_mappings(client: SignedClient, security: SecuritySettings, password: str) -> list[str]:
+    """``all_access`` and ``security_manager`` map the function's role and the admin user, merged (nothing dropped).
+
+    Read signed first: once the role is mapped (every run after the first), the signed answer decides and
+    no password is sent. A new domain maps only its internal master user, so the signed read is refused
+    (403); then these role-mapping requests alone go as that user (HTTP basic authentication over TLS,
+    the password from the secret), and everything after them is signed again.
+    """
+    writer = client
+    current = _admin_mappings(client, allow=403)
+    if current is None:
+        writer = client.with_basic_auth(security.admin_user, password)
+        current = _admin_mappings(writer, allow=401)
+        if current is None:
+            raise SetupError(f"the domain refused the login of its master user {security.admin_user!r} (HTTP 401): "
+                             f"its password differs from the secret {security.admin_secret_arn}; set one to the "
+                             "other (docs/runbook.md, rotating the admin password)")
+    changes: list[str] = []
+    for role in documents.ADMIN_ROLES:
+        desired = documents.merged_mapping(current[role], backend_roles=(security.master_role_arn,),
+                                           users=(security.admin_user,))
+        if not documents.mapping_matches(current[role], desired):
+            writer.request("PUT", f"{SECURITY_API}/rolesmapping/{role}", desired)
+            changes.append(f"role_mapping:{role}")
+    return changes
 
 
 def ensure_index_template(client: SignedClient, template: IndexTemplateSettings) -> list[str]:
@@ -105,33 +147,35 @@ def ensure_audit_logging(client: SignedClient) -> list[str]:
     return ["audit_config"]
 
 
-def ensure_security(client: SignedClient, security: SecuritySettings, read_secret: SecretReader) -> list[str]:
-    changes: list[str] = []
-
-    # 1. The admin user, its password from the secret (never logged, never returned).
-    user = _security_entry(client, "internalusers", security.admin_user)
+def read_password(security: SecuritySettings, read_secret: SecretReader) -> tuple[str, str]:
+    """(password, version id) of the admin secret; a malformed secret fails without echoing it."""
     try:
-        password, version = read_secret(security.admin_secret_arn)
+        return read_secret(security.admin_secret_arn)
     except ValueError as error:
         raise SetupError(f"admin secret {security.admin_secret_arn}: {error}") from None
+
+
+def ensure_security(client: SignedClient, security: SecuritySettings, secret: tuple[str, str]) -> list[str]:
+    """The admin user's password, audit logging, the writer role and its mapping (all signed)."""
+    changes: list[str] = []
+    password, version = secret
+
+    # 1. The master user 'admin': the domain creates it from the same secret (CloudFormation resolves the
+    #    dynamic reference), but only when CloudFormation updates the domain. A rotated secret reaches the
+    #    domain here instead: the user carries the version of the secret it was last set from, so a new
+    #    version is written once (signed, the role is mapped by now) and an unchanged one sends nothing.
+    #    Either way the domain's password ends up equal to the secret's, which is what people sign in to
+    #    Dashboards with and what the role-mapping bootstrap of a new domain logs in with.
+    user = _security_entry(client, "internalusers", security.admin_user)
     if not documents.user_is_current(user, version):
         client.request("PUT", f"{SECURITY_API}/internalusers/{_name(security.admin_user)}",
                        documents.internal_user(user, password, version))
         changes.append(f"internal_user:{security.admin_user}")
 
-    # 2. all_access and security_manager keep the master role and gain the admin user.
-    for role in documents.ADMIN_ROLES:
-        current = _security_entry(client, "rolesmapping", role)
-        desired = documents.merged_mapping(current, backend_roles=(security.master_role_arn,),
-                                           users=(security.admin_user,))
-        if not documents.mapping_matches(current, desired):
-            client.request("PUT", f"{SECURITY_API}/rolesmapping/{role}", desired)
-            changes.append(f"role_mapping:{role}")
-
-    # 3. Audit logging of the security plugin (the domain publishes what it writes).
+    # 2. Audit logging of the security plugin (the domain publishes what it writes).
     changes += ensure_audit_logging(client)
 
-    # 4. The writer role, then (last) the Firehose role mapped to it.
+    # 3. The writer role, then (last) the Firehose role mapped to it.
     desired_role = documents.writer_role(security)
     if not documents.role_matches(_security_entry(client, "roles", security.writer_role_name), desired_role):
         client.request("PUT", f"{SECURITY_API}/roles/{_name(security.writer_role_name)}", desired_role)
@@ -147,12 +191,16 @@ def ensure_security(client: SignedClient, security: SecuritySettings, read_secre
 def apply(client: SignedClient, settings: SetupSettings, read_secret: SecretReader) -> list[str]:
     """Every configured part, in dependency order; the names of the parts that were written."""
     changes: list[str] = []
+    security = settings.security
+    secret = read_password(security, read_secret) if security is not None else None
+    if security is not None and secret is not None:
+        changes += ensure_admin_mappings(client, security, secret[0])
     if settings.index_template is not None:
         changes += ensure_index_template(client, settings.index_template)
     if settings.ism is not None:
         changes += ensure_ism_policy(client, settings.ism)
     if settings.dashboards is not None:
         changes += ensure_dashboards(client, settings.dashboards)
-    if settings.security is not None:
-        changes += ensure_security(client, settings.security, read_secret)
+    if security is not None and secret is not None:
+        changes += ensure_security(client, security, secret)
     return changes

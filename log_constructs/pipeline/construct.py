@@ -296,8 +296,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         elif domain is None:
             network = domain_network(self, vpc, vpc_subnets, azs) if vpc is not None else None
             self.security_group = network.security_group if network else None
-            # The deploy-time setup function's role is the domain's master user: it signs its requests
-            # to the security API with SigV4, so no master password exists anywhere.
+            # The domain's master user is the internal user 'admin' (password in Secrets Manager); the
+            # deploy-time set-up function maps its own IAM role with it, then signs everything with SigV4.
             self.setup_function = self._setup_function(
                 "DomainSetupFunction", "Sets up the OpenSearch domain: Firehose writer role mapping, Dashboards admin "
                 "user, index template, index lifecycle and Dashboards objects", vpc, network)
@@ -305,7 +305,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             self.admin_secret = admin_secret(self, self.encryption_key)
             self.domain = new_domain(
                 self, sizing=sizing, encryption_key=self.encryption_key,
-                master_user_arn=self.setup_function.role.role_arn, log_retention=self.log_retention,
+                secret=self.admin_secret, log_retention=self.log_retention,
                 vpc=vpc, network=network,
             )
         self.delivery_role = library_role(

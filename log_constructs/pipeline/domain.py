@@ -14,7 +14,7 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .._lambda_src.opensearch_setup.contract import SetupConfig
+from .._lambda_src.opensearch_setup.contract import DEFAULT_ADMIN_USER, SetupConfig
 from .._private import nag
 from .._private.functions import library_provider
 from .._private.keys import grant_key
@@ -84,13 +84,18 @@ def domain_network(scope: Construct, vpc: ec2.IVpc, vpc_subnets: Optional[ec2.Su
 
 
 def admin_secret(scope: Construct, encryption_key: kms.IKey) -> secretsmanager.Secret:
-    """The password of the OpenSearch Dashboards ``admin`` user."""
+    """The password of the domain's internal master user ``admin`` (Dashboards sign-in, role-mapping bootstrap)."""
     secret = secretsmanager.Secret(
         scope,
         "AdminUserSecret",
-        description="Password of the OpenSearch Dashboards 'admin' user (internal user database)",
+        description="Password of the OpenSearch domain's internal master user 'admin' (Dashboards sign-in)",
         removal_policy=RemovalPolicy.RETAIN,  # the retained domain's admin keeps this password
         encryption_key=encryption_key,
+        # It is the master password: 8 to 128 characters (API reference, MasterUserOptions.MasterUserPassword,
+        # https://docs.aws.amazon.com/opensearch-service/latest/APIReference/API_MasterUserOptions.html), and the
+        # service also wants at least one upper-case letter, one lower-case letter, one digit and one special
+        # character. 32 characters with each type included (require_each_included_type) meet both; quotes,
+        # backslash, '/', '@', ':' and '`' stay out of JSON, shell quoting and HTTP basic authentication.
         generate_secret_string=secretsmanager.SecretStringGenerator(
             password_length=32, exclude_characters="\"'\\/@:`", require_each_included_type=True
         ),
@@ -102,10 +107,18 @@ def admin_secret(scope: Construct, encryption_key: kms.IKey) -> secretsmanager.S
     return secret
 
 
-def new_domain(scope: Construct, *, sizing: DomainSizing, encryption_key: kms.IKey, master_user_arn: str,
-               log_retention: logs.RetentionDays, vpc: Optional[ec2.IVpc],
+def new_domain(scope: Construct, *, sizing: DomainSizing, encryption_key: kms.IKey,
+               secret: secretsmanager.ISecret, log_retention: logs.RetentionDays, vpc: Optional[ec2.IVpc],
                network: Optional[DomainNetwork]) -> opensearch.Domain:
-    """A domain with encryption at rest and in transit, TLS 1.2, fine-grained access control, every log on."""
+    """A domain with encryption at rest and in transit, TLS 1.2, fine-grained access control, every log on.
+
+    The master user is the internal user ``admin`` whose password is ``secret``: CDK emits
+    ``InternalUserDatabaseEnabled: true`` and ``MasterUserOptions`` with ``MasterUserName`` and a
+    ``{{resolve:secretsmanager:...}}`` dynamic reference as ``MasterUserPassword`` (no password in the
+    template). An IAM master user (``MasterUserARN``) is only valid with the internal user database
+    off, which would leave Dashboards without a sign-in unless Cognito, SAML or IAM Identity Center
+    is set up; the set-up function maps its IAM role next to ``admin`` instead (docs/design.md).
+    """
     slow_search, slow_index, app_logs, audit_logs = (
         secure_log_group(scope, name, retention=log_retention)
         for name in ("SlowSearchLogs", "SlowIndexLogs", "ApplicationLogs", "AuditLogs")
@@ -129,7 +142,8 @@ def new_domain(scope: Construct, *, sizing: DomainSizing, encryption_key: kms.IK
         node_to_node_encryption=True,
         enforce_https=True,
         tls_security_policy=opensearch.TLSSecurityPolicy.TLS_1_2_PFS,
-        fine_grained_access_control=opensearch.AdvancedSecurityOptions(master_user_arn=master_user_arn),
+        fine_grained_access_control=opensearch.AdvancedSecurityOptions(
+            master_user_name=DEFAULT_ADMIN_USER, master_user_password=secret.secret_value),
         logging=opensearch.LoggingOptions(
             slow_search_log_enabled=True, slow_search_log_group=slow_search,
             slow_index_log_enabled=True, slow_index_log_group=slow_index,
@@ -147,8 +161,6 @@ def new_domain(scope: Construct, *, sizing: DomainSizing, encryption_key: kms.IK
     )
     cfn_domain = domain.node.default_child
     assert isinstance(cfn_domain, opensearch.CfnDomain)
-    # Internal users (the Dashboards 'admin' from Secrets Manager) next to the IAM master user.
-    cfn_domain.add_property_override("AdvancedSecurityOptions.InternalUserDatabaseEnabled", True)
     stack = Stack.of(scope)
     cfn_domain.add_property_override("AccessPolicies", access_policy(stack))
     policy = logs.CfnResourcePolicy(
@@ -179,22 +191,32 @@ def domain_arn_pattern(stack: Stack) -> str:
     return f"arn:{stack.partition}:es:{stack.region}:{stack.account}:domain/*"
 
 
+# What an unsigned (HTTP basic authentication) request may reach: Dashboards, for people signing in as an
+# internal user, and the security plugin's role mappings, where the set-up function signs in as the master
+# user 'admin' to map its own IAM role on a new domain. Fine-grained access control authenticates every such
+# request (anonymous authentication stays off).
+BASIC_AUTH_PATHS = ("_dashboards*", "_plugins/_security/api/rolesmapping*")
+
+
 def access_policy(stack: Stack) -> dict:
-    """The domain access policy: signed requests from this account, Dashboards logins; FGAC decides the rest.
+    """The domain access policy: signed requests from this account anywhere, basic auth on two paths; FGAC decides.
 
     * ``es:ESHttp*`` for the account (``arn:<partition>:iam::<account>:root``) on every path: a request
       signed by an IAM principal of this account whose own IAM policies allow it passes on to
-      fine-grained access control, which authorizes only mapped roles (the set-up function's master
-      role, Firehose's writer role, what people map later). Other accounts' signed requests are refused.
-    * ``es:ESHttp*`` for any principal on the Dashboards path (``_dashboards*``) only: a Dashboards
-      login with the internal ``admin`` user is HTTP basic authentication, not SigV4, so IAM sees it as
-      anonymous; fine-grained access control (anonymous authentication off) then requires a valid
-      internal-user login for every request there. Anonymous requests elsewhere (``_search``,
-      ``_bulk``, ``_plugins``) are refused by this policy.
+      fine-grained access control, which authorizes only mapped roles (the set-up function's role,
+      Firehose's writer role, what people map later). Other accounts' signed requests are refused.
+    * ``es:ESHttp*`` for any principal on :data:`BASIC_AUTH_PATHS` only: HTTP basic authentication is
+      not SigV4, so IAM sees it as anonymous. On Dashboards (``_dashboards*``) people sign in as
+      ``admin`` or another internal user; on the role mappings (``_plugins/_security/api/rolesmapping*``)
+      the set-up function signs in as ``admin`` to map its IAM role into ``all_access`` and
+      ``security_manager`` of a new domain. Fine-grained access control (anonymous authentication off)
+      requires a valid internal-user login there and authorizes it by the user's roles. Anonymous
+      requests elsewhere (``_search``, ``_bulk``, other ``_plugins`` paths) are refused by this policy.
 
     ``Resource`` is a pattern because the domain's generated name cannot appear in its own
     properties; being the domain's own policy, it applies to this domain only.
     """
+    domains = domain_arn_pattern(stack)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -203,14 +225,14 @@ def access_policy(stack: Stack) -> dict:
                 "Effect": "Allow",
                 "Principal": {"AWS": f"arn:{stack.partition}:iam::{stack.account}:root"},
                 "Action": "es:ESHttp*",
-                "Resource": domain_arn_pattern(stack),
+                "Resource": domains,
             },
             {
-                "Sid": "DashboardsLoginOfInternalUsers",
+                "Sid": "BasicAuthOfInternalUsers",
                 "Effect": "Allow",
                 "Principal": {"AWS": "*"},
                 "Action": "es:ESHttp*",
-                "Resource": f"arn:{stack.partition}:es:{stack.region}:{stack.account}:domain/*/_dashboards*",
+                "Resource": [f"{domains}/{path}" for path in BASIC_AUTH_PATHS],
             },
         ],
     }
@@ -233,34 +255,39 @@ def _acknowledge(domain: opensearch.Domain, *, single_az: bool, no_masters: bool
     # What the access policy (access_policy above) and fine-grained access control do.
     nag.acknowledge(domain, "OS3", (
         "No IP allowlist: the access policy allows SigV4-signed requests of this account's IAM principals on "
-        "every path, and any principal only on the Dashboards path, where fine-grained access control "
-        "(anonymous authentication off) requires an internal-user login; Firehose and the set-up function "
-        "call from AWS addresses, and Dashboards users from anywhere. Pass vpc= to restrict by network."))
+        "every path, and unsigned requests (HTTP basic authentication of internal users) only on the Dashboards "
+        "path (_dashboards*) and the security plugin's role mappings (_plugins/_security/api/rolesmapping*), "
+        "where fine-grained access control (anonymous authentication off) requires a valid internal-user login; "
+        "Firehose and the set-up function call from AWS addresses, and Dashboards users from anywhere. "
+        "Pass vpc= to restrict by network."))
     nag.acknowledge(domain, "OS5", (
-        "Anonymous principals are allowed by the access policy only on the Dashboards path (_dashboards*), "
-        "for the basic-auth login of internal users: fine-grained access control has anonymous "
-        "authentication off and refuses every request there without a valid login. Every other path "
-        "requires a request SigV4-signed by an IAM principal of this account, then a fine-grained mapping."))
+        "Anonymous principals are allowed by the access policy only on the Dashboards path (_dashboards*), for "
+        "people signing in as internal users, and on the role mappings (_plugins/_security/api/rolesmapping*), "
+        "where the set-up function signs in as the master user admin to map its IAM role on a new domain: "
+        "fine-grained access control has anonymous authentication off and refuses every request there without "
+        "a valid login. Every other path requires a request SigV4-signed by an IAM principal of this account, "
+        "then a fine-grained mapping."))
 
 
 def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opensearch.IDomain,
                  secret: secretsmanager.ISecret, writer_role: iam.IRole, index: str, index_setup: IndexSetup,
                  log_retention: logs.RetentionDays, encryption_key: kms.IKey) -> CustomResource:
-    """Deploy-time set-up of the domain over its REST API, signed as the master user (the function's role)."""
+    """Deploy-time set-up of the domain over its REST API: the function maps its IAM role into ``all_access`` and
+    ``security_manager`` (signed in as ``admin`` on a new domain), then signs every request with that role."""
     assert function.role is not None
     function.add_to_role_policy(iam.PolicyStatement(
         sid="SignedDomainRequests",
         actions=["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPut", "es:ESHttpPost", "es:ESHttpPatch"],
         resources=[domain.domain_arn, f"{domain.domain_arn}/*"],
     ))
-    nag.acknowledge(function.role, "IAM5", "The master user administers the domain over its REST API: security "
-                    "plugin, index templates, ISM and Dashboards paths below the domain ARN.",
+    nag.acknowledge(function.role, "IAM5", "The set-up function administers the domain over its REST API: "
+                    "security plugin, index templates, ISM and Dashboards paths below the domain ARN.",
                     findings=[nag.resource_finding(scope, f"{domain.domain_arn}/*")])
     index_parts = index_setup.properties(index)
     security = SetupConfig(
         domain_endpoint=domain.domain_endpoint, master_role_arn=function.role.role_arn,
         writer_role_name=WRITER_ROLE_NAME, writer_backend_roles=(writer_role.role_arn,),
-        index_patterns=(f"{index}*",), admin_user="admin", admin_secret_arn=secret.secret_arn,
+        index_patterns=(f"{index}*",), admin_user=DEFAULT_ADMIN_USER, admin_secret_arn=secret.secret_arn,
         index_setup=Stack.of(scope).to_json_string(index_parts) if index_parts else "",
     )
     # Every value lives in the function's deploy-time configuration; the event only repeats them

@@ -7,6 +7,14 @@ as strings, ``_seq_no``/``_primary_term`` on ISM policies, ``osd-xsrf`` required
 
 Every request's SigV4 signature is verified independently of botocore (HMAC over the canonical
 request, with the secret key the stub was given); an unsigned or wrongly signed request gets 403.
+
+With ``admin_password`` the stub is a new domain whose master user is the internal user ``admin``
+(fine-grained access control with the internal user database): ``all_access`` and
+``security_manager`` map only ``admin``; a signed request counts as the IAM role ``key_roles`` names
+for its access key, and security, index-template, ISM and Dashboards calls of a role (or user) that
+is not mapped get 403. HTTP basic authentication is accepted for the internal users the stub knows,
+and only where the domain access policy lets unsigned requests through (``_dashboards*`` and
+``_plugins/_security/api/rolesmapping*``: 403 elsewhere); a wrong password gets 401.
 ``fail_next`` injects 5xx/429 answers or dropped connections for the next requests, ``hang_next``
 connections that never answer.
 
@@ -19,6 +27,8 @@ next attempts of given ids and ``refuse_documents`` refuses given ids for their 
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import fnmatch
 import hashlib
@@ -39,6 +49,9 @@ AUTH_PATTERN = re.compile(
     r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
 )
 CHANGING_METHODS = {"PUT", "POST", "DELETE", "PATCH"}
+# Where the domain access policy (log_constructs.pipeline.domain.BASIC_AUTH_PATHS) lets unsigned requests in.
+BASIC_AUTH_PREFIXES = ("/_dashboards", "/_plugins/_security/api/rolesmapping")
+ADMIN_ROLES = ("all_access", "security_manager")
 
 
 @dataclass
@@ -50,6 +63,11 @@ class Recorded:
     status: int = 0
     signature_ok: bool = False
     signature_scope: Optional[dict[str, str]] = None
+    principal: str = ""  # who fine-grained access control saw: "user:<name>", "role:<arn>" or "" (unknown)
+
+    @property
+    def basic_auth(self) -> bool:
+        return self.headers.get("authorization", "").startswith("Basic ")
 
     @property
     def route(self) -> str:
@@ -176,12 +194,17 @@ class DomainState:
 class OpenSearchStub:
     """``with OpenSearchStub(secret_keys={"testing": "testing"}) as stub: stub.url ...``"""
 
-    def __init__(self, *, secret_keys: dict[str, str], master_role_arn: str = "") -> None:
+    def __init__(self, *, secret_keys: dict[str, str], admin_password: str = "",
+                 key_roles: Optional[dict[str, str]] = None) -> None:
         self.secret_keys = secret_keys
+        self.key_roles = dict(key_roles or {})  # access key id -> the IAM role ARN its requests come from
         self.state = DomainState()
-        if master_role_arn:  # what the service sets up for an IAM master user
-            for role in ("all_access", "security_manager"):
-                self.state.mappings[role] = {"backend_roles": [master_role_arn], "hosts": [], "users": [],
+        self.fine_grained = bool(admin_password)
+        if admin_password:  # what the service sets up for an internal master user
+            self.state.users["admin"] = {"backend_roles": [], "attributes": {}}
+            self.state.passwords["admin"] = admin_password
+            for role in ADMIN_ROLES:
+                self.state.mappings[role] = {"backend_roles": [], "hosts": [], "users": ["admin"],
                                              "and_backend_roles": []}
         self.requests: list[Recorded] = []
         self._faults: list[Fault] = []
@@ -289,16 +312,57 @@ class OpenSearchStub:
                 if fault.status == HANG:
                     return HANG, fault.hang_s
                 return fault.status, {"error": "injected", "status": fault.status}
-            request.signature_ok, request.signature_scope = verify_sigv4(request, self.secret_keys)
-            if not request.signature_ok:
-                request.status = 403
-                return 403, {"message": "The request signature we calculated does not match the signature you provided."}
+            refused = self._authenticate(request)
+            if refused is not None:
+                request.status = refused[0]
+                return refused
             try:
                 status, answer = self._route(request)
             except (ValueError, KeyError, TypeError) as error:
                 status, answer = 400, {"error": {"type": "parse_exception", "reason": str(error)}, "status": 400}
             request.status = status
             return status, answer
+
+    def _authenticate(self, request: Recorded) -> Optional[tuple[int, Any]]:
+        """Access policy, authentication and (for a fine-grained domain) authorization; None: let it through."""
+        if request.basic_auth:
+            action = f"es:ESHttp{request.method.capitalize()}"
+            if not self.fine_grained or not request.route.startswith(BASIC_AUTH_PREFIXES):
+                return 403, {"Message": f"User: anonymous is not authorized to perform: {action} because no "
+                                        "resource-based policy allows the action"}
+            try:
+                user, _, password = base64.b64decode(request.headers["authorization"][6:], validate=True) \
+                    .decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user, password = "", ""
+            known = self.state.passwords.get(user)
+            if known is None or not hmac.compare_digest(known, password):
+                return 401, {"status": "UNAUTHORIZED", "message": "Unauthorized"}
+            request.principal = f"user:{user}"
+        else:
+            request.signature_ok, request.signature_scope = verify_sigv4(request, self.secret_keys)
+            if not request.signature_ok:
+                return 403, {"message": "The request signature we calculated does not match the signature you provided."}
+            role = self.key_roles.get((request.signature_scope or {}).get("key", ""))
+            request.principal = f"role:{role}" if role else ""
+        if self.fine_grained and not self._permitted(request.principal, request.route):
+            return 403, {"error": {"type": "security_exception",
+                                   "reason": f"no permissions for {request.route} and User [{request.principal}]"},
+                         "status": 403}
+        return None
+
+    def _permitted(self, principal: str, route: str) -> bool:
+        """Fine-grained access control for the calls the set-up makes: the security API takes all_access or
+        security_manager; templates, ISM and Dashboards take all_access; anything else passes."""
+        if route.startswith("/_plugins/_security/api"):
+            roles = ADMIN_ROLES
+        elif route.startswith(("/_index_template", "/_plugins/_ism", "/_dashboards")):
+            roles = ("all_access",)
+        else:
+            return True
+        kind, _, name = principal.partition(":")
+        field = {"user": "users", "role": "backend_roles"}.get(kind)
+        return field is not None and any(name in (self.state.mappings.get(role) or {}).get(field, ()) for role in roles)
 
     AUDIT_READONLY = ("/audit/exclude_sensitive_headers", "/compliance/internal_config", "/compliance/external_config")
 

@@ -1,7 +1,9 @@
 """The OpenSearch set-up custom resource end to end: the handler, the admin secret in the AWS
-emulator (Secrets Manager), and a stateful OpenSearch stand-in on 127.0.0.1 that verifies SigV4."""
+emulator (Secrets Manager), and a stateful OpenSearch stand-in on 127.0.0.1 that verifies SigV4 and,
+like a new domain whose master user is the internal user ``admin``, maps only ``admin`` at first."""
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import logging
@@ -62,7 +64,9 @@ def secret_arn(aws, monkeypatch):
 def stub(monkeypatch):
     monkeypatch.setenv(ENDPOINT_OVERRIDE_ENV, "1")
     monkeypatch.setenv("OPENSEARCH_SETUP_BACKOFF_SECONDS", "0.01")
-    with OpenSearchStub(secret_keys={"testing": "testing"}, master_role_arn=MASTER_ROLE) as server:
+    # The emulator's credentials (access key "testing") are the set-up function's role.
+    with OpenSearchStub(secret_keys={"testing": "testing"}, admin_password=PASSWORD,
+                        key_roles={"testing": MASTER_ROLE}) as server:
         yield server
 
 
@@ -96,15 +100,25 @@ def writes(stub: OpenSearchStub) -> list[str]:
     return [f"{r.method} {r.route}" for r in stub.changing_requests()]
 
 
+def basic_auth(stub: OpenSearchStub) -> list[str]:
+    return [f"{r.method} {r.route} {r.status}" for r in stub.requests if r.basic_auth]
+
+
+ADMIN_MAPPINGS = ("/_plugins/_security/api/rolesmapping/all_access",
+                  "/_plugins/_security/api/rolesmapping/security_manager")
+
+
 def test_create_sets_up_everything_with_signed_requests(aws, stub, secret_arn):
-    # GIVEN an empty domain whose all_access/security_manager map only the master role
+    # GIVEN a new domain whose all_access/security_manager map only the internal master user admin
     # WHEN the custom resource is created
     result = run("Create", properties(stub, secret_arn))
-    # THEN every request was SigV4-signed for es in the region, dated
-    assert stub.requests and all(r.signature_ok for r in stub.requests)
-    assert {r.signature_scope["service"] for r in stub.requests} == {"es"}
-    assert {r.signature_scope["region"] for r in stub.requests} == {REGION}
-    assert all("x-amz-date" in r.headers for r in stub.requests)
+    # THEN every request but the role-mapping bootstrap was SigV4-signed for es in the region, dated
+    signed = [r for r in stub.requests if not r.basic_auth]
+    assert signed and all(r.signature_ok for r in signed)
+    assert {r.signature_scope["service"] for r in signed} == {"es"}
+    assert {r.signature_scope["region"] for r in signed} == {REGION}
+    assert all("x-amz-date" in r.headers for r in signed)
+    assert {r.route for r in stub.requests if r.basic_auth} == set(ADMIN_MAPPINGS)
     # AND the template and the policy were written before the Firehose role was mapped
     order = writes(stub)
     assert order.index("PUT /_index_template/logs") < order.index(
@@ -117,7 +131,7 @@ def test_create_sets_up_everything_with_signed_requests(aws, stub, secret_arn):
         "cluster_permissions": ["cluster_composite_ops", "cluster_monitor"],
         "index_permissions": [{"index_patterns": ["logs*"], "allowed_actions": ["crud", "create_index", "manage"]}]}
     assert state.mappings["log_constructs_firehose_writer"]["backend_roles"] == [FIREHOSE_ROLE]
-    # AND the admin user has the secret's password and is mapped next to the master role
+    # AND the admin user has the secret's password and the function's role is mapped next to it
     assert state.passwords["admin"] == PASSWORD
     for role in ("all_access", "security_manager"):
         assert state.mappings[role]["backend_roles"] == [MASTER_ROLE]
@@ -145,8 +159,9 @@ def test_a_second_run_that_changes_nothing_sends_no_changing_request(aws, stub, 
     stub.clear_requests()
     # WHEN the same properties are applied again (an Update of something else in the stack)
     result = run("Update", props, old=props, physical_id=first["PhysicalResourceId"])
-    # THEN only reads went out (GETs and the read-only _bulk_get)
+    # THEN only reads went out (GETs and the read-only _bulk_get), all signed: no password was sent
     assert writes(stub) == []
+    assert basic_auth(stub) == [] and all(r.signature_ok for r in stub.requests)
     assert {r.method for r in stub.requests} <= {"GET", "POST"}
     assert [r.route for r in stub.requests if r.method == "POST"] == ["/_dashboards/api/saved_objects/_bulk_get"]
     assert result == {"PhysicalResourceId": first["PhysicalResourceId"], "Data": {"Changed": "none"}}
@@ -216,22 +231,68 @@ def test_a_domain_that_keeps_failing_fails_the_deployment_with_a_clear_reason(aw
         run("Create", properties(stub, secret_arn))
 
 
-def test_the_admin_password_never_reaches_the_logs(aws, stub, secret_arn, capsys, caplog):
+def test_the_admin_password_never_reaches_the_logs(aws, stub, secret_arn, capsys, caplog, monkeypatch):
     # GIVEN captured logs at every level
     caplog.set_level(logging.DEBUG)
-    # WHEN the set-up runs, once successfully and once failing after the secret was read
-    result = run("Create", properties(stub, secret_arn))
-    stub.fail_next(100, status=503, path_prefix="/_plugins/_security/api/rolesmapping/all_access")
-    stub.state.users.clear()  # forces a new PUT of the user (with the password) before the failure
+    # WHEN the set-up fails after signing in as admin (a new domain), then runs through successfully
+    monkeypatch.setenv("OPENSEARCH_SETUP_MAX_ATTEMPTS", "3")
+    stub.fail_next(3, status=503, path_prefix="/_plugins/_security/api/rolesmapping/security_manager")
     with pytest.raises(SetupError) as raised:
         run("Create", properties(stub, secret_arn))
+    assert any(r.basic_auth for r in stub.requests)  # the password was used
+    result = run("Create", properties(stub, secret_arn))
     # THEN the password went to the domain, but into no log line, no result and no error message
     assert stub.state.passwords["admin"] == PASSWORD
     captured = capsys.readouterr()
     logged = captured.out + captured.err + caplog.text
     assert "opensearch set-up" in logged  # the logs were captured at all
-    assert PASSWORD not in logged
-    assert PASSWORD not in json.dumps(result) and PASSWORD not in str(raised.value)
+    token = base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
+    for secret in (PASSWORD, token):
+        assert secret not in logged
+        assert secret not in json.dumps(result) and secret not in str(raised.value)
+
+
+def test_a_new_domain_refuses_the_function_until_it_maps_its_role_as_admin(aws, stub, secret_arn):
+    # GIVEN a new domain: the function's role is mapped to nothing
+    # WHEN the custom resource is created
+    run("Create", properties(stub, secret_arn))
+    # THEN the first signed read of a mapping was refused (403: the bootstrap is needed), then only the two
+    # admin mappings were read and merged as admin (basic auth), and everything after was signed and allowed
+    assert stub.requests[0].route == ADMIN_MAPPINGS[0] and stub.requests[0].status == 403
+    assert basic_auth(stub) == [f"GET {ADMIN_MAPPINGS[0]} 200", f"GET {ADMIN_MAPPINGS[1]} 200",
+                                f"PUT {ADMIN_MAPPINGS[0]} 200", f"PUT {ADMIN_MAPPINGS[1]} 200"]
+    last_basic = max(i for i, r in enumerate(stub.requests) if r.basic_auth)
+    after = stub.requests[last_basic + 1:]
+    assert after and all(r.signature_ok and r.principal == f"role:{MASTER_ROLE}" and r.status not in (401, 403)
+                     for r in after)
+
+
+def test_without_the_bootstrap_a_new_domain_refuses_the_signed_set_up(aws, stub):
+    # GIVEN a new domain WHEN the function's role signs a template or ISM call before it is mapped
+    from opensearch_setup.signed_http import SignedClient
+    import boto3
+
+    client = SignedClient(stub.url, REGION, boto3.Session().get_credentials)
+    # THEN fine-grained access control refuses it
+    for path in ("/_index_template/logs", "/_plugins/_ism/policies/logs", ADMIN_MAPPINGS[0]):
+        with pytest.raises(SetupError, match=f"GET {path} failed with HTTP 403"):
+            client.get_json(path)
+    # AND basic auth passes only on the paths the access policy opens, and only with the right password
+    with pytest.raises(SetupError, match="HTTP 401"):
+        client.with_basic_auth("admin", "wrong-Pa55word!").get_json(ADMIN_MAPPINGS[0])
+    with pytest.raises(SetupError, match="GET /_index_template/logs failed with HTTP 403: .*anonymous"):
+        client.with_basic_auth("admin", PASSWORD).get_json("/_index_template/logs")
+    assert client.with_basic_auth("admin", PASSWORD).get_json(ADMIN_MAPPINGS[0])["all_access"]["users"] == ["admin"]
+
+
+def test_a_secret_that_differs_from_the_new_domains_password_fails_with_a_clear_reason(aws, stub, secret_arn):
+    # GIVEN a new domain whose admin password is not the secret's
+    stub.state.passwords["admin"] = "0ther-Pa55word!x"
+    # WHEN created THEN the reason says the login was refused, names the secret, and shows no password
+    with pytest.raises(SetupError, match=r"refused the login of its master user 'admin' \(HTTP 401\)") as raised:
+        run("Create", properties(stub, secret_arn))
+    assert secret_arn in str(raised.value) and PASSWORD not in str(raised.value)
+    assert writes(stub) == []
 
 
 def test_a_rotated_secret_updates_the_admin_user_once(aws, stub, secret_arn):
@@ -254,7 +315,7 @@ def test_a_rotated_secret_updates_the_admin_user_once(aws, stub, secret_arn):
 
 def test_mappings_people_added_are_kept_and_a_stale_firehose_role_is_replaced(aws, stub, secret_arn):
     # GIVEN all_access also mapped to a person's user, and the writer mapped to an old Firehose role
-    stub.state.mappings["all_access"]["users"] = ["alice"]
+    stub.state.mappings["all_access"]["users"] = ["admin", "alice"]
     stub.state.mappings["log_constructs_firehose_writer"] = {"backend_roles": ["arn:aws:iam::123456789012:role/old"],
                                                              "hosts": [], "users": []}
     # WHEN the resource is created
@@ -349,6 +410,8 @@ def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub, mon
     for name, value in _as_cloudformation_passes_it(function["Properties"]["Environment"]["Variables"],
                                                     resolve).items():
         monkeypatch.setenv(name, value)
+    # AND the function signs as the synthesized role (what the new domain knows nothing of yet)
+    stub.key_roles["testing"] = setup.os.environ["OPENSEARCH_SETUP_MASTER_ROLE_ARN"]
     # WHEN CloudFormation creates it
     result = run("Create", props)
     # THEN every part was applied from those properties
@@ -361,6 +424,7 @@ def test_the_properties_logpipeline_synthesizes_drive_the_handler(aws, stub, mon
     assert delete["conditions"]["min_index_age"] == "14d"
     assert stub.state.mappings["log_constructs_firehose_writer"]["backend_roles"][0].startswith(
         "arn:aws:iam::123456789012:role/LogsDeliveryRole")
+    assert stub.state.mappings["all_access"]["backend_roles"] == [stub.key_roles["testing"]]
 
 
 def test_an_answer_of_an_unexpected_shape_fails_with_a_named_reason(aws, stub, secret_arn, monkeypatch):

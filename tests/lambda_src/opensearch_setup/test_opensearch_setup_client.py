@@ -102,3 +102,27 @@ def test_client_errors_are_not_retried_and_request_bodies_stay_out_of_the_messag
 def test_an_endpoint_that_is_not_http_is_refused():
     with pytest.raises(SetupError, match="not an http\\(s\\) URL"):
         SignedClient("ftp://example.com", "eu-west-1", lambda: None)
+
+
+def test_a_basic_auth_copy_retries_like_the_signed_client_and_leaves_it_signing():
+    # GIVEN a new domain (internal master user admin) that answers 503 once on the role mappings
+    with OpenSearchStub(secret_keys=KEYS, admin_password="Adm1n-Pa55word!7zQ") as domain:
+        domain.fail_next(1, status=503, path_prefix="/_plugins/_security/api/rolesmapping/")
+        client = client_for(domain)
+        # WHEN a basic-auth copy reads a mapping, then the original reads it
+        as_admin = client.with_basic_auth("admin", "Adm1n-Pa55word!7zQ")
+        mapping = as_admin.get_json("/_plugins/_security/api/rolesmapping/all_access")
+        with pytest.raises(SetupError, match="HTTP 403"):
+            client.get_json("/_plugins/_security/api/rolesmapping/all_access")
+    # THEN the copy retried the 503 with basic auth and got the mapping; the original still signs
+    assert mapping["all_access"]["users"] == ["admin"]
+    assert [(r.basic_auth, r.status) for r in domain.requests] == [(True, 503), (True, 200), (False, 403)]
+    assert domain.requests[-1].signature_ok
+
+
+def test_basic_auth_is_refused_over_plain_http_to_another_host():
+    # GIVEN a client for a plain-HTTP endpoint that is not this machine
+    client = SignedClient("http://search-logs.example.com", "eu-west-1", lambda: None)
+    # WHEN basic auth is asked for THEN it is refused: a password never crosses a network in clear text
+    with pytest.raises(SetupError, match=r"basic authentication needs HTTPS, not http://search-logs\.example\.com"):
+        client.with_basic_auth("admin", "secret")

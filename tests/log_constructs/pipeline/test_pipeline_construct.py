@@ -16,6 +16,7 @@ from aws_cdk.assertions import Match, Template
 from log_constructs import LogPipeline
 from log_constructs._private.subscriptions import PIPELINE_FILTER_NAME
 from log_constructs import PropError
+from tests.support.cfn import joined as _joined
 from tests.support.iam import role_statements
 
 
@@ -49,7 +50,9 @@ def test_domain_is_encrypted_tls_only_with_fine_grained_access(default):
             "AdvancedSecurityOptions": Match.object_like({
                 "Enabled": True,
                 "InternalUserDatabaseEnabled": True,
-                "MasterUserOptions": {"MasterUserARN": {"Fn::GetAtt": [Match.string_like_regexp("LogsDomainSetupFunctionRole"), "Arn"]}},
+                "MasterUserOptions": {"MasterUserName": "admin", "MasterUserPassword": {"Fn::Join": ["", [
+                    "{{resolve:secretsmanager:", {"Ref": Match.string_like_regexp("LogsAdminUserSecret")},
+                    ":SecretString:::}}"]]}},
             }),
             "EBSOptions": Match.object_like({"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 10}),
             "ClusterConfig": Match.object_like({"InstanceType": "t3.small.search", "InstanceCount": 1,
@@ -387,7 +390,7 @@ def test_the_setup_function_holds_the_security_values_the_event_repeats(default)
 
 
 def test_no_policy_lets_anyone_pass_the_master_role(default):
-    # GIVEN the default pipeline, whose set-up function's role is the domain's master user
+    # GIVEN the default pipeline, whose set-up function's role is mapped into all_access and security_manager
     _, template = default
     # THEN no statement of any policy in the stack grants iam:PassRole (on the master role or otherwise)
     policies = [*template.find_resources("AWS::IAM::Policy").values(),
@@ -398,19 +401,7 @@ def test_no_policy_lets_anyone_pass_the_master_role(default):
     assert '"Action": "*"' not in json.dumps(policies)
 
 
-def _joined(value) -> str:
-    """A CloudFormation string with its Fn::Join flattened (pseudo parameters as ${Name})."""
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_joined(p) for p in parts)
-    if isinstance(value, dict) and "Ref" in value:
-        return "${" + value["Ref"] + "}"
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def test_the_domain_access_policy_allows_this_account_signed_and_anyone_only_on_dashboards(default):
+def test_the_domain_access_policy_allows_this_account_signed_and_basic_auth_only_on_two_paths(default):
     # GIVEN the default pipeline
     _, template = default
     (domain,) = template.find_resources("AWS::OpenSearchService::Domain").values()
@@ -420,11 +411,13 @@ def test_the_domain_access_policy_allows_this_account_signed_and_anyone_only_on_
     assert account["Effect"] == "Allow" and account["Action"] == "es:ESHttp*"
     assert _joined(account["Principal"]["AWS"]) == "arn:${AWS::Partition}:iam::111122223333:root"
     assert _joined(account["Resource"]) == "arn:${AWS::Partition}:es:eu-west-1:111122223333:domain/*"
-    # AND any principal only the Dashboards path (internal-user basic-auth login, checked by FGAC)
-    dashboards = statements["DashboardsLoginOfInternalUsers"]
-    assert dashboards["Principal"] == {"AWS": "*"}
-    assert _joined(dashboards["Resource"]).endswith(":domain/*/_dashboards*")
-    assert set(statements) == {"SignedRequestsFromThisAccount", "DashboardsLoginOfInternalUsers"}
+    # AND any principal (basic auth of internal users, checked by FGAC) only Dashboards and the role mappings
+    basic = statements["BasicAuthOfInternalUsers"]
+    assert basic["Principal"] == {"AWS": "*"} and basic["Action"] == "es:ESHttp*"
+    assert [_joined(r) for r in basic["Resource"]] == [
+        "arn:${AWS::Partition}:es:eu-west-1:111122223333:domain/*/_dashboards*",
+        "arn:${AWS::Partition}:es:eu-west-1:111122223333:domain/*/_plugins/_security/api/rolesmapping*"]
+    assert set(statements) == {"SignedRequestsFromThisAccount", "BasicAuthOfInternalUsers"}
     # AND fine-grained access control with anonymous access off decides the rest
     assert domain["Properties"]["AdvancedSecurityOptions"]["Enabled"] is True
     assert domain["Properties"]["AdvancedSecurityOptions"].get("AnonymousAuthEnabled") in (None, False)
