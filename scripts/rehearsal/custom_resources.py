@@ -27,7 +27,9 @@ class SetupResource:
 
 
 def setup_resources(template: dict[str, Any]) -> list[SetupResource]:
-    return [SetupResource(logical_id, resource.get("Properties", {}))
+    # ServiceToken is the provider framework's function: CloudFormation's business, not the handler's.
+    return [SetupResource(logical_id, {key: value for key, value in resource.get("Properties", {}).items()
+                                       if key != "ServiceToken"})
             for logical_id, resource in template.get("Resources", {}).items() if resource.get("Type") == SETUP_TYPE]
 
 
@@ -48,6 +50,12 @@ class Resolver:
                 target, attribute = node["Fn::GetAtt"] if isinstance(node["Fn::GetAtt"], list) else \
                     node["Fn::GetAtt"].split(".", 1)
                 return self._getatt(target, attribute)
+            if set(node) == {"Fn::Select"}:
+                index, values = node["Fn::Select"]
+                return self.resolve(values)[int(index)]
+            if set(node) == {"Fn::Split"}:
+                separator, value = node["Fn::Split"]
+                return str(self.resolve(value)).split(separator)
             if set(node) == {"Fn::Join"}:
                 separator, parts = node["Fn::Join"]
                 return separator.join(str(self.resolve(part)) for part in parts)
@@ -74,7 +82,7 @@ class Resolver:
 
 
 def create_event(resource: SetupResource, resolver: Resolver, stand_in_host: str, stand_in_url: str) -> dict:
-    properties = {key: value for key, value in resolver.resolve(resource.properties).items() if key != "ServiceToken"}
+    properties = resolver.resolve(resource.properties)
     properties["DomainEndpoint"] = stand_in_host
     properties["Endpoint"] = stand_in_url
     return {"RequestType": "Create", "RequestId": "rehearsal", "ResponseURL": "http://127.0.0.1/unused",
