@@ -7,7 +7,8 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
-PYTEST_ARGS ?=
+# Both cores: test files are spread over the workers (a file stays on one: its session fixtures run once).
+PYTEST_ARGS ?= -n auto --dist loadfile
 # checkov has a virtualenv of its own: its pinned dependencies would clash with the test dependencies.
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
