@@ -1,7 +1,8 @@
 """Start and stop the rehearsal's emulator: LocalStack in host mode (no Docker) and its OpenSearch engine.
 
 Everything binds 127.0.0.1 on free ports, so parallel runs never collide; :meth:`Emulator.stop` ends
-every process it started (LocalStack ignores SIGTERM, so it is killed). No hosts-file entry is
+every process it started (LocalStack ignores SIGTERM, so it is killed), and LocalStack's files stay
+below its virtualenv. No hosts-file entry is
 needed: ``LOCALSTACK_HOST`` makes LocalStack name (and probe) its domains at 127.0.0.1.
 """
 from __future__ import annotations
@@ -123,6 +124,11 @@ def start(venv: Path, *, workdir: Optional[Path] = None, ready_s: float = 90.0) 
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DISABLE_EVENTS": "1",  # no analytics calls
             "LOCALSTACK_TELEMETRY_DISABLED": "1",
+            # Host mode: LocalStack takes any container-like sandbox for Docker and would then keep its
+            # files under /var/lib/localstack; here they stay beside its virtualenv (the kinesis-local
+            # package it installs on first use is kept there for the next run).
+            "OVERRIDE_IN_DOCKER": "0",
+            "FILESYSTEM_ROOT": str(venv / "root"),
         }
         log = emulator.log
         with open(log, "wb") as out:
