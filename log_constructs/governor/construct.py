@@ -31,7 +31,8 @@ from .._private.subscriptions import GOVERNOR_FILTER_NAME
 from .._private.validation import PropError, check, check_choice, check_range
 from ..destinations import as_log_destination
 from ..protocols import DashboardRow, ILogDestination, LogDestinationConfig
-from .account_policy import ExcludeLibraryLogGroupsFromFunction, subscription_account_policy
+from .account_policy import (ExcludeLibraryLogGroupsFromFunction, check_own_log_groups_named,
+                             subscription_account_policy)
 from .permissions import grant_destination, grant_log_groups
 
 NAME = "LogGroupGovernor"
@@ -131,6 +132,8 @@ class LogGroupGovernor(Construct):
                           ship_to=ship_to)
         destination: Optional[LogDestinationConfig] = (
             ship_to.bind_log_destination(self) if ship_to is not None else None)
+        if subscription_mode == "account-policy" and destination is not None:
+            check_own_log_groups_named(NAME, destination, ship_to)
         pattern = filter_pattern or (destination.filter_pattern if destination is not None else None) \
             or logs.FilterPattern.all_events()
 

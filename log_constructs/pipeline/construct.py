@@ -31,7 +31,7 @@ from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
 from .._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
 from .._private.keys import new_key
-from .._private.log_groups import function_log_group_names, secure_log_group
+from .._private.log_groups import secure_log_group
 from .._private.metrics import create_alarms
 from .._private.queues import dead_letter_queue
 from .._private.removal import apply_removal_policy
@@ -40,7 +40,9 @@ from .._private import attach
 from .._private.subscriptions import allow_log_delivery
 from .._private.validation import PropError, check, check_choice, check_range
 from . import delivery
-from .attachment import ATTACH_POINTS, KIND, ImportedLogPipeline, PipelineAttachment
+from .attachment import (ATTACH_POINTS, DELIVERY_STREAM_ARN, DELIVERY_STREAM_NAME, KIND, LEGACY_ATTACH_POINTS,
+                         LOG_GROUP_PARTS, SHIPPER_FUNCTION_ARN, SHIPPER_FUNCTION_NAME, ImportedLogPipeline,
+                         PipelineAttachment)
 from .ingestion import Ingestion, IngestionSettings, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
@@ -53,9 +55,11 @@ NAME = "LogPipeline"
 class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     """Firehose → OpenSearch with an S3 backup, a CloudWatch Logs shipper, alarms.
 
-    :param name: Publishes the pipeline's attach points (shipper function ARN, delivery stream ARN and
-        name) as SSM String parameters ``/log-constructs/pipeline/<name>/...``, so that stacks of other
-        CDK apps in this account and region attach with ``LogPipeline.from_name(scope, id, name=...)``.
+    :param name: Publishes the pipeline's attach points (the shipper function's name, and in Firehose
+        mode the delivery stream's name) as SSM String parameters ``/log-constructs/pipeline/<name>/...``,
+        so that stacks of other CDK apps in this account and region attach with
+        ``LogPipeline.from_name(scope, id, name=...)``; it also names the pipeline's log groups
+        (``/log-constructs/pipeline/<name>/<part>``).
         1-64 letters, digits, ``_``, ``.``, ``-``; unique per app, and per account and region (a second
         deployment with the same name fails on the existing parameters). Default: - ``<stack name>/<path>``
         (still published: other stacks of this app attach through it)
@@ -393,7 +397,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                                             else None),
         )
         send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
-        self.grant_put_records(self.shipper)
+        self._grant_stream(self.shipper, "firehose:PutRecord", "firehose:PutRecordBatch")
         if bulk:
             self.shipper.add_to_role_policy(iam.PolicyStatement(
                 sid="BulkIndex", actions=["es:ESHttpPost"], resources=[f"{self.domain.domain_arn}/_bulk"]))
@@ -422,8 +426,12 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         # so subscribing a log group of any stack never changes this one.
         allow_log_delivery(self.shipper)
         self.shipper_function_arn: str = self.shipper.function_arn
-        self.attach_parameters = attach.publish(self, KIND, self.name, dict(zip(ATTACH_POINTS, (
-            self.shipper_function_arn, self.delivery_stream_arn, self.delivery_stream_name))))
+        published = {SHIPPER_FUNCTION_NAME: self.shipper.function_name, DELIVERY_STREAM_NAME: self.delivery_stream_name,
+                     SHIPPER_FUNCTION_ARN: self.shipper_function_arn, DELIVERY_STREAM_ARN: self.delivery_stream_arn}
+        self.attach_parameters = attach.publish(self, KIND, self.name, {
+            point: published[point] for point in (*ATTACH_POINTS[self.delivery_mode],
+                                                  *LEGACY_ATTACH_POINTS[self.delivery_mode])})
+        attach.name_log_groups(self, KIND, self.name, LOG_GROUP_PARTS)
 
     @staticmethod
     def from_name(scope: Construct, id: str, *, name: str) -> ImportedLogPipeline:
@@ -438,8 +446,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     def _subscription_id(self, log_group: logs.ILogGroup) -> str:
         return f"Subscription{len(self.subscriptions)}"
 
-    def _own_log_group_names(self) -> list[str]:
-        return function_log_group_names(self.shipper)
+    def _bulk_mode(self) -> Optional[bool]:
+        return self.delivery_mode == shipper_contract.MODE_BULK
 
     # --- internals --------------------------------------------------------------------------------
     def _setup_function(self, id: str, description: str, vpc: Optional[ec2.IVpc],
