@@ -25,6 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._lambda_src.log_shipper import contract as shipper_contract
+from .._lambda_src.opensearch_setup.documents import BULK_WRITER_ROLE_NAME
 from .._lambda_src.log_shipper.contract import (DEADLINE_MARGIN_MS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS,
                                                 ShipperConfig)
 from .._private.buckets import secure_bucket
@@ -107,6 +108,11 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     :param shipper_memory_mib: Memory of the shipper function. Default: 512
     :param shipper_timeout: Timeout of the shipper function, 30 seconds to 15 minutes (it starts a Firehose call
         only while 20 s are left). Default: 2 minutes
+    :param shipper_egress: Bulk mode in a VPC: where the shipper may open HTTPS connections besides the
+        domain's security group, for the Firehose and SQS APIs it calls: the security groups of those
+        interface endpoints (``ec2.Peer.security_group_id(...)``), or ``[ec2.Peer.any_ipv4()]`` behind a NAT
+        gateway (every HTTPS host: an explicit choice). Default: - the VPC's CIDR block only (interface
+        endpoints with private DNS; no internet)
     :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
@@ -191,6 +197,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         removal_policy: Optional[RemovalPolicy] = None,
         shipper_memory_mib: Optional[int] = None,
         shipper_timeout: Optional[Duration] = None,
+        shipper_egress: Optional[Sequence[ec2.IPeer]] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
         free_storage_alarm_mib: Optional[int] = None,
         data_freshness_alarm_seconds: Optional[int] = None,
@@ -364,12 +371,18 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         shipper_timeout = shipper_timeout or Duration.minutes(2)
         _check_shipper_timeout(shipper_timeout)
         self.shipper_security_group: Optional[ec2.SecurityGroup] = None
+        check(NAME, "shipper_egress", shipper_egress is None or (bulk and network is not None),
+              f"applies to delivery_mode='bulk' with a vpc only (the shipper is in no VPC otherwise), got {shipper_egress!r}")
         if bulk and network is not None:
+            assert vpc is not None
             self.shipper_security_group = ec2.SecurityGroup(
                 self, "ShipperSecurityGroup", vpc=vpc, allow_all_outbound=False,
-                description="Log shipper: HTTPS to the OpenSearch domain and to AWS APIs")
-            self.shipper_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443),
-                                                        "HTTPS to the domain and AWS APIs")
+                description="Log shipper: HTTPS to the OpenSearch domain and to the AWS APIs it calls")
+            self.shipper_security_group.add_egress_rule(network.security_group, ec2.Port.tcp(443),
+                                                        "HTTPS to the OpenSearch domain")
+            for peer in shipper_egress if shipper_egress is not None else [ec2.Peer.ipv4(vpc.vpc_cidr_block)]:
+                self.shipper_security_group.add_egress_rule(peer, ec2.Port.tcp(443),
+                                                            "HTTPS to Firehose and SQS (interface endpoints, or NAT)")
             network.security_group.add_ingress_rule(self.shipper_security_group, ec2.Port.tcp(443),
                                                     "HTTPS from the log shipper")
         self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
@@ -409,7 +422,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
                                       secret=self.admin_secret, writer_role=writer, index=self.index,
                                       index_setup=self.index_setup, log_retention=self.log_retention,
-                                      encryption_key=self.encryption_key)
+                                      encryption_key=self.encryption_key,
+                                      **({"writer_role_name": BULK_WRITER_ROLE_NAME} if bulk else {}))
         self.ingestion: Optional[Ingestion] = None
         self.ingestion_settings: Optional[IngestionSettings] = ingestion
         if ingestion is not None:

@@ -245,8 +245,12 @@ def _acknowledge(domain: opensearch.Domain, *, single_az: bool, no_masters: bool
 
 def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opensearch.IDomain,
                  secret: secretsmanager.ISecret, writer_role: iam.IRole, index: str, index_setup: IndexSetup,
-                 log_retention: logs.RetentionDays, encryption_key: kms.IKey) -> CustomResource:
-    """Deploy-time set-up of the domain over its REST API, signed as the master user (the function's role)."""
+                 log_retention: logs.RetentionDays, encryption_key: kms.IKey,
+                 writer_role_name: str = WRITER_ROLE_NAME) -> CustomResource:
+    """Deploy-time set-up of the domain over its REST API, signed as the master user (the function's role).
+
+    ``writer_role_name`` says what the writer may do (``documents.writer_role``): Firehose's writer, or in
+    bulk mode the shipper's create-only writer (``BULK_WRITER_ROLE_NAME``)."""
     assert function.role is not None
     function.add_to_role_policy(iam.PolicyStatement(
         sid="SignedDomainRequests",
@@ -259,7 +263,7 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     index_parts = index_setup.properties(index)
     security = SetupConfig(
         domain_endpoint=domain.domain_endpoint, master_role_arn=function.role.role_arn,
-        writer_role_name=WRITER_ROLE_NAME, writer_backend_roles=(writer_role.role_arn,),
+        writer_role_name=writer_role_name, writer_backend_roles=(writer_role.role_arn,),
         index_patterns=(f"{index}*",), admin_user="admin", admin_secret_arn=secret.secret_arn,
         index_setup=Stack.of(scope).to_json_string(index_parts) if index_parts else "",
     )
