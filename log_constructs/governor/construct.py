@@ -73,8 +73,10 @@ class LogGroupGovernor(Construct):
     :param include: log group name prefixes or glob patterns (``*``, ``?``, ``[...]``) to govern.
         Default: - every log group.
     :param exclude: prefixes or globs never to govern (in ``account-policy`` mode: exact names kept
-        out of the account policy). The destination's log group, the governor's and every
-        ``/log-constructs/`` log group are excluded whatever this says. Default: - none.
+        out of the account policy). The destination's log groups (named from a pipeline's or alerts'
+        name, ``/log-constructs/<kind>/<name>/...``, wherever they are), the governor's and every
+        ``/log-constructs/`` log group are excluded whatever this says; an account policy towards a
+        destination whose own log groups cannot be named is refused. Default: - none.
     :param sweep_schedule: when to sweep every existing log group. Default: ``Schedule.rate(Duration.days(1))``.
     :param sweep_at_deploy: also sweep once at every deployment that changes the function
         (asynchronous: never delays or fails the deployment). Default: ``True``.
