@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
+from .contract import BULK_WRITER_ROLE_NAME
 from .props import IndexTemplateSettings, IsmSettings, SecuritySettings
 
 # --- security --------------------------------------------------------------------------------
@@ -32,7 +33,6 @@ WRITER_INDEX_ACTIONS = ("crud", "create_index", "manage")
 # delete, update, manage or cluster monitoring. (The security plugin authorizes "create" and "index"
 # as one action, indices:data/write/index: telling them apart is the shipper's create-only writer's
 # part, and the 409 alarm's.)
-BULK_WRITER_ROLE_NAME = "log_constructs_bulk_writer"
 BULK_WRITER_CLUSTER_PERMISSIONS = ("indices:data/write/bulk",)
 BULK_WRITER_INDEX_ACTIONS = ("indices:data/write/bulk*", "indices:data/write/index", "indices:admin/create",
                              "indices:admin/mapping/put")

@@ -25,7 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._lambda_src.log_shipper import contract as shipper_contract
-from .._lambda_src.opensearch_setup.documents import BULK_WRITER_ROLE_NAME
+from .._lambda_src.opensearch_setup.contract import BULK_WRITER_ROLE_NAME
 from .._lambda_src.log_shipper.contract import (DEADLINE_MARGIN_MS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS,
                                                 ShipperConfig)
 from .._private.buckets import secure_bucket
