@@ -30,8 +30,7 @@ from .._private.topics import alarm_topic
 from .._private.validation import PropError
 from ..protocols import DashboardRow
 from .props import validate
-from . import filters as audit_filters
-from . import policies as audit_policies
+from . import filters as audit_filters, policies as audit_policies
 from .athena import TABLE_NAME, build_query_layer
 
 _NAME = "AuditTrail"
@@ -227,11 +226,9 @@ class AuditTrail(Construct):
                                            key_description="Encrypts the audit trail's alarm topic")
         self._alarm_actions = list(alarm_actions) if alarm_actions is not None else [cw_actions.SnsAction(self.alarm_topic)]
         self.metric_filters: dict[str, logs.MetricFilter] = {}
-        writers = ([role.role_arn for role in attach_point_writers] if attach_point_writers is not None
-                   else audit_filters.deployment_role_arns(stack))
         self.alarms: list[cloudwatch.Alarm] = [self._watch(audit_filter) for audit_filter in (
             *audit_filters.FILTERS, audit_filters.audit_key_policy_filter(self.encryption_key.key_arn),
-            audit_filters.attach_point_writes_filter(writers))]
+            audit_filters.attach_point_writes_filter(audit_filters.writer_arns(stack, attach_point_writers)))]
         if not self._alarm_actions:
             warn_without_alarm_actions(self, len(self.alarms))
 

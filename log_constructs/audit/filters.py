@@ -11,9 +11,10 @@ counted for IAM users only (the root user's sign-ins count under root usage).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 from aws_cdk import DefaultStackSynthesizer, Stack
+from aws_cdk.aws_iam import IRole
 
 from .._private.attach import PARAMETER_PREFIX
 
@@ -207,6 +208,11 @@ def attach_point_writes_filter(writer_role_arns: Sequence[str]) -> AuditFilter:
         "deployment role.",
         "{($.eventSource = ssm.amazonaws.com) && (" + _any_event(*ATTACH_POINT_WRITES) + f") && ({names}){writers}}}",
     )
+
+
+def writer_arns(stack: Stack, roles: Optional[Sequence[IRole]]) -> list[str]:
+    """The ARNs of ``roles``, or by default :func:`deployment_role_arns`."""
+    return [role.role_arn for role in roles] if roles is not None else deployment_role_arns(stack)
 
 
 def deployment_role_arns(stack: Stack) -> list[str]:
