@@ -26,14 +26,18 @@ last component describes the secret (``token_count``, ``secret_name``, ``passwor
 
 A log line that is JSON is decoded: secret-named keys lose their values whatever their type, every
 string is redacted as text, a string that is itself JSON is decoded and redacted the same way, and
-the document is written back as JSON. Extra rules also see the re-encoded line. A line whose JSON
-repeats a key is redacted as text: decoding would keep only the last value.
+the document is written back as JSON. Extra rules also see the re-encoded line. An object that
+repeats a key is walked pair by pair (every value of the key is redacted, and every pair written
+back), so a repeated key never weakens the JSON rules. A number with an integral value of 13 digits
+or more, written as an integer or as a float (``4111111111111111.0``, ``4.111111111111111e15``), is
+checked like a card number.
 """
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from .contract import REDACTION_RULES
@@ -57,17 +61,47 @@ class _TooDeep(Exception):
     pass
 
 
-class _DuplicateKey(ValueError):
-    pass
+class _Pairs(list):  # type: ignore[type-arg]
+    """A JSON object that repeats a key: every (key, value) pair, in order (a dict would keep the last)."""
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json.loads keeps a duplicate key's last value, and a redacted re-encoding would drop the others:
-    # such a line is no document to walk, and is redacted as text (the key rules read JSON syntax too).
+class _Float(str):
+    """A JSON number with a fraction or an exponent, as written (re-encoded unchanged)."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> Any:
     document = dict(pairs)
-    if len(document) != len(pairs):
-        raise _DuplicateKey
-    return document
+    return document if len(document) == len(pairs) else _Pairs(pairs)
+
+
+def _dumps(value: Any, separators: tuple[str, str]) -> str:
+    """``value`` as JSON, with every pair of a repeated key and every number as written."""
+    item, key = separators
+    if isinstance(value, _Float):
+        return str(value)
+    if isinstance(value, (dict, _Pairs)):
+        pairs = value.items() if isinstance(value, dict) else value
+        return "{" + item.join(json.dumps(k, ensure_ascii=False) + key + _dumps(v, separators) for k, v in pairs) + "}"
+    if isinstance(value, list):
+        return "[" + item.join(_dumps(v, separators) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _integral_digits(value: Any) -> Optional[str]:
+    """The digits of a JSON number whose value is an integer of 13 digits or more (a card number's size)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number: Any = value
+    elif isinstance(value, _Float):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None
+        if not number.is_finite() or number != number.to_integral_value():
+            return None
+        number = int(number)
+    else:
+        return None
+    return str(number) if abs(number) >= MIN_CARD else None
 
 
 def _apply(rule: Rule, text: str, counts: dict[str, int]) -> str:
@@ -113,10 +147,10 @@ def _json_document(text: str) -> Optional[Any]:
     if not stripped or stripped[0] not in "{[" or stripped[-1] not in "}]":
         return None
     try:
-        document = json.loads(stripped, object_pairs_hook=_unique_keys)
+        document = json.loads(stripped, object_pairs_hook=_object, parse_float=_Float)
     except (ValueError, RecursionError):
         return None
-    return document if isinstance(document, (dict, list)) else None
+    return document if isinstance(document, (dict, list)) else None  # (a _Pairs is a list)
 
 
 @dataclass
@@ -152,7 +186,7 @@ class Redactor:
                 # Unchanged lines stay as written; changed ones keep the line's compact or spaced style.
                 redacted = text if not counts else _SURROGATE.sub(
                     lambda m: f"\\u{ord(m.group()):04x}",
-                    json.dumps(walked, ensure_ascii=False, separators=(", ", ": ") if '": ' in text else (",", ":")))
+                    _dumps(walked, (", ", ": ") if '": ' in text else (",", ":")))
                 for rule in self.extra:
                     redacted = _apply(rule, redacted, counts)
                 return redacted, counts
@@ -171,26 +205,29 @@ class Redactor:
     def _walk(self, value: Any, counts: dict[str, int], depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise _TooDeep
-        if isinstance(value, str):
+        if isinstance(value, _Float):
+            pass
+        elif isinstance(value, str):
             nested = _json_document(value)
             if nested is not None:
-                return json.dumps(self._walk(nested, counts, depth + 1), ensure_ascii=False)
+                return _dumps(self._walk(nested, counts, depth + 1), (", ", ": "))
             return self._text(value, counts)
+        if isinstance(value, (dict, _Pairs)):
+            pairs = [self._pair(key, item, counts, depth) for key, item in
+                     (value.items() if isinstance(value, dict) else value)]
+            return dict(pairs) if isinstance(value, dict) else _Pairs(pairs)
         if isinstance(value, list):
             return [self._walk(item, counts, depth + 1) for item in value]
-        if isinstance(value, dict):
-            result: dict[str, Any] = {}
-            for key, item in value.items():
-                name = self._text(key, counts)
-                if self._keys_masked and secret_key(key) and not (item is None or isinstance(item, bool) or item == ""):
-                    counts[KEY_RULE] = counts.get(KEY_RULE, 0) + 1
-                    result[name] = MASK.format(name=KEY_RULE)
-                else:
-                    result[name] = self._walk(item, counts, depth + 1)
-            return result
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MIN_CARD:
+        digits = _integral_digits(value)
+        if digits is not None:
             # A card number written as a JSON number; masked, it becomes the mask string.
-            digits = str(value)
             redacted = self._text(digits, counts)
             return value if redacted is digits else redacted
         return value
+
+    def _pair(self, key: str, item: Any, counts: dict[str, int], depth: int) -> tuple[str, Any]:
+        name = self._text(key, counts)
+        if self._keys_masked and secret_key(key) and not (item is None or isinstance(item, bool) or item == ""):
+            counts[KEY_RULE] = counts.get(KEY_RULE, 0) + 1
+            return name, MASK.format(name=KEY_RULE)
+        return name, self._walk(item, counts, depth + 1)

@@ -77,12 +77,18 @@ METRIC_DOCUMENTS_RETRIED = "DocumentsRetried"
 METRIC_BULK_REQUESTS = "BulkRequests"
 METRIC_BULK_FAILURES = "BulkFailures"  # documents still not indexed after the retries: the invocation fails
 METRIC_ARCHIVE_RECORDS = "ArchiveRecords"
+# Direct payloads whose owner is another account (dead-lettered: only a direct invocation can send them).
+METRIC_FOREIGN_PAYLOADS = "ForeignPayloads"
+# Bulk mode: events of a direct payload this execution environment had not delivered before that the domain
+# already held (409 on create): someone wrote that event id first, or a Lambda retry landed elsewhere.
+METRIC_FIRST_DELIVERY_DUPLICATES = "FirstDeliveryDuplicates"
 METRIC_NAMES = (
     METRIC_EVENTS_RECEIVED, METRIC_RECORDS_DELIVERED, METRIC_RECORDS_FAILED, METRIC_PUT_RECORD_BATCH_CALLS,
     METRIC_EVENTS_DEAD_LETTERED, METRIC_PAYLOADS_DEAD_LETTERED, METRIC_EVENTS_TRUNCATED,
     METRIC_CONTROL_MESSAGES_DROPPED, METRIC_EMPTY_PAYLOADS, METRIC_EVENTS_DEFERRED, METRIC_RECORDS_RETRIED,
     METRIC_DOCUMENTS_DELIVERED, METRIC_DUPLICATES_SKIPPED, METRIC_DOCUMENTS_REFUSED, METRIC_DOCUMENTS_RETRIED,
-    METRIC_BULK_REQUESTS, METRIC_BULK_FAILURES, METRIC_ARCHIVE_RECORDS,
+    METRIC_BULK_REQUESTS, METRIC_BULK_FAILURES, METRIC_ARCHIVE_RECORDS, METRIC_FOREIGN_PAYLOADS,
+    METRIC_FIRST_DELIVERY_DUPLICATES,
 )
 
 # Dead-letter messages: the attributes every message carries, and their ``source`` value.

@@ -53,6 +53,9 @@ What happens to a payload:
   at ERROR and sent as received to the dead-letter queue (attributes ``kind=payload``, ``stage``,
   ``reason``); the invocation succeeds — retrying it could never help.
 * ``CONTROL_MESSAGE`` (CloudWatch Logs checking that it can reach the function): logged and dropped.
+* A direct payload whose ``owner`` is not the function's own account (someone invoking the function
+  with a payload of their making): sent as received to the dead-letter queue (``stage=foreign owner``),
+  counted as ``ForeignPayloads``; the invocation succeeds (:mod:`log_shipper.sources`).
 * Valid events are delivered; invalid events of the same batch (missing keys, wrong types,
   timestamp out of range) go to the dead-letter queue (``kind=events``). Bytes that are not UTF-8
   do not spoil a batch: the event is shipped with U+FFFD, ``invalid_utf8`` and ``message_base64``.
@@ -93,6 +96,7 @@ from .contract import (BULK_TIMEOUT_SECONDS, PUT_CONNECT_TIMEOUT_S, PUT_MAX_ATTE
                        SIGNING_SERVICE, ConfigurationError, ShipperConfig)
 from .delivery import CallPlan, Deadline, DeliveryError, ProgressCache, Shipper
 from .kinesis import is_kinesis_event, ship_kinesis_batch
+from .sources import Home, ship_direct
 
 logger = Logger()
 metrics = Metrics()
@@ -156,6 +160,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                       firehose_for=firehose_for)
     # Lambda's context always has the clock; a local invocation without it has no deadline.
     deadline = Deadline(getattr(context, "get_remaining_time_in_millis", None))
+    home = Home.of(context)
     if is_kinesis_event(event):
-        return ship_kinesis_batch(shipper, event, deadline)
-    return shipper.ship(event, deadline=deadline)
+        return ship_kinesis_batch(shipper, event, deadline, home)
+    return ship_direct(shipper, event, deadline, home)

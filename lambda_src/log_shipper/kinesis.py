@@ -16,7 +16,8 @@ What happens to a record:
 * A CloudWatch Logs payload: shipped like a direct subscription (control messages dropped,
   invalid events dead-lettered, the rest delivered).
 * Not a CloudWatch Logs payload (not base64, not gzip, not JSON, keys missing), or from a stream
-  the configuration does not know: dead-lettered by the shipper itself as the record it is
+  the configuration does not know (compared by whole ARN: the function's own account and region,
+  a configured name): dead-lettered by the shipper itself as the record it is
   (``kind=record``, with ``stage`` and ``reason``) and NOT reported. Reporting it would make
   Lambda re-read it and every later record of the shard until the maximum record age, which is one
   bad record blocking a shard; and the mapping's on-failure destination would get only its
@@ -29,10 +30,11 @@ What happens to a record:
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from . import contract as c
 from .delivery import Deadline, DeliveryError, Shipper, Unit
+from .sources import Home, stream_name
 
 KINESIS_EVENT_SOURCE = "aws:kinesis"
 
@@ -47,19 +49,17 @@ def is_kinesis_event(event: Any) -> bool:
             and records[0].get("eventSource") == KINESIS_EVENT_SOURCE)
 
 
-def stream_name(record: Mapping[str, Any]) -> str:
-    """``arn:aws:kinesis:<region>:<account>:stream/<name>`` → ``<name>``."""
-    arn = str(record.get("eventSourceARN", ""))
-    return arn.split(":stream/", 1)[1] if ":stream/" in arn else ""
-
-
 def _sequence_number(record: Any) -> str:
     kinesis = record.get("kinesis") if isinstance(record, Mapping) else None
     return str(kinesis.get("sequenceNumber", "")) if isinstance(kinesis, Mapping) else ""
 
 
-def ship_kinesis_batch(shipper: Shipper, event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
-    """Ship the records of one Kinesis batch; returns Lambda's partial batch response."""
+def ship_kinesis_batch(shipper: Shipper, event: Mapping[str, Any], deadline: Deadline,
+                       home: Optional[Home] = None) -> dict[str, Any]:
+    """Ship the records of one Kinesis batch; returns Lambda's partial batch response.
+
+    ``home``: the function's account and region; a record of a stream elsewhere is unknown.
+    """
     records = list(event.get("Records") or [])
     regions = shipper.config.stream_regions
     statuses: dict[str, int] = {}
@@ -75,11 +75,12 @@ def ship_kinesis_batch(shipper: Shipper, event: Mapping[str, Any], deadline: Dea
     for index, record in enumerate(records):
         kinesis = record.get("kinesis") if isinstance(record, Mapping) else None
         data = kinesis.get("data") if isinstance(kinesis, Mapping) else None
-        name = stream_name(record) if isinstance(record, Mapping) else ""
+        name = stream_name(record, home) if isinstance(record, Mapping) else ""
         try:
             if name not in regions:
+                source = record.get("eventSourceARN") if isinstance(record, Mapping) else None
                 prepared: Any = shipper.dead_letter_record(
-                    record, UnknownStream(f"stream {name!r} is not an ingestion stream of this pipeline"))
+                    record, UnknownStream(f"stream {source!r} is not an ingestion stream of this pipeline"))
             else:
                 prepared = shipper.prepare({"awslogs": {"data": data}}, region=regions[name], source_record=record)
         except Exception as error:  # the dead-letter queue out of reach

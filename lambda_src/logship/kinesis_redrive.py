@@ -16,6 +16,14 @@ first one read is later than the start: retention ended, those records are lost,
 says which), when the function fails or reports records, or when a call fails. Messages that are not
 Kinesis on-failure records (the shipper's own dead letters) are left alone for the queue's other
 redrive. Exit status 1 when any message was kept.
+
+What it trusts: only streams the function reads through its own event source mappings
+(``ListEventSourceMappings``), compared by whole ARN (account, region, name) and read by that ARN; a
+message naming any other stream is kept and reported. Each message is handled once per run: it stays
+invisible while it is worked (``ChangeMessageVisibility`` before each invocation), a kept one stays
+hidden until the run ends and is then made visible again for the next run. The invocation is made
+once (no SDK retry), with a read timeout above the function's own timeout, so a slow batch is never
+sent twice.
 """
 from __future__ import annotations
 
@@ -27,11 +35,25 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import boto3
+from botocore.config import Config
 
 # Records per invocation: the mappings' batch size.
 BATCH_RECORDS = 100
 # GetRecords answers at most this many records per call.
 GET_RECORDS_LIMIT = 1000
+# The invocation's read timeout is the function's timeout plus this (Lambda answers a synchronous
+# invoke at the latest when the function times out).
+READ_TIMEOUT_MARGIN_S = 30
+# How long a message received stays invisible before it is worked (each invocation extends it).
+RECEIVE_VISIBILITY_S = 60
+# A kept message is hidden this long (and made visible again when the run ends).
+HOLD_VISIBILITY_S = 900
+
+
+def invoke_config(function_timeout_s: int) -> Config:
+    """One attempt, read timeout above the function's timeout: an invocation is never sent twice by the SDK."""
+    return Config(read_timeout=function_timeout_s + READ_TIMEOUT_MARGIN_S, connect_timeout=10,
+                  retries={"total_max_attempts": 1})
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,10 @@ class BatchInfo:
     @property
     def stream_name(self) -> str:
         return self.stream_arn.split(":stream/", 1)[1]
+
+    @property
+    def where(self) -> str:
+        return f"{self.stream_arn} {self.shard_id} {self.start}..{self.end}"
 
     @classmethod
     def from_message(cls, body: str) -> Optional["BatchInfo"]:
@@ -71,14 +97,14 @@ class Outcome:
 def read_batch(kinesis: Any, info: BatchInfo) -> list[dict[str, Any]]:
     """The batch's records, from its start to its end sequence number; raises ``LookupError`` when the
     first record the stream still holds is later than the start (retention ended for some)."""
-    iterator = kinesis.get_shard_iterator(StreamName=info.stream_name, ShardId=info.shard_id,
+    iterator = kinesis.get_shard_iterator(StreamARN=info.stream_arn, ShardId=info.shard_id,
                                           ShardIteratorType="AT_SEQUENCE_NUMBER",
                                           StartingSequenceNumber=info.start)["ShardIterator"]
     end = int(info.end)
     records: list[dict[str, Any]] = []
     done = False
     while iterator and not done:
-        answer = kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+        answer = kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT, StreamARN=info.stream_arn)
         for record in answer["Records"]:
             if int(record["SequenceNumber"]) > end:
                 done = True
@@ -116,13 +142,24 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def redrive_message(info: BatchInfo, *, kinesis: Any, lambda_client: Any, function: str, dry_run: bool) -> int:
+def mapped_streams(lambda_client: Any, function: str) -> frozenset[str]:
+    """The ARNs of the Kinesis streams ``function`` reads through its event source mappings."""
+    arns: set[str] = set()
+    for page in lambda_client.get_paginator("list_event_source_mappings").paginate(FunctionName=function):
+        arns.update(m["EventSourceArn"] for m in page.get("EventSourceMappings", [])
+                    if ":kinesis:" in m.get("EventSourceArn", ""))
+    return frozenset(arns)
+
+
+def redrive_message(info: BatchInfo, *, kinesis: Any, lambda_client: Any, function: str, dry_run: bool,
+                    keep_invisible: Callable[[], None] = lambda: None) -> int:
     """Re-invoke ``function`` with the batch's records; the number of records. Raises ``RuntimeError``
-    (or a client error) when a record was not shipped."""
+    (or a client error) when a record was not shipped. ``keep_invisible`` runs before each invocation."""
     records = read_batch(kinesis, info)
     if dry_run:
         return len(records)
     for chunk in _chunks(records, BATCH_RECORDS):
+        keep_invisible()
         answer = lambda_client.invoke(FunctionName=function, InvocationType="RequestResponse",
                                       Payload=json.dumps(kinesis_event(info, chunk)).encode())
         payload = answer["Payload"].read()
@@ -136,35 +173,77 @@ def redrive_message(info: BatchInfo, *, kinesis: Any, lambda_client: Any, functi
 
 
 def redrive(queue_url: str, function: str, *, sqs: Any, kinesis_for: Callable[[str], Any], lambda_client: Any,
+            streams: frozenset[str], visibility_s: int = RECEIVE_VISIBILITY_S + READ_TIMEOUT_MARGIN_S,
             dry_run: bool = False, say: Callable[[str], None] = print) -> Outcome:
-    """Every Kinesis on-failure message of ``queue_url``, once each (a kept message stays invisible until
-    its visibility timeout ends, so the loop ends)."""
+    """Every Kinesis on-failure message of ``queue_url`` whose stream is one of ``streams``, once each.
+
+    ``visibility_s`` keeps a message invisible while one invocation runs (at least the read timeout).
+    A message kept, skipped or seen again is hidden for the rest of the run, then made visible again.
+    """
     outcome = Outcome()
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                       VisibilityTimeout=300).get("Messages", [])
-        if not messages:
-            return outcome
-        for message in messages:
-            info = BatchInfo.from_message(message["Body"])
-            if info is None:
-                outcome.skipped += 1
-                continue
-            where = f"{info.stream_name} {info.shard_id} {info.start}..{info.end}"
+    seen: set[str] = set()
+    parked: dict[str, str] = {}  # message id -> receipt handle: visible again when the run ends
+
+    def hide(message: dict[str, Any], seconds: int) -> None:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                      VisibilityTimeout=seconds)
+
+    try:
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                           VisibilityTimeout=RECEIVE_VISIBILITY_S).get("Messages", [])
+            if not messages:
+                return outcome
+            for message in messages:
+                parked[message["MessageId"]] = message["ReceiptHandle"]
+                if message["MessageId"] in seen:  # came back during this run: never twice
+                    hide(message, HOLD_VISIBILITY_S)
+                    continue
+                seen.add(message["MessageId"])
+                handled = _handle(message, function=function, streams=streams, kinesis_for=kinesis_for,
+                                  lambda_client=lambda_client, dry_run=dry_run, say=say, outcome=outcome,
+                                  keep_invisible=lambda: hide(message, visibility_s))
+                if handled:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    del parked[message["MessageId"]]
+                else:
+                    hide(message, HOLD_VISIBILITY_S)
+    finally:
+        for receipt in parked.values():  # the next run (or the queue's other redrive) sees them again
             try:
-                count = redrive_message(info, kinesis=kinesis_for(info.region), lambda_client=lambda_client,
-                                        function=function, dry_run=dry_run)
-            except Exception as error:  # kept: the reason is printed, the message stays for another try
-                outcome.kept.append(f"{where}: {error}")
-                say(f"kept {where}: {error}")
-                continue
-            outcome.records += count
-            if dry_run:
-                say(f"would redrive {where}: {count} record(s)")
-                continue
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            outcome.redriven += 1
-            say(f"redriven {where}: {count} record(s)")
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
+            except Exception as error:  # the message shows again when its hold ends
+                say(f"could not make a kept message visible again: {error}")
+
+
+def _handle(message: dict[str, Any], *, function: str, streams: frozenset[str], kinesis_for: Callable[[str], Any],
+            lambda_client: Any, dry_run: bool, say: Callable[[str], None], outcome: Outcome,
+            keep_invisible: Callable[[], None]) -> bool:
+    """Work one message; whether it may be deleted."""
+    info = BatchInfo.from_message(message["Body"])
+    if info is None:
+        outcome.skipped += 1
+        return False
+    if info.stream_arn not in streams:
+        reason = (f"{info.where}: not a stream {function} reads (its event source mappings: "
+                  f"{', '.join(sorted(streams)) or 'none'})")
+        outcome.kept.append(reason)
+        say(f"kept {reason}")
+        return False
+    try:
+        count = redrive_message(info, kinesis=kinesis_for(info.region), lambda_client=lambda_client,
+                                function=function, dry_run=dry_run, keep_invisible=keep_invisible)
+    except Exception as error:  # kept: the reason is printed, the message stays for another run
+        outcome.kept.append(f"{info.where}: {error}")
+        say(f"kept {info.where}: {error}")
+        return False
+    outcome.records += count
+    if dry_run:
+        say(f"would redrive {info.where}: {count} record(s)")
+        return False
+    outcome.redriven += 1
+    say(f"redriven {info.where}: {count} record(s)")
+    return True
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -173,9 +252,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--function", required=True, help="the shipper function's name or ARN")
     parser.add_argument("--dry-run", action="store_true", help="read the records, invoke nothing, delete nothing")
     args = parser.parse_args(argv)
+    control = boto3.client("lambda")
+    timeout_s = int(control.get_function_configuration(FunctionName=args.function)["Timeout"])
     outcome = redrive(args.queue_url, args.function, sqs=boto3.client("sqs"),
                       kinesis_for=lambda region: boto3.client("kinesis", region_name=region),
-                      lambda_client=boto3.client("lambda"), dry_run=args.dry_run)
+                      lambda_client=boto3.client("lambda", config=invoke_config(timeout_s)),
+                      streams=mapped_streams(control, args.function),
+                      visibility_s=timeout_s + 2 * READ_TIMEOUT_MARGIN_S, dry_run=args.dry_run)
     print(f"{outcome.redriven} batch(es) redriven, {outcome.records} record(s); {len(outcome.kept)} kept; "
           f"{outcome.skipped} other message(s) left alone", file=sys.stderr)
     return 1 if outcome.kept else 0

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+# The writer role of bulk mode: the shipper's create-only role (documents.writer_role gives its permissions).
+BULK_WRITER_ROLE_NAME = "log_constructs_bulk_writer"
+
 ENV_MAX_ATTEMPTS = "OPENSEARCH_SETUP_MAX_ATTEMPTS"
 ENV_BACKOFF_SECONDS = "OPENSEARCH_SETUP_BACKOFF_SECONDS"
 ENV_TIMEOUT_SECONDS = "OPENSEARCH_SETUP_TIMEOUT_SECONDS"

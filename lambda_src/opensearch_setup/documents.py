@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping, Optional
 
+from .contract import BULK_WRITER_ROLE_NAME
 from .props import IndexTemplateSettings, IsmSettings, SecuritySettings
 
 # --- security --------------------------------------------------------------------------------
@@ -28,15 +29,25 @@ from .props import IndexTemplateSettings, IsmSettings, SecuritySettings
 # creates the rotated indices (create_index), reads their settings, mappings and stats (manage).
 WRITER_CLUSTER_PERMISSIONS = ("cluster_composite_ops", "cluster_monitor")
 WRITER_INDEX_ACTIONS = ("crud", "create_index", "manage")
+# Bulk mode: the shipper only sends _bulk "create" actions into indices it may create and map. No
+# delete, update, manage or cluster monitoring. (The security plugin authorizes "create" and "index"
+# as one action, indices:data/write/index: telling them apart is the shipper's create-only writer's
+# part, and the 409 alarm's.)
+BULK_WRITER_CLUSTER_PERMISSIONS = ("indices:data/write/bulk",)
+BULK_WRITER_INDEX_ACTIONS = ("indices:data/write/bulk*", "indices:data/write/index", "indices:admin/create",
+                             "indices:admin/mapping/put")
 ADMIN_ROLES = ("all_access", "security_manager")
 SECRET_VERSION_ATTRIBUTE = "log_constructs_secret_version"
 
 
 def writer_role(security: SecuritySettings) -> dict[str, Any]:
+    """The writer's role: Firehose's, or (``BULK_WRITER_ROLE_NAME``) the bulk shipper's create-only one."""
+    bulk = security.writer_role_name == BULK_WRITER_ROLE_NAME
     return {
-        "cluster_permissions": list(WRITER_CLUSTER_PERMISSIONS),
+        "cluster_permissions": list(BULK_WRITER_CLUSTER_PERMISSIONS if bulk else WRITER_CLUSTER_PERMISSIONS),
         "index_permissions": [
-            {"index_patterns": list(security.index_patterns), "allowed_actions": list(WRITER_INDEX_ACTIONS)}
+            {"index_patterns": list(security.index_patterns),
+             "allowed_actions": list(BULK_WRITER_INDEX_ACTIONS if bulk else WRITER_INDEX_ACTIONS)}
         ],
     }
 

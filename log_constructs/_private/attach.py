@@ -1,21 +1,29 @@
 """Attach points: how a consumer in another stack, or another CDK app, reaches a platform construct.
 
 A platform construct (``LogPipeline``, ``LogAlerts``) publishes what consumers need (function and
-stream ARNs, a filter pattern) as SSM String parameters under ``/log-constructs/<kind>/<name>/``.
-A consumer in another stack reads them through SSM parameter types, resolved at deploy time: no
-``Fn::ImportValue`` (exports lock the exporting stack until every importer is gone), and nothing of
-the consumer ever enters the platform's template. In one app the consumer's stack also depends on
-the platform's, so the platform deploys first.
+stream *names*) as SSM String parameters under ``/log-constructs/<kind>/<name>/``. A consumer in
+another stack reads them through SSM parameter types, resolved at deploy time: no ``Fn::ImportValue``
+(exports lock the exporting stack until every importer is gone), and nothing of the consumer ever
+enters the platform's template. In one app the consumer's stack also depends on the platform's, so
+the platform deploys first.
+
+What the consumer trusts a parameter for: a name only. Every ARN is rebuilt in the consumer's
+template with its own partition, region and account (:func:`read_arn`), so whoever can write the
+parameter can at most name another resource of the same service in the consumer's own account; the
+library's own log group names (:func:`library_log_group_name`) and the alerts' filter pattern are
+computed by the consumer, never read.
 """
 from __future__ import annotations
 
 import re
 from typing import Callable, Mapping, Optional, TypeVar
 
-from aws_cdk import Stack, Token
+from aws_cdk import ArnFormat, Fn, Stack, Token
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .log_groups import LIBRARY_LOG_GROUP_PREFIX, is_library_log_group
 from .validation import PropError
 
 PARAMETER_PREFIX = "/log-constructs"
@@ -70,6 +78,58 @@ def publish(scope: Construct, kind: str, name: str, values: Mapping[str, str]) -
 def read(scope: Construct, kind: str, name: str, attribute: str) -> str:
     """The attach point's value, resolved when ``scope``'s stack deploys (an SSM parameter type)."""
     return ssm.StringParameter.value_for_string_parameter(scope, parameter_name(kind, name, attribute))
+
+
+def read_arn(scope: Construct, kind: str, name: str, attribute: str, *, service: str, resource: str,
+             arn_format: ArnFormat = ArnFormat.SLASH_RESOURCE_NAME) -> str:
+    """The ARN of the resource the attach point names, in ``scope``'s own partition, region and account.
+
+    The parameter's value only fills the resource name: ``arn:<partition>:<service>:<region>:<account>:``
+    is fixed by the consumer's template, whatever the parameter holds. The value is cut at its first
+    ``\\`` or ``"`` (:func:`name_only`), so where the ARN is written into JSON text (an account policy's
+    document) the value cannot close the string and add keys of its own.
+    """
+    return Stack.of(scope).format_arn(service=service, resource=resource, arn_format=arn_format,
+                                      resource_name=name_only(read(scope, kind, name, attribute)))
+
+
+def name_only(value: str) -> str:
+    """``value`` up to its first backslash or double quote (``Fn::Select``/``Fn::Split``, at deploy time).
+
+    No AWS resource name holds either; JSON text built around a deploy-time value cannot escape it.
+    """
+    for stop in ("\\", '"'):
+        value = Fn.select(0, Fn.split(stop, value))
+    return value
+
+
+def library_log_group_name(kind: str, name: str, part: str) -> str:
+    """``/log-constructs/<kind>/<name>/<part>``: a library log group's name, computed from the construct's name
+    (a consumer knows it without reading anything)."""
+    return f"{LIBRARY_LOG_GROUP_PREFIX}{kind}/{name}/{part}"
+
+
+def name_log_groups(scope: Construct, kind: str, name: str, parts: Mapping[str, str]) -> list[str]:
+    """Give every library log group below ``scope`` its :func:`library_log_group_name`.
+
+    ``parts`` maps the id of the log group's construct (a child of ``scope``) to its part. A library
+    log group missing from ``parts`` is a programming error: consumers compute the names from
+    ``parts`` alone, so an unnamed one could be subscribed to its own function.
+    """
+    named = []
+    for node in scope.node.find_all():
+        if not is_library_log_group(node):
+            continue
+        assert isinstance(node, logs.CfnLogGroup)
+        child = node.node.scope
+        assert child is not None
+        relative = child.node.path[len(scope.node.path):].strip("/")
+        if relative not in parts:
+            raise AssertionError(f"{scope.node.path}: library log group {relative!r} has no fixed name; add it to "
+                                 "the construct's log group parts so consumers can exclude it")
+        node.log_group_name = library_log_group_name(kind, name, parts[relative])
+        named.append(node.log_group_name)
+    return named
 
 
 def _concrete_env_differs(a: Stack, b: Stack) -> bool:

@@ -34,8 +34,10 @@ from .._private import attach
 from .._private.subscriptions import allow_log_delivery
 from .._private.validation import check, check_range
 from ..protocols import DashboardRow
-from .attachment import ATTACH_POINTS, KIND, AlertsAttachment, ImportedLogAlerts
-from .props import DEFAULT_MARKERS, MAX_FILTER_PATTERN_CHARS, NAME, AlertRoute, marker_filter_pattern, validate
+from .attachment import (ATTACH_POINTS, FILTER_PATTERN, FUNCTION_ARN, FUNCTION_NAME, KIND, LEGACY_ATTACH_POINTS,
+                         LOG_GROUP_PARTS, AlertsAttachment, ImportedLogAlerts)
+from .props import (DEFAULT_MARKERS, MAX_FILTER_PATTERN_CHARS, NAME, AlertRoute, marker_filter_pattern, validate,
+                    validate_markers)
 from .resources import new_secret, new_table, protect
 
 
@@ -193,16 +195,25 @@ class LogAlerts(AlertsAttachment, Construct):
         # so subscribing a log group of any stack never changes this one.
         allow_log_delivery(self.function)
         self.function_arn: str = self.function.function_arn
-        self.attach_parameters = attach.publish(self, KIND, self.name, dict(zip(ATTACH_POINTS, (
-            self.function_arn, self.filter_pattern.log_pattern_string))))
+        published = {FUNCTION_NAME: self.function.function_name, FUNCTION_ARN: self.function_arn,
+                     FILTER_PATTERN: self.filter_pattern.log_pattern_string}
+        self.attach_parameters = attach.publish(self, KIND, self.name, {
+            point: published[point] for point in (*ATTACH_POINTS, *LEGACY_ATTACH_POINTS)})
+        attach.name_log_groups(self, KIND, self.name, LOG_GROUP_PARTS)
         for log_group in log_groups or ():
             self.add_log_group(log_group)
 
     @staticmethod
-    def from_name(scope: Construct, id: str, *, name: str) -> ImportedLogAlerts:
+    def from_name(scope: Construct, id: str, *, name: str, markers: Optional[Sequence[str]] = None) -> ImportedLogAlerts:
         """The alerts published as ``name`` in this account and region (by any CDK app), for ``alerts=``
-        and ``add_log_group``; resolved when ``scope``'s stack deploys."""
-        return ImportedLogAlerts(scope, id, name=attach.check_name(NAME, name))
+        and ``add_log_group``; resolved when ``scope``'s stack deploys.
+
+        :param markers: the markers the alerts were configured with (the filter pattern is built from them
+            here, never read from a parameter). Default: ``DEFAULT_MARKERS``
+        """
+        if markers is not None:
+            validate_markers(tuple(markers))
+        return ImportedLogAlerts(scope, id, name=attach.check_name(NAME, name), markers=markers)
 
     def add_log_group(self, log_group: logs.ILogGroup, *,
                       filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:

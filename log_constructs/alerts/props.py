@@ -48,15 +48,20 @@ def marker_filter_pattern(markers: Sequence[str]) -> logs.IFilterPattern:
     return logs.FilterPattern.literal("%" + "|".join(alternatives) + "%")
 
 
-def validate(*, markers: Sequence[str], channel: str, routes: Sequence[AlertRoute], redaction_disabled: Sequence[str],
-             redaction_patterns: Mapping[str, str], table: Optional[dynamodb.ITable]) -> None:
-    """Every prop of LogAlerts that can be checked before anything is built."""
+def validate_markers(markers: Sequence[str]) -> None:
+    """``markers``: 1-10 distinct markers of uppercase letters, digits and ``_``."""
     check(NAME, "markers", len(markers) > 0, "must name at least one marker")
     check(NAME, "markers", len(markers) <= 10, f"may hold at most 10 markers, got {len(markers)}")
     for marker in markers:
         check(NAME, "markers", isinstance(marker, str) and bool(MARKER_RE.match(marker)),
               f"entries must be uppercase letters, digits or '_' (at most 32, starting with a letter), got {marker!r}")
     check(NAME, "markers", len(set(markers)) == len(markers), f"has duplicates: {list(markers)}")
+
+
+def validate(*, markers: Sequence[str], channel: str, routes: Sequence[AlertRoute], redaction_disabled: Sequence[str],
+             redaction_patterns: Mapping[str, str], table: Optional[dynamodb.ITable]) -> None:
+    """Every prop of LogAlerts that can be checked before anything is built."""
+    validate_markers(markers)
     check(NAME, "channel", isinstance(channel, str) and 0 < len(channel.strip()) <= 80,
           f"must be a non-empty channel name of at most 80 characters, got {channel!r}")
     for index, route in enumerate(routes):

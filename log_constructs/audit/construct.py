@@ -30,8 +30,7 @@ from .._private.topics import alarm_topic
 from .._private.validation import PropError
 from ..protocols import DashboardRow
 from .props import validate
-from . import filters as audit_filters
-from . import policies as audit_policies
+from . import filters as audit_filters, policies as audit_policies
 from .athena import TABLE_NAME, build_query_layer
 
 _NAME = "AuditTrail"
@@ -90,6 +89,10 @@ class AuditTrail(Construct):
         files, changing the bucket policy and weakening the lock (retention, lifecycle, Object Lock
         configuration), and from the key policy's deny of disabling or deleting the key.
         Default: - nobody is exempt.
+    :param attach_point_writers: The roles allowed to write the SSM parameters under ``/log-constructs/``
+        (the platform's deployment roles, one or two); the ``AttachPointWrites`` alarm fires when anyone
+        else writes or deletes one. Default: - the CloudFormation execution role of the CDK bootstrap
+        (``cdk-hnb659fds-cfn-exec-role-<account>-<region>``; none with another synthesizer: every write alarms)
     """
 
     def __init__(
@@ -118,26 +121,17 @@ class AuditTrail(Construct):
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
         auditor_principal: Optional[iam.IPrincipal] = None,
         break_glass_role: Optional[iam.IRole] = None,
+        attach_point_writers: Optional[Sequence[iam.IRole]] = None,
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        validate(
-            bucket=bucket,
-            object_lock_mode=object_lock_mode,
-            object_lock_days=object_lock_days,
-            glacier_after_days=glacier_after_days,
-            trail_name=trail_name,
-            is_organization_trail=is_organization_trail,
-            organization_id=organization_id,
-            data_event_buckets=data_event_buckets or (),
-            database_name=database_name,
-            query_accounts=query_accounts,
-            query_regions=query_regions,
-            query_history_days=query_history_days,
-            query_window_days=query_window_days,
-            query_scan_limit_gib=query_scan_limit_gib,
-            query_results_expire_days=query_results_expire_days,
-        )
+        validate(bucket=bucket, object_lock_mode=object_lock_mode, object_lock_days=object_lock_days,
+                 glacier_after_days=glacier_after_days, trail_name=trail_name, is_organization_trail=is_organization_trail,
+                 organization_id=organization_id, data_event_buckets=data_event_buckets or (),
+                 database_name=database_name, query_accounts=query_accounts, query_regions=query_regions,
+                 query_history_days=query_history_days, query_window_days=query_window_days,
+                 query_scan_limit_gib=query_scan_limit_gib, query_results_expire_days=query_results_expire_days,
+                 encryption_key=encryption_key, attach_point_writers=attach_point_writers)
         self.trail_name = trail_name or Names.unique_resource_name(self, max_length=128, separator="-")
         self.database_name = database_name or _default_database_name(self)
         self.table_name = TABLE_NAME
@@ -233,7 +227,8 @@ class AuditTrail(Construct):
         self._alarm_actions = list(alarm_actions) if alarm_actions is not None else [cw_actions.SnsAction(self.alarm_topic)]
         self.metric_filters: dict[str, logs.MetricFilter] = {}
         self.alarms: list[cloudwatch.Alarm] = [self._watch(audit_filter) for audit_filter in (
-            *audit_filters.FILTERS, audit_filters.audit_key_policy_filter(self.encryption_key.key_arn))]
+            *audit_filters.FILTERS, audit_filters.audit_key_policy_filter(self.encryption_key.key_arn),
+            audit_filters.attach_point_writes_filter(audit_filters.writer_arns(stack, attach_point_writers)))]
         if not self._alarm_actions:
             warn_without_alarm_actions(self, len(self.alarms))
 

@@ -11,6 +11,12 @@ counted for IAM users only (the root user's sign-ins count under root usage).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from aws_cdk import DefaultStackSynthesizer, Stack
+from aws_cdk.aws_iam import IRole
+
+from .._private.attach import PARAMETER_PREFIX
 
 
 def _any_event(*names: str) -> str:
@@ -175,3 +181,47 @@ def audit_key_policy_filter(key_arn: str) -> AuditFilter:
         '{($.eventSource=kms.amazonaws.com) && ($.eventName=PutKeyPolicy) && ($.resources[0].ARN="' + key_arn + '")}',
     )
 """Namespace of the filters' metrics (one metric per filter, named after its ``key``)."""
+
+
+# SSM calls that change a parameter's value, or remove it. PutParameter is what could move a consumer;
+# a deletion only makes its next deployment fail. DeleteParameters is matched on its first names.
+ATTACH_POINT_WRITES = ("PutParameter", "DeleteParameter", "DeleteParameters", "LabelParameterVersion")
+DELETE_PARAMETERS_NAMES_MATCHED = 5
+# CloudWatch Logs: a metric filter pattern is at most 1024 characters.
+MAX_PATTERN_CHARS = 1024
+
+
+def attach_point_writes_filter(writer_role_arns: Sequence[str]) -> AuditFilter:
+    """A change of an attach point (an SSM parameter under ``/log-constructs/``) by anyone but ``writer_role_arns``.
+
+    Consumers take only names from those parameters, in their own account and service; this alarm says
+    when someone other than the platform's deployment role wrote one (an IAM or SCP deny should make it
+    impossible: see the README). Not a CIS control.
+    """
+    names = " || ".join([f'($.requestParameters.name = "{PARAMETER_PREFIX}/*")']
+                        + [f'($.requestParameters.names[{i}] = "{PARAMETER_PREFIX}/*")' for i in range(DELETE_PARAMETERS_NAMES_MATCHED)])
+    writers = "".join(f' && ($.userIdentity.sessionContext.sessionIssuer.arn != "{arn}")' for arn in writer_role_arns)
+    return AuditFilter(
+        "AttachPointWrites",
+        "log_constructs attach points",
+        f"An SSM parameter under {PARAMETER_PREFIX}/ was written or deleted by someone other than the platform's "
+        "deployment role.",
+        "{($.eventSource = ssm.amazonaws.com) && (" + _any_event(*ATTACH_POINT_WRITES) + f") && ({names}){writers}}}",
+    )
+
+
+def writer_arns(stack: Stack, roles: Optional[Sequence[IRole]]) -> list[str]:
+    """The ARNs of ``roles``, or by default :func:`deployment_role_arns`."""
+    return [role.role_arn for role in roles] if roles is not None else deployment_role_arns(stack)
+
+
+def deployment_role_arns(stack: Stack) -> list[str]:
+    """The CloudFormation execution role of the CDK bootstrap (``DefaultStackSynthesizer``) of ``stack``."""
+    synthesizer = stack.synthesizer
+    if not isinstance(synthesizer, DefaultStackSynthesizer):
+        return []
+    arn = synthesizer.cloud_formation_execution_role_arn
+    for placeholder, value in (("${AWS::Partition}", stack.partition), ("${AWS::AccountId}", stack.account),
+                               ("${AWS::Region}", stack.region)):
+        arn = arn.replace(placeholder, value)
+    return [arn]

@@ -32,7 +32,19 @@ def validate(
     query_window_days,
     query_scan_limit_gib,
     query_results_expire_days,
+    encryption_key=None,
+    attach_point_writers=None,
 ) -> None:
+    if encryption_key is not None:
+        # An alias's ARN ends in alias/<name>; CloudTrail records PutKeyPolicy with the key's ARN (key/<id>).
+        check(_NAME, "encryption_key", ":alias/" not in str(encryption_key.key_arn),
+              f"must be a key, not an alias ({encryption_key.node.path}): CloudTrail records PutKeyPolicy under the "
+              "key's ARN (key/<id>), so the key-policy alarm could never match an alias. Pass the key itself or "
+              "kms.Key.from_key_arn(scope, id, 'arn:...:key/<id>')")
+    if attach_point_writers is not None:
+        check(_NAME, "attach_point_writers", 1 <= len(attach_point_writers) <= 2,
+              f"must name one or two roles (the metric filter pattern holds at most 1024 characters), "
+              f"got {len(attach_point_writers)}")
     for prop, value, low, high, unit in (
         ("object_lock_days", object_lock_days, 1, 36500, " days"),
         ("glacier_after_days", glacier_after_days, 1, 36500, " days"),

@@ -7,18 +7,20 @@ written as a reference (``Ref``) when the log group is in the governor's stack.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 import jsii
-from aws_cdk import Aspects, IAspect, Stack, Token
+from aws_cdk import Annotations, Aspects, Fn, IAspect, Stack, Token
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from .._private.log_groups import LIBRARY_LOG_GROUP_PREFIX, is_library_log_group
 from .._private.validation import PropError
+from ..protocols import LogDestinationConfig
 
 # CloudWatch Logs: "The selectionCriteria string can be up to 25KB in length", counted in UTF-8 bytes;
 # read as 25,000 (the smaller of 25 x 1000 and 25 x 1024) so a policy that passes here deploys.
@@ -36,18 +38,26 @@ class LibraryLogGroups:
 
     names: list[str] = field(default_factory=list)  # literal names and references (tokens)
     estimated_chars: dict[str, int] = field(default_factory=dict)  # reference -> estimated name length
+    unreachable: list[str] = field(default_factory=list)  # paths: generated names in other stacks
+
+
+def _same_environment(a: Stack, b: Stack) -> bool:
+    pairs = ((a.account, b.account), (a.region, b.region))
+    return all(Token.is_unresolved(x) or Token.is_unresolved(y) or x == y for x, y in pairs)
 
 
 def library_log_groups(home: Stack) -> LibraryLogGroups:
-    """Every library log group (tagged, or named under ``/log-constructs/``) of the stack ``home``.
+    """Every library log group (tagged, or named under ``/log-constructs/``) of the stack ``home``, and the
+    paths of the app's library log groups with generated names in other stacks of its environment.
 
-    Only the governor's own stack: listing another stack's log groups would change the governor's
-    template with every application added or removed. The function excludes ``/log-constructs/`` by
-    prefix wherever it is, and the library's log groups of other stacks already have their retention
-    (which the default ``retention_mode="missing"`` keeps) and their subscriptions.
+    Only the governor's own stack is listed: listing another stack's log groups would change the
+    governor's template with every application added or removed. The destination's own log groups
+    are named from the destination's name (``own_log_group_names``) wherever it is; the function
+    excludes ``/log-constructs/`` by prefix. A generated name in another stack can be neither listed
+    nor excluded by prefix: :func:`warn_unreachable` says so.
     """
     found = LibraryLogGroups()
-    for node in home.node.find_all():
+    for node in home.node.root.node.find_all():
         if not isinstance(node, logs.CfnLogGroup):
             continue
         name = node.log_group_name
@@ -56,7 +66,9 @@ def library_log_groups(home: Stack) -> LibraryLogGroups:
             continue
         stack = Stack.of(node)
         if stack is not home:
-            continue  # a nested or other stack below this one: not this template's
+            if not literal and _same_environment(stack, home):
+                found.unreachable.append(node.node.path)
+            continue  # a nested or other stack: not this template's
         if literal:
             found.names.append(name)
         else:
@@ -69,6 +81,33 @@ def library_log_groups(home: Stack) -> LibraryLogGroups:
                 + len(logical_id) + 14
     found.names = list(dict.fromkeys(found.names))
     return found
+
+
+def warn_unreachable(scope: IConstruct, found: LibraryLogGroups, construct_name: str = "LogGroupGovernor") -> None:
+    """A synth warning naming the library log groups of other stacks that the governor may govern or forward."""
+    if found.unreachable:
+        Annotations.of(scope).add_warning_v2(
+            "log-constructs:governor-unreachable-log-groups",
+            f"{construct_name}: these library log groups have names CloudFormation generates in another "
+            f"stack, so {construct_name} cannot list them and may govern or forward them; put it in their stack "
+            "or add their names (or a prefix) to its exclusions: " + ", ".join(sorted(found.unreachable)))
+
+
+def check_own_log_groups_named(construct: str, destination: LogDestinationConfig, ship_to: object) -> None:
+    """Refuse an account policy towards a destination in this account whose own log groups are not known by name.
+
+    The policy selects every log group except exact names; a destination that reads what it is sent and
+    logs in this account (a function, or a stream's consumer) would be sent its own logs, forever.
+    A destination of another account (``grant_write``) logs there, not here.
+    """
+    if destination.own_log_group_names or destination.grant_write is not None:
+        return
+    raise PropError(
+        f"{construct}: subscription_mode 'account-policy' cannot be used with ship_to={type(ship_to).__name__}: "
+        "an account policy selects every log group except exact names, and the log groups of what reads that "
+        "destination cannot be named here, so they would be sent to it and loop. Use subscription_mode='per-group' "
+        "(it excludes /log-constructs/ and exclude= prefixes), or ship to a LogPipeline or LogAlerts (their log "
+        "groups are named from their name, /log-constructs/<kind>/<name>/...)")
 
 
 def selection_criteria(names: Sequence[str]) -> str:
@@ -94,6 +133,21 @@ def check_selection_criteria(construct: str, prop: str, names: Sequence[str],
     return criteria
 
 
+def json_document(fields: dict[str, str]) -> str:
+    """``fields`` as a JSON object, deploy-time values inserted as they are (``Fn::Join``).
+
+    Unlike ``Stack.to_json_string``, which escapes the literals inside a deploy-time value's functions
+    (a ``Fn::Split`` delimiter ``"`` would become ``\\"``), this keeps every function as written, so a
+    destination ARN cut at quotes and backslashes (``attach.name_only``) stays cut.
+    """
+    parts: list[str] = []
+    for index, (key, value) in enumerate(fields.items()):
+        parts.append(("{" if index == 0 else ",") + json.dumps(key) + ":")
+        parts += ['"', value, '"'] if Token.is_unresolved(value) else [json.dumps(value)]
+    parts.append("}")
+    return Fn.join("", parts)
+
+
 def subscription_account_policy(scope: Construct, id: str, *, construct_name: str, prop: str, policy_name: str,
                                 destination_arn: str, filter_pattern: logs.IFilterPattern,
                                 excluded: Sequence[str], role_arn: Optional[str] = None) -> logs.CfnAccountPolicy:
@@ -108,7 +162,7 @@ def subscription_account_policy(scope: Construct, id: str, *, construct_name: st
         policy_name=policy_name,
         policy_type="SUBSCRIPTION_FILTER_POLICY",
         scope="ALL",
-        policy_document=Stack.of(scope).to_json_string(document),
+        policy_document=json_document(document),
         selection_criteria=check_selection_criteria(construct_name, prop, excluded),
     )
     Aspects.of(policy).add(ExcludeLibraryLogGroups(policy, excluded, construct_name=construct_name, prop=prop))
@@ -129,6 +183,7 @@ class ExcludeLibraryLogGroups:
     def visit(self, node: IConstruct) -> None:
         if node is self._policy:
             found = library_log_groups(Stack.of(node))
+            warn_unreachable(node, found, self._construct_name)
             self._policy.selection_criteria = check_selection_criteria(
                 self._construct_name, f"{self._prop} and the library's own log groups",
                 [*self._names, *found.names], found.estimated_chars)
@@ -167,6 +222,7 @@ class ExcludeLibraryLogGroupsFromFunction:
         if node is not self._function:
             return
         found = library_log_groups(Stack.of(node))
+        warn_unreachable(node, found)
         listed = [n for n in found.names if Token.is_unresolved(n) or not n.startswith(LIBRARY_LOG_GROUP_PREFIX)]
         value = ",".join(dict.fromkeys([*self._own, *listed]))
         self._function.add_environment(self._variable, value)

@@ -31,7 +31,8 @@ from .._private.subscriptions import GOVERNOR_FILTER_NAME
 from .._private.validation import PropError, check, check_choice, check_range
 from ..destinations import as_log_destination
 from ..protocols import DashboardRow, ILogDestination, LogDestinationConfig
-from .account_policy import ExcludeLibraryLogGroupsFromFunction, subscription_account_policy
+from .account_policy import (ExcludeLibraryLogGroupsFromFunction, check_own_log_groups_named,
+                             subscription_account_policy)
 from .permissions import grant_destination, grant_log_groups
 
 NAME = "LogGroupGovernor"
@@ -72,8 +73,10 @@ class LogGroupGovernor(Construct):
     :param include: log group name prefixes or glob patterns (``*``, ``?``, ``[...]``) to govern.
         Default: - every log group.
     :param exclude: prefixes or globs never to govern (in ``account-policy`` mode: exact names kept
-        out of the account policy). The destination's log group, the governor's and every
-        ``/log-constructs/`` log group are excluded whatever this says. Default: - none.
+        out of the account policy). The destination's log groups (named from a pipeline's or alerts'
+        name, ``/log-constructs/<kind>/<name>/...``, wherever they are), the governor's and every
+        ``/log-constructs/`` log group are excluded whatever this says; an account policy towards a
+        destination whose own log groups cannot be named is refused. Default: - none.
     :param sweep_schedule: when to sweep every existing log group. Default: ``Schedule.rate(Duration.days(1))``.
     :param sweep_at_deploy: also sweep once at every deployment that changes the function
         (asynchronous: never delays or fails the deployment). Default: ``True``.
@@ -131,6 +134,8 @@ class LogGroupGovernor(Construct):
                           ship_to=ship_to)
         destination: Optional[LogDestinationConfig] = (
             ship_to.bind_log_destination(self) if ship_to is not None else None)
+        if subscription_mode == "account-policy" and destination is not None:
+            check_own_log_groups_named(NAME, destination, ship_to)
         pattern = filter_pattern or (destination.filter_pattern if destination is not None else None) \
             or logs.FilterPattern.all_events()
 

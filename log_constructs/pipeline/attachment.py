@@ -4,21 +4,51 @@ from __future__ import annotations
 
 from typing import Optional
 
+from aws_cdk import ArnFormat
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .._lambda_src.log_shipper import contract as shipper_contract
 from .._private import attach
 from .._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
+from .._private.validation import PropError
 from ..protocols import LogDestinationConfig
 
 NAME = "LogPipeline"
 KIND = "pipeline"
+SHIPPER_FUNCTION_NAME = "shipper-function-name"
+DELIVERY_STREAM_NAME = "delivery-stream-name"
+# Published beside the names for one minor version, for applications built with the previous
+# release (which read ARNs); no consumer of this release reads them.
 SHIPPER_FUNCTION_ARN = "shipper-function-arn"
 DELIVERY_STREAM_ARN = "delivery-stream-arn"
-DELIVERY_STREAM_NAME = "delivery-stream-name"
-ATTACH_POINTS = (SHIPPER_FUNCTION_ARN, DELIVERY_STREAM_ARN, DELIVERY_STREAM_NAME)
+# Which attach points a pipeline publishes: in bulk mode the delivery stream is the S3-only archive,
+# which applications must not write (their records would never be indexed), so it is not published.
+ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_NAME, DELIVERY_STREAM_NAME),
+                 shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_NAME,)}
+LEGACY_ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_ARN, DELIVERY_STREAM_ARN),
+                        shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_ARN,)}
+# The pipeline's log groups (construct id below the pipeline -> part of the name): every one is named
+# /log-constructs/pipeline/<name>/<part>, so a consumer anywhere knows them from the name alone.
+LOG_GROUP_PARTS = {
+    "ShipperLogGroup": "shipper",
+    "DeliveryLogs": "delivery",
+    "DomainSetupFunctionLogGroup": "setup",
+    "CollectionSetupFunctionLogGroup": "setup",
+    "DomainSetupProviderLogs": "setup-provider",
+    "CollectionSetupProviderLogs": "setup-provider",
+    "SlowSearchLogs": "domain-slow-search",
+    "SlowIndexLogs": "domain-slow-index",
+    "ApplicationLogs": "domain-application",
+    "AuditLogs": "domain-audit",
+}
+
+
+def pipeline_log_group_names(name: str) -> list[str]:
+    """Every log group a pipeline named ``name`` may own (never to be subscribed to its shipper)."""
+    return [attach.library_log_group_name(KIND, name, part) for part in dict.fromkeys(LOG_GROUP_PARTS.values())]
 
 
 class PipelineAttachment:
@@ -42,7 +72,11 @@ class PipelineAttachment:
         return f"Subscription{log_group.node.addr[:12]}"
 
     def _own_log_group_names(self) -> list[str]:
-        return []  # the library's functions log under /log-constructs/, which the governor never touches
+        return pipeline_log_group_names(self.name)
+
+    def _bulk_mode(self) -> Optional[bool]:
+        """Whether the pipeline is in bulk mode; ``None`` when not known here (attached by name)."""
+        return None
 
     def _local(self, target: object) -> "PipelineAttachment":
         assert isinstance(self, Construct)
@@ -78,11 +112,27 @@ class PipelineAttachment:
 
     # --- grants ------------------------------------------------------------------------------------
     def grant_put_records(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` put records into the delivery stream (a statement in the grantee's policy)."""
+        """Let ``grantee`` put records into the delivery stream (a statement in the grantee's policy).
+
+        Refused in bulk mode: the stream is then the S3-only archive, and records put there are never
+        indexed. An application's logs reach a bulk pipeline through its log group (``add_log_group``,
+        ``ApplicationLogging(ship_to=...)`` or a governor). Attached by name, a bulk pipeline publishes
+        no delivery stream, so the consumer's deployment fails on the missing parameter.
+        """
         return self.grant(grantee, "firehose:PutRecord", "firehose:PutRecordBatch")
 
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
-        """Grant ``actions`` on the delivery stream (a statement in the grantee's policy)."""
+        """Grant ``actions`` on the delivery stream (a statement in the grantee's policy). Refused in bulk mode."""
+        assert isinstance(self, Construct)
+        if self._bulk_mode():
+            raise PropError(
+                f"{NAME}: grant_put_records (grant) of {self.node.path} is refused with "
+                f"delivery_mode='{shipper_contract.MODE_BULK}': the delivery stream is then the S3-only archive, whose "
+                "records are never indexed. Ship the application's log group instead (pipeline.add_log_group, "
+                "ApplicationLogging(ship_to=pipeline) or LogGroupGovernor(ship_to=pipeline)), and log to it")
+        return self._grant_stream(grantee, *actions)
+
+    def _grant_stream(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
         local = self._local(grantee)
         return iam.Grant.add_to_principal(grantee=grantee, actions=list(actions),
                                           resource_arns=[local.delivery_stream_arn])
@@ -103,18 +153,21 @@ class ImportedLogPipeline(PipelineAttachment, Construct):
         self.name = name
         self.subscriptions: list[logs.SubscriptionFilter] = []
 
-    # Each read adds an SSM parameter type to the stack: only the attach points in use are read.
+    # Each read adds an SSM parameter type to the stack: only the attach points in use are read. Only
+    # names are read; every ARN is this stack's partition, region and account around the name.
     @property
     def shipper_function_arn(self) -> str:  # type: ignore[override]
-        """The shipper function's ARN."""
-        return attach.read(self, KIND, self.name, SHIPPER_FUNCTION_ARN)
+        """The shipper function's ARN: a function of this stack's account and region, named by the attach point."""
+        return attach.read_arn(self, KIND, self.name, SHIPPER_FUNCTION_NAME, service="lambda", resource="function",
+                               arn_format=ArnFormat.COLON_RESOURCE_NAME)
 
     @property
     def delivery_stream_arn(self) -> str:  # type: ignore[override]
-        """The delivery stream's ARN."""
-        return attach.read(self, KIND, self.name, DELIVERY_STREAM_ARN)
+        """The delivery stream's ARN: a stream of this stack's account and region, named by the attach point."""
+        return attach.read_arn(self, KIND, self.name, DELIVERY_STREAM_NAME, service="firehose",
+                               resource="deliverystream")
 
     @property
     def delivery_stream_name(self) -> str:  # type: ignore[override]
-        """The delivery stream's name (``logship.FirehoseHandler(stream_name=...)``)."""
+        """The delivery stream's name (``logship.FirehoseHandler(stream_name=...)``); not published in bulk mode."""
         return attach.read(self, KIND, self.name, DELIVERY_STREAM_NAME)

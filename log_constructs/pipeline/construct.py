@@ -25,13 +25,14 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._lambda_src.log_shipper import contract as shipper_contract
+from .._lambda_src.opensearch_setup.contract import BULK_WRITER_ROLE_NAME
 from .._lambda_src.log_shipper.contract import (DEADLINE_MARGIN_MS, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS,
                                                 ShipperConfig)
 from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
 from .._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
 from .._private.keys import new_key
-from .._private.log_groups import function_log_group_names, secure_log_group
+from .._private.log_groups import secure_log_group
 from .._private.metrics import create_alarms
 from .._private.queues import dead_letter_queue
 from .._private.removal import apply_removal_policy
@@ -40,7 +41,9 @@ from .._private import attach
 from .._private.subscriptions import allow_log_delivery
 from .._private.validation import PropError, check, check_choice, check_range
 from . import delivery
-from .attachment import ATTACH_POINTS, KIND, ImportedLogPipeline, PipelineAttachment
+from .attachment import (ATTACH_POINTS, DELIVERY_STREAM_ARN, DELIVERY_STREAM_NAME, KIND, LEGACY_ATTACH_POINTS,
+                         LOG_GROUP_PARTS, SHIPPER_FUNCTION_ARN, SHIPPER_FUNCTION_NAME, ImportedLogPipeline,
+                         PipelineAttachment)
 from .ingestion import Ingestion, IngestionSettings, add_ingestion, ingestion_settings
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
@@ -53,9 +56,11 @@ NAME = "LogPipeline"
 class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     """Firehose → OpenSearch with an S3 backup, a CloudWatch Logs shipper, alarms.
 
-    :param name: Publishes the pipeline's attach points (shipper function ARN, delivery stream ARN and
-        name) as SSM String parameters ``/log-constructs/pipeline/<name>/...``, so that stacks of other
-        CDK apps in this account and region attach with ``LogPipeline.from_name(scope, id, name=...)``.
+    :param name: Publishes the pipeline's attach points (the shipper function's name, and in Firehose
+        mode the delivery stream's name) as SSM String parameters ``/log-constructs/pipeline/<name>/...``,
+        so that stacks of other CDK apps in this account and region attach with
+        ``LogPipeline.from_name(scope, id, name=...)``; it also names the pipeline's log groups
+        (``/log-constructs/pipeline/<name>/<part>``).
         1-64 letters, digits, ``_``, ``.``, ``-``; unique per app, and per account and region (a second
         deployment with the same name fails on the existing parameters). Default: - ``<stack name>/<path>``
         (still published: other stacks of this app attach through it)
@@ -103,6 +108,11 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     :param shipper_memory_mib: Memory of the shipper function. Default: 512
     :param shipper_timeout: Timeout of the shipper function, 30 seconds to 15 minutes (it starts a Firehose call
         only while 20 s are left). Default: 2 minutes
+    :param shipper_egress: Bulk mode in a VPC: where the shipper may open HTTPS connections besides the
+        domain's security group, for the Firehose and SQS APIs it calls: the security groups of those
+        interface endpoints (``ec2.Peer.security_group_id(...)``), or ``[ec2.Peer.any_ipv4()]`` behind a NAT
+        gateway (every HTTPS host: an explicit choice). Default: - the VPC's CIDR block only (interface
+        endpoints with private DNS; no internet)
     :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
@@ -187,6 +197,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         removal_policy: Optional[RemovalPolicy] = None,
         shipper_memory_mib: Optional[int] = None,
         shipper_timeout: Optional[Duration] = None,
+        shipper_egress: Optional[Sequence[ec2.IPeer]] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
         free_storage_alarm_mib: Optional[int] = None,
         data_freshness_alarm_seconds: Optional[int] = None,
@@ -360,12 +371,18 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         shipper_timeout = shipper_timeout or Duration.minutes(2)
         _check_shipper_timeout(shipper_timeout)
         self.shipper_security_group: Optional[ec2.SecurityGroup] = None
+        check(NAME, "shipper_egress", shipper_egress is None or (bulk and network is not None),
+              f"applies to delivery_mode='bulk' with a vpc only (the shipper is in no VPC otherwise), got {shipper_egress!r}")
         if bulk and network is not None:
+            assert vpc is not None
             self.shipper_security_group = ec2.SecurityGroup(
                 self, "ShipperSecurityGroup", vpc=vpc, allow_all_outbound=False,
-                description="Log shipper: HTTPS to the OpenSearch domain and to AWS APIs")
-            self.shipper_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443),
-                                                        "HTTPS to the domain and AWS APIs")
+                description="Log shipper: HTTPS to the OpenSearch domain and to the AWS APIs it calls")
+            self.shipper_security_group.add_egress_rule(network.security_group, ec2.Port.tcp(443),
+                                                        "HTTPS to the OpenSearch domain")
+            for peer in shipper_egress if shipper_egress is not None else [ec2.Peer.ipv4(vpc.vpc_cidr_block)]:
+                self.shipper_security_group.add_egress_rule(peer, ec2.Port.tcp(443),
+                                                            "HTTPS to Firehose and SQS (interface endpoints, or NAT)")
             network.security_group.add_ingress_rule(self.shipper_security_group, ec2.Port.tcp(443),
                                                     "HTTPS from the log shipper")
         self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
@@ -393,7 +410,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                                             else None),
         )
         send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
-        self.grant_put_records(self.shipper)
+        self._grant_stream(self.shipper, "firehose:PutRecord", "firehose:PutRecordBatch")
         if bulk:
             self.shipper.add_to_role_policy(iam.PolicyStatement(
                 sid="BulkIndex", actions=["es:ESHttpPost"], resources=[f"{self.domain.domain_arn}/_bulk"]))
@@ -405,7 +422,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             self.setup = domain_setup(self, function=self.setup_function, domain=self.domain,
                                       secret=self.admin_secret, writer_role=writer, index=self.index,
                                       index_setup=self.index_setup, log_retention=self.log_retention,
-                                      encryption_key=self.encryption_key)
+                                      encryption_key=self.encryption_key,
+                                      **({"writer_role_name": BULK_WRITER_ROLE_NAME} if bulk else {}))
         self.ingestion: Optional[Ingestion] = None
         self.ingestion_settings: Optional[IngestionSettings] = ingestion
         if ingestion is not None:
@@ -422,8 +440,12 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         # so subscribing a log group of any stack never changes this one.
         allow_log_delivery(self.shipper)
         self.shipper_function_arn: str = self.shipper.function_arn
-        self.attach_parameters = attach.publish(self, KIND, self.name, dict(zip(ATTACH_POINTS, (
-            self.shipper_function_arn, self.delivery_stream_arn, self.delivery_stream_name))))
+        published = {SHIPPER_FUNCTION_NAME: self.shipper.function_name, DELIVERY_STREAM_NAME: self.delivery_stream_name,
+                     SHIPPER_FUNCTION_ARN: self.shipper_function_arn, DELIVERY_STREAM_ARN: self.delivery_stream_arn}
+        self.attach_parameters = attach.publish(self, KIND, self.name, {
+            point: published[point] for point in (*ATTACH_POINTS[self.delivery_mode],
+                                                  *LEGACY_ATTACH_POINTS[self.delivery_mode])})
+        attach.name_log_groups(self, KIND, self.name, LOG_GROUP_PARTS)
 
     @staticmethod
     def from_name(scope: Construct, id: str, *, name: str) -> ImportedLogPipeline:
@@ -438,8 +460,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     def _subscription_id(self, log_group: logs.ILogGroup) -> str:
         return f"Subscription{len(self.subscriptions)}"
 
-    def _own_log_group_names(self) -> list[str]:
-        return function_log_group_names(self.shipper)
+    def _bulk_mode(self) -> Optional[bool]:
+        return self.delivery_mode == shipper_contract.MODE_BULK
 
     # --- internals --------------------------------------------------------------------------------
     def _setup_function(self, id: str, description: str, vpc: Optional[ec2.IVpc],

@@ -271,9 +271,13 @@ def _acknowledge(domain: opensearch.Domain, *, single_az: bool, no_masters: bool
 
 def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opensearch.IDomain,
                  secret: secretsmanager.ISecret, writer_role: iam.IRole, index: str, index_setup: IndexSetup,
-                 log_retention: logs.RetentionDays, encryption_key: kms.IKey) -> CustomResource:
+                 log_retention: logs.RetentionDays, encryption_key: kms.IKey,
+                 writer_role_name: str = WRITER_ROLE_NAME) -> CustomResource:
     """Deploy-time set-up of the domain over its REST API: the function maps its IAM role into ``all_access`` and
-    ``security_manager`` (signed in as ``admin`` on a new domain), then signs every request with that role."""
+    ``security_manager`` (signed in as ``admin`` on a new domain), then signs every request with that role.
+
+    ``writer_role_name`` says what the writer may do (``documents.writer_role``): Firehose's writer, or in
+    bulk mode the shipper's create-only writer (``BULK_WRITER_ROLE_NAME``)."""
     assert function.role is not None
     function.add_to_role_policy(iam.PolicyStatement(
         sid="SignedDomainRequests",
@@ -286,7 +290,7 @@ def domain_setup(scope: Construct, *, function: lambda_.Function, domain: opense
     index_parts = index_setup.properties(index)
     security = SetupConfig(
         domain_endpoint=domain.domain_endpoint, master_role_arn=function.role.role_arn,
-        writer_role_name=WRITER_ROLE_NAME, writer_backend_roles=(writer_role.role_arn,),
+        writer_role_name=writer_role_name, writer_backend_roles=(writer_role.role_arn,),
         index_patterns=(f"{index}*",), admin_user=DEFAULT_ADMIN_USER, admin_secret_arn=secret.secret_arn,
         index_setup=Stack.of(scope).to_json_string(index_parts) if index_parts else "",
     )

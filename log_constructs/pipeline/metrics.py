@@ -221,6 +221,18 @@ class LogPipelineMetrics:
         return self.metric_shipper(shipper_contract.METRIC_DOCUMENTS_REFUSED, period=period, statistic=statistic,
                                    label=label)
 
+    def metric_first_delivery_duplicates(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                         label: Optional[str] = None) -> cloudwatch.Metric:
+        """Bulk mode: events of direct payloads the domain already held on their first delivery (409). Default: Sum."""
+        return self.metric_shipper(shipper_contract.METRIC_FIRST_DELIVERY_DUPLICATES, period=period,
+                                   statistic=statistic, label=label)
+
+    def metric_foreign_payloads(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
+                                label: Optional[str] = None) -> cloudwatch.Metric:
+        """Direct payloads of another account, dead-lettered (only a direct invocation sends them). Default: Sum."""
+        return self.metric_shipper(shipper_contract.METRIC_FOREIGN_PAYLOADS, period=period, statistic=statistic,
+                                   label=label)
+
     def metric_documents_retried(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                  label: Optional[str] = None) -> cloudwatch.Metric:
         """Bulk mode: documents sent again after a 429, a 5xx or a dropped connection. Default: Sum."""
@@ -326,6 +338,8 @@ class LogPipelineMetrics:
                       "(kind=refused) with the reason"),
             AlarmSpec("BulkFailuresAlarm", self.metric_bulk_failures(period=FIVE_MINUTES),
                       "Bulk requests to the domain keep failing after their retries (429, 5xx, timeouts)"),
+            AlarmSpec("FirstDeliveryDuplicatesAlarm", self.metric_first_delivery_duplicates(period=FIVE_MINUTES),
+                      "Events were already indexed on their first delivery: another writer used their ids"),
         ] if self._bulk else []
         return self._ingestion_alarm_specs() + bulk + [
             AlarmSpec("DeliverySuccessAlarm", self.metric_delivery_success(period=FIVE_MINUTES),
@@ -336,6 +350,8 @@ class LogPipelineMetrics:
             *self._sink_alarm_specs(free_storage_mib),
             AlarmSpec("ShipperErrorsAlarm", self.metric_shipper_errors(period=FIVE_MINUTES),
                       "The log shipper function fails"),
+            AlarmSpec("ForeignPayloadsAlarm", self.metric_foreign_payloads(period=FIVE_MINUTES),
+                      "The shipper was invoked directly with payloads of another account (dead-lettered)"),
             AlarmSpec("DeadLetterAlarm", self.metric_dead_letter_messages(period=ONE_MINUTE, statistic="Maximum"),
                       "Log batches are waiting in the shipper's dead-letter queue"),
         ]

@@ -36,7 +36,7 @@ def test_constructs_without_alarm_actions_are_named_in_a_warning(annotations):
     warned = _warned(annotations)
     assert sorted(warned) == ["/Alarms/QuietAlerts", "/Alarms/QuietAudit"]
     assert warned["/Alarms/QuietAlerts"].startswith("LogAlerts Alarms/QuietAlerts: no alarm_actions, so its ")
-    assert "15 alarm(s) notify no one" in warned["/Alarms/QuietAudit"]  # 14 CIS filters + the key-policy alarm
+    assert "16 alarm(s) notify no one" in warned["/Alarms/QuietAudit"]  # 14 CIS filters, the key policy, the attach points
     assert "alarm_actions=[cw_actions.SnsAction(topic)]" in warned["/Alarms/QuietAudit"]
 
 

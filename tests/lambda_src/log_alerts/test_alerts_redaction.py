@@ -107,3 +107,36 @@ def test_unknown_rule_names_are_refused():
     with pytest.raises(ValueError, match="unknown redaction rule"):
         Redactor.build(disabled=["emails"])
     assert "card" in BUILTIN_NAMES
+
+
+@pytest.mark.parametrize("line, secret", [
+    ('{"credentials":{"user":"svc","value":"hunter2"},"a":1,"a":2}', "hunter2"),
+    ('{"apiKeys":["sk-abc123def456"],"n":1,"n":2}', "sk-abc123def456"),
+    ('{"pass\\u0077ord":"hunter2","n":1,"n":2}', "hunter2"),
+    ('{"password":"hunter2","password":"swordfish"}', "swordfish"),
+    ('{"msg":"ok","msg":{"token":"t0k3n-value"}}', "t0k3n-value"),
+])
+def test_a_repeated_key_is_walked_pair_by_pair_not_redacted_as_text(line, secret):
+    # GIVEN a JSON line that repeats a key (merged logger fields) and holds a secret the JSON rules mask
+    # WHEN redacted
+    redacted = redact(line)
+    # THEN the secret is gone, every pair is still there, and the line is still JSON of the same shape
+    assert secret not in redacted and "hunter2" not in redacted
+    assert redacted.count('"n"') == line.count('"n"') and redacted.count('"a"') == line.count('"a"')
+    json.loads(redacted)
+
+
+@pytest.mark.parametrize("line", [
+    '{"amount":12.5,"pan":4111111111111111.0}',
+    '{"amount":12.5,"pan":4.111111111111111e15}',
+    '{"pan":4111111111111111}',
+])
+def test_a_card_number_written_as_a_json_float_is_masked_like_an_integer(line):
+    redacted = redact(line)
+    assert "4111111111111111" not in redacted and "4.111111111111111" not in redacted
+    assert json.loads(redacted)["pan"] == "[REDACTED:card]"
+
+
+def test_other_numbers_stay_as_written():
+    line = '{"amount":12.5,"ratio":1e-3,"big":1234567890123.5,"id":12345}'
+    assert redact(line) == line

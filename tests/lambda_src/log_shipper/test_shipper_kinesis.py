@@ -16,12 +16,12 @@ from tests.lambda_src.log_shipper.test_shipper import (  # noqa: F401
 from tests.support.fault_proxy import json_error
 from tests.support.subscription import encode_payload, kinesis_event
 
-CENTRAL = "111111111111"
+CENTRAL = "123456789012"  # the pipeline's account: the shipper's own (Context.invoked_function_arn)
 STREAMS = {"log-constructs-central-eu-west-1": "eu-west-1", "log-constructs-central-us-east-1": "us-east-1"}
 
 
 def stream_arn(region: str, *, name: str | None = None) -> str:
-    return f"arn:aws:kinesis:eu-west-1:{CENTRAL}:stream/{name or f'log-constructs-central-{region}'}"
+    return f"arn:aws:kinesis:us-east-1:{CENTRAL}:stream/{name or f'log-constructs-central-{region}'}"
 
 
 @pytest.fixture
@@ -100,8 +100,9 @@ def test_the_region_comes_from_the_stream_not_from_the_record(kinesis):
 def test_the_stored_kinesis_event_ships_its_data_and_drops_its_control_message(kinesis, events_dir):
     # GIVEN a Kinesis batch as Lambda delivers it: a control message, then a payload of two events
     event = json.loads((events_dir / "kinesis" / "cloudwatch_logs_records.json").read_text())
-    # WHEN shipped
-    result = invoke(event)
+    # WHEN shipped by the pipeline's shipper (account 111111111111, eu-west-1, where the stream is)
+    result = shipper.handler(event, TimedContext(
+        invoked_function_arn="arn:aws:lambda:eu-west-1:111111111111:function:log-shipper"))
     # THEN the control message is dropped, the two events arrive from the member account and us-east-1
     assert result == {"batchItemFailures": []}
     docs = kinesis.documents()

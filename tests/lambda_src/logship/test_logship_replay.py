@@ -127,51 +127,147 @@ def bulk_writer(url: str):
     return BulkWriter(client, BulkTarget("app-logs", "day"))
 
 
-def test_replaying_a_window_twice_through_bulk_leaves_the_document_count_unchanged(backup):
+def shipper_doc(ts: str, n: int, **fields) -> dict:
+    """A document as the shipper writes it (id: a CloudWatch Logs event id, 56 digits)."""
+    return {"@timestamp": ts, "message": f"event {n}", "log_group": "/aws/lambda/orders", "log_stream": "s",
+            "account": "123456789012", "region": "us-east-1", "id": f"{n:056d}", **fields}
+
+
+def archive_object(*members: list[dict]) -> bytes:
+    return b"".join(gzip.compress(ndjson(*docs)) for docs in members)
+
+
+@pytest.fixture
+def archive(backup):
+    # Bulk mode's archive: gzip members (one per shipper record) concatenated by Firehose under archive/
+    s3 = backup.client("s3", direct=True)
+    s3.put_object(Bucket=BUCKET, Key="archive/2026/11/21/archive-1", Body=archive_object(
+        [shipper_doc("2026-11-21T14:10:00.000Z", 7)],
+        [shipper_doc("2026-11-21T14:20:00.000Z", 8), shipper_doc("2026-11-21T17:00:00.000Z", 9)]))
+    s3.put_object(Bucket=BUCKET, Key="archive/2026/11/21/archive-2", Body=archive_object(
+        [shipper_doc("2026-11-21T15:00:00.000Z", 2), shipper_doc("2026-11-21T15:30:00.000Z", 3)]))
+    return backup
+
+
+WINDOW = {"bucket": BUCKET, "start": parse_time("2026-11-21T14:00:00Z"), "end": parse_time("2026-11-21T16:00:00Z")}
+
+
+def test_replaying_a_window_twice_through_bulk_leaves_the_document_count_unchanged(archive):
     from logship.replay import replay_bulk
     from tests.support.opensearch_stub import OpenSearchStub
 
-    # GIVEN bulk mode's archive (gzip members, one per record, concatenated) next to Firehose's objects
-    archive = gzip.compress(ndjson(doc("2026-11-21T14:10:00.000Z", 7))) + gzip.compress(
-        ndjson(doc("2026-11-21T14:20:00.000Z", 8), doc("2026-11-21T17:00:00.000Z", 9)))
-    backup.client("s3", direct=True).put_object(Bucket=BUCKET, Key="backup/2026/11/21/archive-1", Body=archive)
-    window = {"bucket": BUCKET, "start": parse_time("2026-11-21T14:00:00Z"), "end": parse_time("2026-11-21T16:00:00Z")}
     with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
-        # WHEN the window is replayed through _bulk, twice
-        first = replay_bulk(backup.client("s3"), bulk_writer(domain.url), **window)
-        second = replay_bulk(backup.client("s3"), bulk_writer(domain.url), **window)
+        # WHEN the window is replayed through _bulk, twice (the archive's prefix by default)
+        first = replay_bulk(archive.client("s3"), bulk_writer(domain.url), **WINDOW)
+        second = replay_bulk(archive.client("s3"), bulk_writer(domain.url), **WINDOW)
         # THEN the first writes each document once with _id = its id, into the index of its day
-        assert first.replayed == 5 and first.duplicates == 0 and first.failed == []
-        assert sorted(domain.state.documents["app-logs-2026-11-21"]) == ["2", "3", "4", "7", "8"]
-        # AND the second finds them all there: 0 new documents, 5 duplicates skipped
-        assert second.replayed == 0 and second.duplicates == 5 and domain.document_count() == 5
+        assert first.replayed == 4 and first.duplicates == 0 and first.failed == []
+        assert sorted(domain.state.documents["app-logs-2026-11-21"]) == [f"{n:056d}" for n in (2, 3, 7, 8)]
+        # AND the second finds them all there: 0 new documents, 4 duplicates skipped
+        assert second.replayed == 0 and second.duplicates == 4 and domain.document_count() == 4
         assert domain.spec_violations == []
 
 
-def test_documents_refused_or_without_an_id_are_kept_in_the_failed_file(backup, tmp_path, capsys, monkeypatch):
+def test_an_archive_object_is_read_member_by_member_and_only_the_shippers_documents_are_replayed(archive):
+    from logship.replay import replay_bulk
     from tests.support.opensearch_stub import OpenSearchStub
 
-    backup.client("s3", direct=True).put_object(
-        Bucket=BUCKET, Key="backup/2026/11/21/x", Body=ndjson({"@timestamp": "2026-11-21T14:30:00.000Z", "message": "m"}))
+    # GIVEN an object as Firehose concatenates it when someone else also wrote to the stream: a shipper member,
+    # an application's plain record, a forged document under a made-up id, bytes that are no JSON, a member
+    # cut short... and a shipper member after all of them
+    forged = shipper_doc("2026-11-21T14:40:00.000Z", 10, id="my-chosen-id", message="forged")
+    body = (gzip.compress(ndjson(shipper_doc("2026-11-21T14:30:00.000Z", 11)))
+            + ndjson({"@timestamp": "2026-11-21T14:31:00Z", "level": "INFO", "message": "from an app"})
+            + gzip.compress(ndjson(forged)) + b"\x00\x01 not json\n"
+            + gzip.compress(ndjson(shipper_doc("2026-11-21T14:50:00.000Z", 12))) + gzip.compress(b"{}")[:12])
+    archive.client("s3", direct=True).put_object(Bucket=BUCKET, Key="archive/2026/11/21/mixed", Body=body)
+    with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
+        # WHEN replayed
+        result = replay_bulk(archive.client("s3"), bulk_writer(domain.url), **WINDOW)
+        # THEN both shipper members of the mixed object are replayed with the rest, nothing else is
+        assert sorted(domain.all_documents()) == [f"{n:056d}" for n in (2, 3, 7, 8, 11, 12)]
+    assert result.not_shipper == 2
+    # AND the segments it could not read are named, by object and offset, not a crash
+    assert len(result.unreadable_objects) == 2
+    assert all(problem.startswith("archive/2026/11/21/mixed") for problem in result.unreadable_objects)
+
+
+def test_documents_refused_are_kept_in_the_failed_file(archive, tmp_path, capsys, monkeypatch):
+    from tests.support.opensearch_stub import OpenSearchStub
+
     out = tmp_path / "failed.ndjson"
     with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
         # GIVEN the domain refuses document 3 for its content
-        domain.refuse_documents(["3"])
+        domain.refuse_documents([f"{3:056d}"])
         monkeypatch.setenv("ALLOW_LOOPBACK_HTTP", "1")
         # WHEN the CLI replays the window to the endpoint
-        code = main(["--bucket", BUCKET, "--endpoint", domain.url, "--index", "app-logs", "--region", "us-east-1",
-                     "--start", "2026-11-21T14:00:00Z", "--end", "2026-11-21T16:00:00Z", "--failed-out", str(out)])
-        # THEN 2 and 4 are indexed; 3 (refused) and the document without an id are kept in the file
-        assert code == 1 and sorted(domain.all_documents()) == ["2", "4"]
+        code = main(["--bucket", BUCKET, "--endpoint", domain.url, "--index", "app-logs", "--rotation", "day",
+                     "--region", "us-east-1", "--start", "2026-11-21T14:00:00Z", "--end", "2026-11-21T16:00:00Z",
+                     "--failed-out", str(out)])
+        # THEN the others are indexed; 3 (refused) is kept in the file
+        assert code == 1 and sorted(domain.all_documents()) == [f"{n:056d}" for n in (2, 7, 8)]
     kept = [json.loads(line) for line in out.read_bytes().splitlines()]
-    assert sorted(d.get("id", "-") for d in kept) == ["-", "3"]
+    assert [d["id"] for d in kept] == [f"{3:056d}"]
     report = json.loads(capsys.readouterr().out)
-    assert report["replayed"] == 2 and report["refused"][0].startswith("3: mapper_parsing_exception")
+    assert report["replayed"] == 3 and report["refused"][0].startswith(f"{3:056d}: mapper_parsing_exception")
 
 
 def test_a_plain_http_endpoint_is_refused_outside_tests(capsys, monkeypatch):
     monkeypatch.delenv("ALLOW_LOOPBACK_HTTP", raising=False)
     with pytest.raises(SystemExit):
-        main(["--bucket", BUCKET, "--endpoint", "http://127.0.0.1:9200", "--index", "app-logs",
+        main(["--bucket", BUCKET, "--endpoint", "http://127.0.0.1:9200", "--index", "app-logs", "--rotation", "day",
               "--start", "2026-11-21T14:00:00Z", "--end", "2026-11-21T16:00:00Z"])
     assert "must be https://" in capsys.readouterr().err
+
+
+# --- the shipper's configuration decides: bucket, prefix, index, rotation ---------------------------
+def _bulk_shipper(aws, endpoint: str, *, rotation: str) -> str:
+    import io
+    import zipfile
+    role = aws.client("iam", direct=True).create_role(
+        RoleName="shipper", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws.client("firehose", direct=True).create_delivery_stream(
+        DeliveryStreamName="archive-stream", DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={"RoleARN": role, "BucketARN": f"arn:aws:s3:::{BUCKET}",
+                                            "Prefix": "archive/!{timestamp:yyyy/MM/dd}/",
+                                            "ErrorOutputPrefix": "archive-errors/"})
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return {}\n")
+    aws.client("lambda", direct=True).create_function(
+        FunctionName="shipper", Runtime="python3.13", Role=role, Handler="index.handler",
+        Code={"ZipFile": code.getvalue()}, Environment={"Variables": {
+            "DELIVERY_MODE": "bulk", "DELIVERY_STREAM_NAME": "archive-stream", "DOMAIN_ENDPOINT": endpoint,
+            "INDEX_NAME": "app-logs", "INDEX_ROTATION": rotation, "DEAD_LETTER_QUEUE_URL": "q"}})
+    aws.client("ssm", direct=True).put_parameter(Name="/log-constructs/pipeline/central/shipper-function-name",
+                                                 Value="shipper", Type="String")
+    return "shipper"
+
+
+def test_bulk_replay_takes_bucket_prefix_index_and_rotation_from_the_shipper(archive, capsys, monkeypatch):
+    from tests.support.opensearch_stub import OpenSearchStub
+
+    monkeypatch.setenv("ALLOW_LOOPBACK_HTTP", "1")
+    with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
+        # GIVEN a bulk pipeline whose shipper rotates its index hourly
+        _bulk_shipper(archive, domain.url, rotation="hour")
+        # WHEN replayed by the pipeline's name only
+        code = main(["--pipeline", "central", "--start", "2026-11-21T14:00:00Z", "--end", "2026-11-21T16:00:00Z"])
+        # THEN the archive was found and every document went into the index of its hour, as the shipper writes it
+        assert code == 0
+        assert set(domain.state.documents) == {"app-logs-2026-11-21-14", "app-logs-2026-11-21-15"}
+        report = json.loads(capsys.readouterr().out)
+        assert report["prefix"] == "archive/" and report["replayed"] == 4
+        # AND a flag that disagrees with the shipper is refused
+        with pytest.raises(SystemExit):
+            main(["--function", "shipper", "--rotation", "day", "--start", "2026-11-21T14:00:00Z",
+                  "--end", "2026-11-21T16:00:00Z"])
+        assert "--rotation day differs from the shipper's configuration (hour)" in capsys.readouterr().err
+
+
+def test_a_replay_that_reads_nothing_fails(archive, capsys, monkeypatch):
+    monkeypatch.setenv("ALLOW_LOOPBACK_HTTP", "1")
+    # WHEN the prefix holds nothing for the window THEN the exit status says so
+    code = main(["--bucket", BUCKET, "--endpoint", "http://127.0.0.1:9", "--index", "app-logs", "--rotation", "day",
+                 "--prefix", "nothing-here/", "--start", "2026-11-21T14:00:00Z", "--end", "2026-11-21T16:00:00Z"])
+    assert code == 1 and "nothing was read under s3://pipeline-backup/nothing-here/" in capsys.readouterr().err

@@ -619,8 +619,10 @@ def test_every_cis_filter_is_on_the_trails_log_group_with_an_alarm_to_the_topic(
         f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]["FilterPattern"] for f in filters.values()
     }
     key_policy = patterns.pop("AuditKeyPolicyChanges")
+    attach_points = patterns.pop("AttachPointWrites")
     assert patterns == {f.key: f.pattern for f in audit_filters.FILTERS}
     patterns["AuditKeyPolicyChanges"] = key_policy
+    patterns["AttachPointWrites"] = attach_points
     assert all(f["Properties"]["LogGroupName"] == group_ref for f in filters.values())
     # AND each metric has an alarm on one or more events in five minutes, notifying the topic
     assert {a["Properties"]["MetricName"] for a in alarms.values()} == set(patterns)
@@ -743,7 +745,7 @@ def test_every_created_resource_is_exposed(full):
                  "auditor_role", "results_bucket"):  # fmt: skip
         assert getattr(audit, name) is not None, name
     assert len(audit.alarms) == len(audit.metric_filters)
-    assert set(audit.metric_filters) == {f.key for f in audit_filters.FILTERS} | {"AuditKeyPolicyChanges"}
+    assert set(audit.metric_filters) == {f.key for f in audit_filters.FILTERS} | {"AuditKeyPolicyChanges", "AttachPointWrites"}
     assert set(audit.named_queries) == {q.key for q in audit_queries.QUERIES}
 
 
@@ -848,3 +850,31 @@ def test_example_scp_denies_at_least_what_the_bucket_and_key_policies_deny():
     assert {"cloudtrail:StopLogging", "cloudtrail:DeleteTrail"} <= set(statements["ProtectAuditTrail"]["Action"])
     # AND it fits an SCP's 5,120 characters
     assert len((ROOT / "docs" / "audit-scp.json").read_text()) <= 5120
+
+
+def test_an_alias_as_the_audit_key_is_refused_naming_why():
+    # GIVEN a key given by its alias (CloudTrail records PutKeyPolicy under key/<id>, never the alias)
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+    from log_constructs import AuditTrail, PropError
+
+    stack = cdk.Stack(cdk.App(), "Audit", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    alias = kms.Alias.from_alias_name(stack, "AuditAlias", "alias/audit")
+    # WHEN it is the trail's key THEN it is refused with the reason and the way that works
+    with pytest.raises(PropError, match=r"^AuditTrail: encryption_key must be a key, not an alias \(Audit/AuditAlias\): "
+                       r"CloudTrail records PutKeyPolicy under the key's ARN"):
+        AuditTrail(stack, "Trail", encryption_key=alias)
+
+
+def test_the_attach_point_alarm_spares_the_cdk_deployment_role():
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+    from log_constructs import AuditTrail
+
+    stack = cdk.Stack(cdk.App(), "Audit", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    trail = AuditTrail(stack, "Trail")
+    filters = Template.from_stack(stack).find_resources("AWS::Logs::MetricFilter")
+    (pattern,) = [json.dumps(f["Properties"]["FilterPattern"]) for f in filters.values()
+                  if "AttachPointWrites" in json.dumps(f)]
+    assert "/log-constructs/*" in pattern and "cdk-hnb659fds-cfn-exec-role-111122223333-eu-west-1" in pattern
+    assert "AttachPointWrites" in trail.metric_filters

@@ -134,3 +134,35 @@ def test_the_audit_key_policy_filter_counts_put_key_policy_on_that_key_only():
     assert matches(put)
     assert not matches(other)
     assert not any(matches(sample) for sample in SAMPLES.values())
+
+
+DEPLOYER = "arn:aws:iam::111122223333:role/cdk-hnb659fds-cfn-exec-role-111122223333-eu-west-1"
+
+
+def _ssm_call(name: str, *, by: str, event: str = "PutParameter") -> dict:
+    """A CloudTrail record of an SSM call on parameter ``name`` by role ``by``."""
+    request = {"names": [name]} if event == "DeleteParameters" else {"name": name, "overwrite": True, "type": "String"}
+    return {"eventVersion": "1.09", "eventSource": "ssm.amazonaws.com", "eventName": event,
+            "awsRegion": "eu-west-1", "requestParameters": request,
+            "userIdentity": {"type": "AssumedRole", "arn": f"{by}/session", "accountId": "111122223333",
+                             "sessionContext": {"sessionIssuer": {"type": "Role", "arn": by,
+                                                                  "accountId": "111122223333"}}}}
+
+
+def test_writes_to_attach_points_by_anyone_but_the_deployment_role_are_counted():
+    # GIVEN the attach-point filter for the platform's deployment role
+    from log_constructs.audit.filters import attach_point_writes_filter
+
+    matches = compile_pattern(attach_point_writes_filter([DEPLOYER]).pattern)
+    intruder = "arn:aws:iam::111122223333:role/ssm-admin"
+    # THEN a write, a deletion or a bulk deletion of an attach point by another role counts
+    assert matches(_ssm_call("/log-constructs/pipeline/default/shipper-function-name", by=intruder))
+    assert matches(_ssm_call("/log-constructs/alerts/default/function-name", by=intruder, event="DeleteParameter"))
+    assert matches(_ssm_call("/log-constructs/pipeline/default/delivery-stream-name", by=intruder,
+                             event="DeleteParameters"))
+    # AND the deployment role's writes, other parameters and reads do not
+    assert not matches(_ssm_call("/log-constructs/pipeline/default/shipper-function-name", by=DEPLOYER))
+    assert not matches(_ssm_call("/app/config", by=intruder))
+    assert not matches(_ssm_call("/log-constructs/pipeline/default/shipper-function-name", by=intruder,
+                                 event="GetParameter"))
+    assert not any(matches(sample) for sample in SAMPLES.values())

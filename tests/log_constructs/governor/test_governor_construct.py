@@ -278,11 +278,13 @@ def test_every_library_log_group_with_a_generated_name_is_in_the_governors_exclu
     log_groups = platform.template.find_resources("AWS::Logs::LogGroup")
     generated = [lid for lid, r in log_groups.items() if "LogGroupName" not in r["Properties"]]
     # WHEN the app is synthesized
-    # THEN every library log group CloudFormation names is referenced in ALWAYS_EXCLUDE
-    delivery = platform.stack.resolve(platform.stack.get_logical_id(platform.pipeline.delivery_log_group.node.default_child))
+    # THEN the pipeline's log groups are named from its name (under /log-constructs/, excluded by prefix)
+    names = {r["Properties"].get("LogGroupName") for r in log_groups.values()}
+    pipeline = f"/log-constructs/pipeline/{platform.pipeline.name}/"
+    assert {f"{pipeline}{part}" for part in ("shipper", "delivery", "domain-application", "domain-audit")} <= names
+    # AND every library log group CloudFormation names is referenced in ALWAYS_EXCLUDE
     trail = platform.stack.resolve(platform.stack.get_logical_id(platform.audit.log_group.node.default_child))
-    assert delivery in generated and trail in generated
-    assert len([lid for lid in generated if "Domain" in lid or "Logs" in lid]) >= 4
+    assert trail in generated
     for lid in generated:
         assert json.dumps({"Ref": lid}) in platform.always, lid
     # AND every library log group is tagged as such
