@@ -260,3 +260,47 @@ def test_an_alert_stored_but_never_notified_names_the_webhook_secret(platform, c
     assert [HOP_LINE.match(line)["status"] for line in lines[1:-2]] == ["ok"] * 5 + ["FAIL"]
     assert "was not notified after 3 s" in lines[-3]
     assert "the webhook secret is empty" in lines[-1] and f"/log-constructs/alerts/{ALERTS}/function" in lines[-1]
+
+
+def forward_stream_description(aws: Any, destination: dict[str, Any]) -> None:
+    """The emulator has no OpenSearch destinations: its proxy answers DescribeDeliveryStream as Firehose does."""
+    from tests.support.fault_proxy import Response
+
+    def respond(request: Any, forward: Any) -> Response:
+        name = request.json()["DeliveryStreamName"]
+        body = {"DeliveryStreamDescription": {
+            "DeliveryStreamName": name, "DeliveryStreamStatus": "ACTIVE", "DeliveryStreamType": "DirectPut",
+            "DeliveryStreamARN": f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{name}", "VersionId": "1",
+            "Destinations": [{"DestinationId": "destinationId-000000000001", **destination}],
+            "HasMoreDestinations": False}}
+        return Response(200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(body).encode())
+
+    aws.proxy.add("DescribeDeliveryStream", respond)
+
+
+@pytest.mark.parametrize("sink", ["domain", "serverless"])
+def test_in_firehose_mode_the_index_is_found_behind_the_delivery_stream(platform, capsys, sink):
+    # GIVEN a pipeline in Firehose mode: the shipper names its stream, the stream's destination names the index
+    aws = platform.aws
+    aws.client("lambda", direct=True).update_function_configuration(FunctionName=SHIPPER_FN, Environment={
+        "Variables": ShipperConfig("platform-logs-stream", "https://sqs.example/dlq").to_environment()})
+    if sink == "domain":
+        aws.client("opensearch", direct=True).create_domain(DomainName="platform-logs-domain")
+        forward_stream_description(aws, {"AmazonopensearchserviceDestinationDescription": {
+            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/delivery", "IndexName": "logs", "IndexRotationPeriod": "OneDay",
+            "DomainARN": f"arn:aws:es:{REGION}:{ACCOUNT}:domain/platform-logs-domain"}})
+        expected = (f"shipper {SHIPPER_FN} (firehose) -> index logs* on https://platform-logs-domain.{REGION}."
+                    "es.amazonaws.com (stream platform-logs-stream -> domain platform-logs-domain)")
+    else:
+        forward_stream_description(aws, {"AmazonOpenSearchServerlessDestinationDescription": {
+            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/delivery", "IndexName": "logs",
+            "CollectionEndpoint": f"https://abc123.{REGION}.aoss.amazonaws.com"}})
+        expected = (f"shipper {SHIPPER_FN} (firehose) -> index logs* on https://abc123.{REGION}.aoss.amazonaws.com "
+                    "(stream platform-logs-stream -> collection)")
+    # WHEN smoke runs against a log group that is not shipped (it stops before any search)
+    status, lines = smoke(capsys, "--log-group", UNSHIPPED)
+    # THEN the platform hop found the index from the stream's destination (and the domain's endpoint)
+    platform_hop = HOP_LINE.match(lines[1])
+    assert platform_hop["hop"] == "platform" and platform_hop["status"] == "ok"
+    assert platform_hop["detail"] == expected
+    assert status == 1 and HOP_LINE.match(lines[2])["hop"] == "log group"
