@@ -15,6 +15,7 @@ import re
 import threading
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 import pytest
@@ -129,7 +130,7 @@ def platform(aws, monkeypatch) -> Iterator[Any]:
             monkeypatch.setenv(name, value)
         alerts_handler.SECRETS.clear_cache()
         shipper_handler.forget_progress()
-        yield type("Platform", (), {"domain": domain, "hook": hook, "aws": aws})
+        yield SimpleNamespace(domain=domain, hook=hook, aws=aws)
         assert domain.spec_violations == []
 
 
@@ -140,7 +141,7 @@ def smoke(capsys, *extra: str, timeout: float = 20) -> tuple[int, list[str]]:
     return status, [line for line in capsys.readouterr().out.splitlines() if SMOKE_LINE.match(line)]
 
 
-def delivered(aws: Any) -> Iterator[Delivery]:
+def delivered(aws: Any) -> Delivery:
     delivery = Delivery(aws, GROUP)
     delivery.start()
     return delivery
