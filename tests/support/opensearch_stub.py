@@ -372,6 +372,9 @@ class OpenSearchStub:
             return self._bulk(r)
         if path in ("/_plugins/_security/api/audit", "/_plugins/_security/api/audit/config"):
             return self._audit(r, path.endswith("/config"))
+        search = re.fullmatch(r"/([^/_][^/]*)/_search", path)
+        if search:
+            return self._search(r, unquote(search.group(1)))
         security = re.fullmatch(r"/_plugins/_security/api/(roles|rolesmapping|internalusers)/([^/]+)", path)
         if security:
             return self._security(r, security.group(1), unquote(security.group(2)))
@@ -541,6 +544,30 @@ class OpenSearchStub:
             self.state.saved_objects[key] = stored
             answer.append(copy.deepcopy(stored))
         return 200, {"saved_objects": answer}
+
+    # _search: the indices matching the (comma-separated, wildcard) patterns; ``match_all`` or
+    # ``match_phrase`` on one field (a phrase matches as a substring of the field's text)
+    def _search(self, r: Recorded, patterns: str) -> tuple[int, Any]:
+        if r.method not in ("GET", "POST"):
+            return 405, {"error": "method not allowed"}
+        body = r.json() or {}
+        query = body.get("query", {"match_all": {}})
+        kind, clause = next(iter(query.items()))
+        if kind not in ("match_all", "match_phrase"):
+            return 400, {"error": {"type": "parsing_exception", "reason": f"unknown query [{kind}] (stand-in)"}}
+        field_name, phrase = next(iter(clause.items())) if kind == "match_phrase" else ("", "")
+        phrase = phrase.get("query", "") if isinstance(phrase, dict) else phrase
+        found = []
+        for index, docs in self.state.documents.items():
+            if not any(fnmatch.fnmatchcase(index, pattern) for pattern in patterns.split(",")):
+                continue
+            for doc_id, source in docs.items():
+                if kind == "match_all" or str(phrase) in str(source.get(field_name, "")):
+                    found.append({"_index": index, "_id": doc_id, "_score": 1.0, "_source": copy.deepcopy(source)})
+        size = int(body.get("size", 10))
+        return 200, {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                     "hits": {"total": {"value": len(found), "relation": "eq"}, "max_score": 1.0 if found else None,
+                              "hits": found[:size]}}
 
     # _bulk
     def _bulk(self, r: Recorded) -> tuple[int, Any]:
