@@ -137,11 +137,15 @@ def application_stacks(specs: list[deploying.StackSpec]) -> list[deploying.Stack
 
 
 def rehearse(label: str, assembly: Path, *, localstack_venv: Path = LOCALSTACK_VENV,
-             functions_venv: Path = FUNCTIONS_VENV, workdir: Optional[Path] = None) -> Report:
+             functions_venv: Path = FUNCTIONS_VENV, workdir: Optional[Path] = None,
+             then: tuple[Path, ...] = ()) -> Report:
+    """``then``: assemblies of other apps deployed after ``assembly`` into the same account (for example an
+    application built with the previous release, against this release's platform); their stacks get
+    the same checks."""
     started = time.monotonic()
     report = Report(label)
     functions_python = python_313(functions_venv)
-    specs = deploying.load_assembly(assembly)
+    specs = deploying.load_assembly(assembly) + [spec for other in then for spec in deploying.load_assembly(other)]
     report.mocked_types = deploying.mocked_types(python_313(localstack_venv), deploying.template_types(specs))
     emulator = emulating.start(localstack_venv, workdir=workdir)
     webhook = WebhookReceiver()

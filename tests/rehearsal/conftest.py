@@ -35,6 +35,36 @@ def synthesize_quick_start(folder: Path) -> Path:
     return assembly
 
 
+# The last release whose attach points held ARNs: its applications must keep deploying against this
+# platform for one minor version (the platform publishes the old parameters beside the names).
+PREVIOUS_RELEASE = "34f040e"
+PREVIOUS_APPLICATION = """
+import aws_cdk as cdk
+from inventory_stack import InventoryStack
+
+app = cdk.App()
+InventoryStack(app, "InventoryPreviousRelease", platform_name="default",
+               env=cdk.Environment(account="111111111111", region="eu-west-1"))
+app.synth()
+"""
+
+
+def synthesize_previous_application(folder: Path) -> Path:
+    """The inventory application as the previous release built it, with that release's library."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", PREVIOUS_RELEASE, "log_constructs", "lambda_src",
+                              "examples/inventory_app"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    app = folder / "examples" / "inventory_app"
+    (app / "previous_app.py").write_text(PREVIOUS_APPLICATION)
+    assembly = folder / "cdk.out"
+    environment = {**os.environ, "CDK_OUTDIR": str(assembly), "PYTHONPATH": f"{folder}{os.pathsep}{app}"}
+    done = subprocess.run([sys.executable, "previous_app.py"], cwd=app, env=environment, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, f"the previous release's application does not synthesize:\n{done.stderr[-4000:]}"
+    return assembly
+
+
 def assembly_for(shape: str, folder: Path) -> Path:
     if shape == "README quick start":
         return synthesize_quick_start(folder)
@@ -52,7 +82,8 @@ def rehearsals(tmp_path_factory: pytest.TempPathFactory):
     def get(shape: str) -> rehearse.Report:
         if shape not in done:
             folder = tmp_path_factory.mktemp(re.sub(r"\W+", "-", shape))
-            report = rehearse.rehearse(shape, assembly_for(shape, folder), workdir=folder)
+            then = (synthesize_previous_application(folder / "previous"),) if shape == "example app" else ()
+            report = rehearse.rehearse(shape, assembly_for(shape, folder), workdir=folder, then=then)
             print("\n" + report.render())
             done[shape] = report
         return done[shape]

@@ -53,6 +53,18 @@ def test_every_python_function_imports_and_runs_with_only_calls_its_role_allows(
     assert not [run.summary() for run in report.functions if not run.ok], report.render()
 
 
+def test_an_application_of_the_previous_release_deploys_against_this_platform(rehearsals) -> None:
+    # GIVEN this release's platform and an application synthesized with the previous release (its
+    # attach points held ARNs and a filter pattern) WHEN it is deployed after the platform
+    report = rehearsals("example app")
+    (previous,) = [r for r in report.stacks if r.spec.stack_name == "InventoryPreviousRelease"]
+    # THEN it is created, a no-op on a second deploy, and its function runs within its role
+    assert previous.ok, report.render()
+    assert report.redeploys["InventoryPreviousRelease"][0]
+    runs = [run for run in report.functions if run.stack == "InventoryPreviousRelease"]
+    assert runs and all(run.ok for run in runs), report.render()
+
+
 def test_the_shipper_takes_a_kinesis_record_of_its_ingestion_stream(rehearsals) -> None:
     report = rehearsals("example app")
     labels = [run.logical_id for run in report.functions if run.handler == events.SHIPPER and run.invoked]
