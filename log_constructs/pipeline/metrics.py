@@ -295,7 +295,8 @@ class LogPipelineMetrics:
 
     def metric_shipper_throttles(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                  label: Optional[str] = None) -> cloudwatch.Metric:
-        """Invocations of the shipper refused for its reserved concurrency. Default: Sum."""
+        """Invocations of the shipper refused for concurrency: its reserved concurrency when it has one, the
+        account's unreserved pool otherwise. Default: Sum."""
         return self.shipper.metric_throttles(period=period, statistic=statistic, label=label)
 
     def metric_kinesis_records_retried(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -313,7 +314,8 @@ class LogPipelineMetrics:
                       "older than the maximum record age go to the dead-letter queue as metadata only)",
                       threshold=self.ingestion_settings.iterator_age_alarm_ms, comparison=more),
             AlarmSpec("ShipperThrottlesAlarm", self.metric_shipper_throttles(period=FIVE_MINUTES),
-                      "The shipper is throttled at its reserved concurrency (ingestion records wait)"),
+                      "The shipper is throttled (its reserved concurrency, or the account's concurrency when none "
+                      "is reserved, is outgrown): ingestion records wait"),
             AlarmSpec("IngestionRetriesAlarm", self.metric_kinesis_records_retried(period=FIVE_MINUTES),
                       "The shipper reports ingestion records for Lambda's retry (Firehose failing or out of time)"),
         ]
