@@ -35,9 +35,7 @@ waits: a direct subscription sends its undelivered events to the dead-letter que
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
@@ -49,52 +47,12 @@ from logship.retry import Backoff
 from . import contract as c
 from .archive import aggregate
 from .deadline import CallPlan, Deadline, plan_calls  # noqa: F401  (CallPlan: the handler's client per plan)
+from .progress import Progress, ProgressCache
 from .dead_letter import DeadLetter, deferred_letters, event_letters, payload_letters, record_letters, refused_letters
 from .transform import Records, iso_timestamp, to_records
 
-# A Kinesis batch is up to 10,000 records; what its failed invocation did must outlive it.
-REMEMBERED_PAYLOADS = 1024
-
-
 class DeliveryError(RuntimeError):
     """Some records could not be delivered: the invocation fails so that Lambda retries it."""
-
-
-@dataclass
-class Progress:
-    """What a failed invocation already did, for Lambda's retry of the same payload."""
-
-    delivered: set[str] = field(default_factory=set)  # Firehose records, or documents done on the domain
-    archived: set[str] = field(default_factory=set)  # bulk mode: documents in the archive
-    dead_lettered: bool = False
-    complete: bool = False  # every event done (a record of a Kinesis batch that Lambda retries)
-
-    @property
-    def retried(self) -> bool:
-        return bool(self.delivered or self.archived or self.dead_lettered or self.complete)
-
-
-class ProgressCache:
-    """The progress of the last ``size`` payloads whose invocation failed (oldest forgotten first)."""
-
-    def __init__(self, size: int = REMEMBERED_PAYLOADS) -> None:
-        self.size = size
-        self._entries: "OrderedDict[str, Progress]" = OrderedDict()
-
-    @staticmethod
-    def key(event: Mapping[str, Any]) -> str:
-        return hashlib.sha256(event["awslogs"]["data"].encode("utf-8", "surrogatepass")).hexdigest()
-
-    def take(self, key: str) -> Progress:
-        return self._entries.pop(key, None) or Progress()
-
-    def keep(self, key: str, progress: Progress) -> None:
-        self._entries[key] = progress
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
 
 
 def _no_metrics(name: str, value: int) -> None:
