@@ -24,20 +24,18 @@ which events a failed invocation already delivered (and archived) and whether it
 were dead-lettered, so Lambda's retry of the same payload in the same execution environment sends
 only the rest. Each document carries the CloudWatch event ``id``; in bulk mode it is the ``_id``.
 
-Time: before every call the :class:`Deadline` is asked whether at least its margin is left. A
-``PutRecordBatch`` chunk's attempts and socket timeouts are fitted to the time left
+Time (:mod:`log_shipper.deadline`): before every call the :class:`Deadline` is asked whether at least
+its margin is left. A ``PutRecordBatch`` chunk's attempts and socket timeouts are fitted to the time left
 (:func:`plan_calls`): its worst case, every attempt timing out, ends before the invocation does, so a
-timeout never cuts a call whose records then go out again. When the margin is not left, the rest
+timeout never cuts a call whose records then go out again; a ``_bulk`` request is bounded as a whole by
+the time left minus the dead-letter reserve. When the margin is not left, the rest
 waits: a direct subscription sends its undelivered events to the dead-letter queue as ``deferred``
 (``reason=deadline``, redrivable) and succeeds; a Kinesis record keeps its progress and comes back
 ``incomplete``, so the caller reports it for Lambda to retry.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
@@ -48,118 +46,17 @@ from logship.retry import Backoff
 
 from . import contract as c
 from .archive import aggregate
+from .deadline import CallPlan, Deadline, plan_calls  # noqa: F401  (CallPlan: the handler's client per plan)
+from .progress import Progress, ProgressCache
 from .dead_letter import DeadLetter, deferred_letters, event_letters, payload_letters, record_letters, refused_letters
 from .transform import Records, iso_timestamp, to_records
-
-# A Kinesis batch is up to 10,000 records; what its failed invocation did must outlive it.
-REMEMBERED_PAYLOADS = 1024
-
 
 class DeliveryError(RuntimeError):
     """Some records could not be delivered: the invocation fails so that Lambda retries it."""
 
 
-@dataclass
-class Progress:
-    """What a failed invocation already did, for Lambda's retry of the same payload."""
-
-    delivered: set[str] = field(default_factory=set)  # Firehose records, or documents done on the domain
-    archived: set[str] = field(default_factory=set)  # bulk mode: documents in the archive
-    dead_lettered: bool = False
-    complete: bool = False  # every event done (a record of a Kinesis batch that Lambda retries)
-
-    @property
-    def retried(self) -> bool:
-        return bool(self.delivered or self.archived or self.dead_lettered or self.complete)
-
-
-class ProgressCache:
-    """The progress of the last ``size`` payloads whose invocation failed (oldest forgotten first)."""
-
-    def __init__(self, size: int = REMEMBERED_PAYLOADS) -> None:
-        self.size = size
-        self._entries: "OrderedDict[str, Progress]" = OrderedDict()
-
-    @staticmethod
-    def key(event: Mapping[str, Any]) -> str:
-        return hashlib.sha256(event["awslogs"]["data"].encode("utf-8", "surrogatepass")).hexdigest()
-
-    def take(self, key: str) -> Progress:
-        return self._entries.pop(key, None) or Progress()
-
-    def keep(self, key: str, progress: Progress) -> None:
-        self._entries[key] = progress
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
 def _no_metrics(name: str, value: int) -> None:
     pass
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """``remaining_ms()`` (Lambda's ``context.get_remaining_time_in_millis``) against a safety margin."""
-
-    remaining_ms: Optional[Callable[[], int]] = None
-    margin_ms: int = c.DEADLINE_MARGIN_MS
-    reserve_ms: int = c.DEAD_LETTER_RESERVE_MS
-
-    def left_ms(self) -> Optional[int]:
-        """The time left (None: no clock); one reading, for :meth:`short` and :meth:`budget_s` to share."""
-        return None if self.remaining_ms is None else self.remaining_ms()
-
-    def short(self, left_ms: Optional[int] = None) -> bool:
-        """True when less than the margin is left (never, without a clock)."""
-        left = self.left_ms() if left_ms is None else left_ms
-        return left is not None and left < self.margin_ms
-
-    def budget_s(self, left_ms: Optional[int] = None) -> Optional[float]:
-        """Seconds one chunk's calls may take: the time left minus the reserve (None: no clock)."""
-        left = self.left_ms() if left_ms is None else left_ms
-        return None if left is None else (left - self.reserve_ms) / 1000
-
-
-# botocore's standard retry mode waits up to min(20, 2**n) seconds before its n-th retry.
-_BOTOCORE_MAX_BACKOFF_S = 20.0
-
-
-@dataclass(frozen=True)
-class CallPlan:
-    """How one chunk is sent: botocore's attempts per call, the shipper's calls for failed records,
-    and the socket timeouts of each attempt."""
-
-    attempts: int
-    resends: int
-    connect_timeout_s: float
-    read_timeout_s: float
-
-    def worst_case_s(self, backoff: Backoff) -> float:
-        """Every attempt timing out and every backoff at its cap."""
-        call = self.attempts * (self.connect_timeout_s + self.read_timeout_s) + sum(
-            min(_BOTOCORE_MAX_BACKOFF_S, 2.0 ** n) for n in range(1, self.attempts))
-        return self.resends * call + sum(backoff.cap(n) for n in range(1, self.resends))
-
-
-def plan_calls(budget_s: Optional[float], backoff: Backoff) -> CallPlan:
-    """The most attempts (up to ``PUT_MAX_ATTEMPTS`` each) whose worst case fits ``budget_s``; with a short
-    budget one attempt with timeouts cut to fit. ``None``: no clock, every attempt."""
-    full = CallPlan(c.PUT_MAX_ATTEMPTS, backoff.max_attempts, c.PUT_CONNECT_TIMEOUT_S, c.PUT_READ_TIMEOUT_S)
-    if budget_s is None or full.worst_case_s(backoff) <= budget_s:
-        return full
-    # The most calls in all, the two kinds of retry balanced (throttling shows as either).
-    shapes = sorted(((a, r) for a in range(1, c.PUT_MAX_ATTEMPTS + 1) for r in range(1, backoff.max_attempts + 1)),
-                    key=lambda shape: (shape[0] * shape[1], min(shape)), reverse=True)
-    for attempts, resends in shapes:
-        plan = CallPlan(attempts, resends, c.PUT_CONNECT_TIMEOUT_S, c.PUT_READ_TIMEOUT_S)
-        if plan.worst_case_s(backoff) <= budget_s:
-            return plan
-    # Less than one call's timeouts: a quarter to connect, the rest to read, in half seconds (one client each).
-    connect = max(0.5, min(c.PUT_CONNECT_TIMEOUT_S, math.floor(budget_s / 2) / 2))
-    return CallPlan(1, 1, connect, max(0.5, math.floor((budget_s - connect) * 2) / 2))
 
 
 @dataclass
@@ -317,8 +214,11 @@ class Shipper:
                  for u in units for event_id, data in u.out.records]
         calls = Calls()
         if self.config.bulk:
+            # Archived before indexed: a document whose archive record failed (throttling, an outage) or was not
+            # sent in time is not indexed now; Lambda's retry or the redrive archives it first.
             self._archive([i for i in items if i.event_id not in i.unit.progress.archived], deadline, calls)
-            self._index([i for i in items if i.event_id not in i.unit.progress.delivered], deadline, calls)
+            self._index([i for i in items if i.event_id in i.unit.progress.archived
+                         and i.event_id not in i.unit.progress.delivered], deadline, calls)
         else:
             self._put_records(items, deadline, calls)
         self._count(c.METRIC_PUT_RECORD_BATCH_CALLS, calls.put_record_batch)
@@ -393,7 +293,17 @@ class Shipper:
     def _index(self, items: list[Item], deadline: Deadline, calls: Calls) -> None:
         assert self.bulk is not None
         documents = [Document(item.event_id, item.data, iso_timestamp(item.timestamp_ms)) for item in items]
-        result = self.bulk.write(documents, short=deadline.short)
+        # One reading of the invocation's clock per request: short() reads it, the budget reuses that reading.
+        reading: list[Optional[int]] = []
+
+        def short() -> bool:
+            reading[:] = [deadline.left_ms()]
+            return deadline.short(reading[0])
+
+        def budget_s() -> Optional[float]:
+            return deadline.budget_s(reading[0]) if reading else deadline.budget_s()
+
+        result = self.bulk.write(documents, short=short, budget_s=budget_s)
         calls.bulk_requests += result.requests
         calls.retried_documents += result.retried
         calls.errors.extend(dict.fromkeys(result.errors))

@@ -28,7 +28,15 @@ Outcomes, per document:
   ...), with ``type: reason``: the content is the problem, retrying cannot help;
 * failed: still retryable when the attempts or the time ran out, or the whole request refused
   (401, 403, 404, ...: a permission or configuration problem, retried by the caller later);
-* late: never sent because ``short()`` said time was up before the first attempt.
+* late: never sent because ``short()`` said time was up before the first attempt, or sent in a
+  request that had no answer (a timeout, a dropped connection) when time was up: its outcome is
+  unknown and there is no time to learn it (sending it again is safe with ``create`` and ids).
+
+Time: with ``budget_s`` (how long the requests of this write may go on, e.g. the invocation's time
+left minus what the caller keeps back; read once, at the first request), every request is bounded as a
+whole, not only per socket operation: the transport gets ``deadline`` = the end of the budget (checked
+between reads) and ``timeout`` = a third of what is left of it (connect, send, answer: each at most
+that, and at most the transport's own timeout). A request that would start with nothing left is not sent.
 """
 from __future__ import annotations
 
@@ -56,6 +64,10 @@ MAX_REASON_CHARS = 500
 
 def _never_short() -> bool:
     return False
+
+
+def _no_clock() -> Optional[float]:
+    return None
 
 
 @dataclass(frozen=True)
@@ -188,11 +200,15 @@ class BulkWriter:
         if group:
             yield group, b"".join(parts)
 
-    def write(self, documents: Iterable[Document], *, short: Callable[[], bool] = _never_short) -> BulkResult:
-        """Deliver ``documents``; ``short()`` is asked before every request (True: no time for one)."""
+    def write(self, documents: Iterable[Document], *, short: Callable[[], bool] = _never_short,
+              budget_s: Callable[[], Optional[float]] = _no_clock) -> BulkResult:
+        """Deliver ``documents``; ``short()`` is asked before every request (True: no time for one), and
+        ``budget_s()`` bounds each request as a whole (None: no clock, the transport's timeout only)."""
         result = BulkResult()
         pending = list(documents)
         sent: set[str] = set()
+        unanswered: set[str] = set()  # keys whose last request ended without an answer
+        clock = _Budget(budget_s)
         for attempt in range(1, self.backoff.max_attempts + 1):
             if not pending:
                 break
@@ -203,28 +219,41 @@ class BulkWriter:
             retry: list[Document] = []
             broken = False
             for group, body in self.requests_for(pending):
-                if broken or short():
+                if broken or short() or clock.spent():
                     retry += group
                     continue
                 again = sum(1 for d in group if d.key in sent)
                 result.retried += again
                 sent.update(d.key for d in group)
                 result.requests += 1
-                status_retry, broken = self._request(group, body, result)
+                cut: set[str] = set()
+                status_retry, broken = self._request(group, body, result, clock, cut)
+                unanswered = (unanswered - {d.key for d in group}) | cut
                 retry += status_retry
             pending = retry
             if broken:
                 break
+        out_of_time = clock.spent() or short()
         for document in pending:
-            (result.failed if document.key in sent else result.late).append(document.key)
+            cut = out_of_time and document.key in unanswered
+            (result.failed if document.key in sent and not cut else result.late).append(document.key)
         return result
 
-    def _request(self, group: list[Document], body: bytes, result: BulkResult) -> tuple[list[Document], bool]:
-        """Send one request; returns the documents to retry and whether the target refuses requests."""
+    def _send(self, body: bytes, clock: "_Budget") -> Any:
+        if clock.end is None:
+            return self.client.send("POST", self.path, body, {"Content-Type": CONTENT_TYPE})
+        return self.client.send("POST", self.path, body, {"Content-Type": CONTENT_TYPE},
+                                timeout=clock.left() / 3, deadline=clock.end)
+
+    def _request(self, group: list[Document], body: bytes, result: BulkResult,
+                 clock: "_Budget", cut: set[str]) -> tuple[list[Document], bool]:
+        """Send one request; returns the documents to retry and whether the target refuses requests, and
+        adds to ``cut`` the keys of a request that ended without an answer."""
         try:
-            response = self.client.send("POST", self.path, body, {"Content-Type": CONTENT_TYPE})
-        except (OSError, HTTPException) as error:  # refused, reset, timed out (a hang), TLS
+            response = self._send(body, clock)
+        except (OSError, HTTPException) as error:  # refused, reset, timed out (a hang), TLS, past the deadline
             result.errors.append(f"connection error {type(error).__name__}: {error}")
+            cut.update(d.key for d in group)
             return group, False
         status = response.status
         if status in RETRYABLE_STATUSES:
@@ -235,7 +264,7 @@ class BulkWriter:
             retry: list[Document] = []
             for number, half in enumerate(halves):
                 result.requests += 1
-                more, broken = self._request(half, self._body(half), result)
+                more, broken = self._request(half, self._body(half), result, clock, cut)
                 retry += more
                 if broken:
                     return retry + [d for rest in halves[number + 1:] for d in rest], True
@@ -276,6 +305,26 @@ class BulkWriter:
             else:
                 result.refused.append((document.key, _reason(outcome.get("error"), code)))
         return retry, False
+
+
+class _Budget:
+    """The end (``time.monotonic()``) of a write's time, read from ``budget_s()`` at its first request."""
+
+    def __init__(self, budget_s: Callable[[], Optional[float]]) -> None:
+        self._budget_s = budget_s
+        self._read = False
+        self.end: Optional[float] = None
+
+    def left(self) -> float:
+        if not self._read:
+            self._read = True
+            seconds = self._budget_s()
+            self.end = None if seconds is None else time.monotonic() + seconds
+        return float("inf") if self.end is None else self.end - time.monotonic()
+
+    def spent(self) -> bool:
+        """True when the budget is used up (never without a clock)."""
+        return self.left() <= 0
 
 
 def signed_bulk_writer(endpoint: str, region: str, target: BulkTarget, *, credentials: Callable[[], Any],

@@ -34,10 +34,15 @@ SERVICE = "es"
 SERVICES = ("es", "aoss")
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_ERROR_BODY = 400
+READ_CHUNK_BYTES = 64 * 1024  # with a deadline, the body is read in chunks of at most this, checked in between
 
 
 class SignedRequestError(RuntimeError):
     """A request cannot complete (refused, or still failing after the retries); the message says why."""
+
+
+class DeadlineExceeded(TimeoutError):
+    """An attempt given a deadline (``send(..., deadline=...)``) had no complete answer by then."""
 
 
 @dataclass(frozen=True)
@@ -131,19 +136,49 @@ class SignedClient:
         return dict(request.headers.items())
 
     # --- one attempt ---------------------------------------------------------------------------
-    def send(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Response:
-        """One signed (or basic-auth) attempt, whatever the status; connection errors and timeouts raise ``OSError``
-        or ``http.client.HTTPException``."""
+    def send(self, method: str, path: str, body: bytes, headers: Mapping[str, str], *,
+             timeout: Optional[float] = None, deadline: Optional[float] = None) -> Response:
+        """One signed (or basic-auth) attempt, whatever the status; connection errors and timeouts raise
+        ``OSError`` or ``http.client.HTTPException``.
+
+        ``timeout`` shortens the client's per-operation timeout for this attempt; ``deadline`` (a
+        ``time.monotonic()`` value) bounds the attempt as a whole: every socket operation waits at most
+        until then, and the body is read in chunks with the deadline checked between reads, so a server
+        that trickles its answer cannot hold the caller past it (:class:`DeadlineExceeded`).
+        """
+        per_operation = self._timeout if timeout is None else max(0.01, min(self._timeout, timeout))
+
+        def wait() -> float:
+            if deadline is None:
+                return per_operation
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceeded(f"{method} {path}: no answer before the request's deadline")
+            return min(per_operation, left)
+
         if self._scheme == "https":
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._timeout, context=ssl.create_default_context()
+                self._host, self._port, timeout=wait(), context=ssl.create_default_context()
             )
         else:
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=wait())
         try:
             connection.request(method, path, body=body or None, headers=self._auth_headers(method, path, body, headers))
+            sock = connection.sock  # kept: getresponse() hands a closing connection's socket to the response
+            if sock is not None:
+                sock.settimeout(wait())
             answer = connection.getresponse()
-            return Response(answer.status, answer.read())
+            if deadline is None:
+                return Response(answer.status, answer.read())
+            chunks = []
+            while True:
+                left = wait()
+                if sock is not None:
+                    sock.settimeout(left)
+                chunk = answer.read1(READ_CHUNK_BYTES)
+                if not chunk:
+                    return Response(answer.status, b"".join(chunks))
+                chunks.append(chunk)
         finally:
             connection.close()
 

@@ -33,11 +33,46 @@ POWERTOOLS_VERSION = "3.37.0"
 POWERTOOLS_LAYER_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
 METRICS_NAMESPACE = "LogConstructs"
 
-# Every function of the library reserves concurrency (NIST/HIPAA LambdaConcurrency): a cap that keeps
-# one function from starving the account's pool, and keeps a burst of logs from overrunning what the
-# function writes to. Asynchronous invocations beyond it wait in Lambda's queue (up to 6 hours).
-# Accounts still at the new-account concurrency quota (10) cannot reserve any: request an increase.
-DEFAULT_RESERVED_CONCURRENCY = 10
+# No function of the library reserves concurrency unless its construct is asked to. Lambda keeps the
+# account's unreserved concurrency at a minimum (100 in an account at the default quota of 1,000: "You can
+# reserve up to the Unreserved account concurrency value that is shown, minus 100", AWS Lambda developer
+# guide, https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html, read 2026-12-08), and
+# new accounts start with a concurrency quota as low as 10: any reservation there fails the deployment
+# ("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution
+# below its minimum value"). A construct's reserved-concurrency prop opts in.
+UNRESERVED_CONCURRENCY_REASON = (
+    "No reserved concurrency by default: Lambda keeps the account's unreserved concurrency at its minimum "
+    "(100 at the default quota) and new accounts can have a quota of 10, so a reservation can fail the first "
+    "deployment. The construct's reserved-concurrency prop opts in (see docs/deploy.md)."
+)
+CONCURRENCY_RULES = {nag.NIST_800_53_R5: "LambdaConcurrency", nag.HIPAA_SECURITY: "LambdaConcurrency"}
+
+# What Lambda needs in a function's execution role to attach the function to a VPC (it creates and deletes
+# the function's network interfaces with the role's permissions), AWS Lambda developer guide, "Giving Lambda
+# functions access to resources in an Amazon VPC" (execution role permissions),
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html, read 2026-12-08:
+# - ec2:DescribeNetworkInterfaces "only works if it's allowed on all resources" ("Resource": "*");
+# - ec2:DeleteNetworkInterface: "Either specify a unique resource ID, or include all resource IDs" (Lambda
+#   picks the interface, so: every network interface of this account and region);
+# - ec2:CreateNetworkInterface authorizes the new interface, the subnet and the security groups
+#   (Amazon EC2 service authorization reference): scoped to the function's own subnets and groups;
+# - ec2:AssignPrivateIpAddresses / ec2:UnassignPrivateIpAddresses act on an existing interface.
+# The lambda:VpcIds / lambda:SubnetIds / lambda:SecurityGroupIds condition keys apply to whoever calls
+# CreateFunction / UpdateFunctionConfiguration, not to the execution role, so they cannot narrow these.
+# AWSLambdaVPCAccessExecutionRole (the managed policy aws-cdk-lib attaches only to a role it creates itself)
+# grants the same actions, and ec2:DescribeSubnets, on "*"; this library passes its own role, so none is attached.
+ENI_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
+ENI_CREATE_ACTIONS = ("ec2:CreateNetworkInterface",)
+ENI_MANAGE_ACTIONS = ("ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+ENI_ACTIONS = ENI_DESCRIBE_ACTIONS + ENI_CREATE_ACTIONS + ENI_MANAGE_ACTIONS
+XRAY_REASON = ("X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; every other "
+               "statement of this role is scoped to a resource (asserted by the construct tests).")
+ENI_DESCRIBE_REASON = ("ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level "
+                       "permissions (Lambda developer guide, configuration-vpc: DescribeNetworkInterfaces only "
+                       "works on \"*\"); Lambda reads the function's network interfaces with them.")
+ENI_MANAGE_REASON = ("Lambda chooses which network interface of the function to create, delete or re-address: "
+                     "the Lambda developer guide (configuration-vpc) asks for all interface ids of the account "
+                     "and region; creation is scoped to the function's own subnets and security groups.")
 
 LATEST_RUNTIME_REASON = (
     "Pinned to Python 3.13, the runtime the pinned Powertools layer and this library's tests cover; "
@@ -100,8 +135,9 @@ def library_function(
     function's asset holds that package and the shared code it imports (``assets.SHARED_CODE``), unless
     ``code`` says otherwise. ``environment_encryption`` is the customer-managed key of the function's
     construct, which encrypts the environment variables at rest (the role may decrypt with it).
-    ``reserved_concurrent_executions`` defaults to ``DEFAULT_RESERVED_CONCURRENCY``. With ``vpc``
-    the function runs in that VPC's subnets (it then needs NAT or endpoints for the APIs it calls).
+    ``reserved_concurrent_executions``: none unless given (``UNRESERVED_CONCURRENCY_REASON``). With ``vpc``
+    the function runs in that VPC's subnets (it then needs NAT or endpoints for the APIs it calls), and its
+    role gets the network-interface permissions Lambda needs to attach it (``grant_network_interfaces``).
     Its permissions live in one customer-managed policy (``roles.LibraryRole``). Say how failed
     invocations are kept with ``failures.send_failures_to`` or ``failures.invoked_synchronously``.
     """
@@ -115,13 +151,8 @@ def library_function(
     role = library_role(scope, f"{id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"Execution role of {description[:80]}")
     log_group.grant_write(role)  # X-Ray permissions are added by aws-cdk-lib for active tracing
-    nag.acknowledge(
-        role,
-        "IAM5",
-        "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; every other "
-        "statement of this role is scoped to a resource (asserted by the construct tests).",
-        findings=["Resource::*"],
-    )
+    nag.acknowledge(role, "IAM5", XRAY_REASON if vpc is None else f"{XRAY_REASON} {ENI_DESCRIBE_REASON}",
+                    findings=["Resource::*"])
     fn = lambda_.Function(
         scope,
         id,
@@ -138,8 +169,7 @@ def library_function(
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
         log_group=log_group,
-        reserved_concurrent_executions=(reserved_concurrent_executions if reserved_concurrent_executions is not None
-                                        else DEFAULT_RESERVED_CONCURRENCY),
+        reserved_concurrent_executions=reserved_concurrent_executions,
         vpc=vpc,
         vpc_subnets=vpc_subnets,
         security_groups=list(security_groups) if security_groups else None,
@@ -155,13 +185,9 @@ def library_function(
         },
     )
     if vpc is not None:
-        nag.acknowledge(
-            role,
-            "IAM4",
-            "AWSLambdaVPCAccessExecutionRole is what aws-cdk-lib attaches for a function in a VPC: it only "
-            "manages the function's network interfaces, which support no narrower resource scope.",
-            findings=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"],
-        )
+        grant_network_interfaces(role, fn)
+    if reserved_concurrent_executions is None:
+        nag.acknowledge_all(fn, CONCURRENCY_RULES, reason=UNRESERVED_CONCURRENCY_REASON)
     if environment_encryption is not None:
         grant_key_use(fn, environment_encryption, ("kms:Decrypt",))
     nag.acknowledge(fn, "L1", LATEST_RUNTIME_REASON)
@@ -169,6 +195,29 @@ def library_function(
     if vpc is None:
         nag.acknowledge_all(fn, OUTSIDE_VPC_RULES, reason=OUTSIDE_VPC_REASON)
     return fn
+
+
+def grant_network_interfaces(role: iam.IRole, fn: lambda_.Function) -> None:
+    """Give ``role`` what Lambda needs to attach ``fn`` to its VPC (``ENI_ACTIONS``), scoped as AWS allows:
+    creation to the subnets and security groups of ``fn``'s own ``VpcConfig``."""
+    stack = Stack.of(fn)
+    cfn = fn.node.default_child
+    assert isinstance(cfn, lambda_.CfnFunction) and isinstance(cfn.vpc_config, lambda_.CfnFunction.VpcConfigProperty)
+    config = cfn.vpc_config
+
+    def arn(resource: str, name: str) -> str:
+        return stack.format_arn(service="ec2", resource=resource, resource_name=name)
+
+    interfaces = arn("network-interface", "*")
+    for statement in (
+        iam.PolicyStatement(sid="DescribeNetworkInterfaces", actions=list(ENI_DESCRIBE_ACTIONS), resources=["*"]),
+        iam.PolicyStatement(sid="CreateNetworkInterface", actions=list(ENI_CREATE_ACTIONS),
+                            resources=[interfaces, *(arn("subnet", s) for s in config.subnet_ids or []),
+                                       *(arn("security-group", g) for g in config.security_group_ids or [])]),
+        iam.PolicyStatement(sid="ManageNetworkInterfaces", actions=list(ENI_MANAGE_ACTIONS), resources=[interfaces]),
+    ):
+        role.add_to_principal_policy(statement)
+    nag.acknowledge(role, "IAM5", ENI_MANAGE_REASON, findings=[nag.resource_finding(fn, interfaces)])
 
 
 def library_provider(
@@ -203,8 +252,7 @@ def library_provider(
     nag.acknowledge(provider, "LambdaDefaultMemorySize", f"{framework} (128 MB suffices to relay one event).",
                     pack=nag.SERVERLESS)
     nag.acknowledge(provider, "LambdaTracing", f"{framework}; the handler it calls is traced.", pack=nag.SERVERLESS)
-    nag.acknowledge_all(provider, {nag.NIST_800_53_R5: "LambdaConcurrency", nag.HIPAA_SECURITY: "LambdaConcurrency"},
-                        reason=f"{framework}; it runs once per custom resource change.")
+    nag.acknowledge_all(provider, CONCURRENCY_RULES, reason=f"{framework}; it runs once per custom resource change.")
     nag.acknowledge_all(provider, DLQ_RULES,
                         reason="CloudFormation waits for the framework's answer: a failed invocation fails the "
                         "deployment and shows in the stack events; a DLQ would hold events nobody can replay.")

@@ -30,7 +30,7 @@ from .._lambda_src.log_shipper.contract import (DEADLINE_MARGIN_MS, MAX_TIMEOUT_
                                                 ShipperConfig)
 from .._private.buckets import secure_bucket
 from .._private.failures import send_failures_to
-from .._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
+from .._private.functions import library_function
 from .._private.keys import new_key
 from .._private.log_groups import secure_log_group
 from .._private.metrics import create_alarms
@@ -44,7 +44,8 @@ from . import delivery
 from .attachment import (ATTACH_POINTS, DELIVERY_STREAM_ARN, DELIVERY_STREAM_NAME, KIND, LEGACY_ATTACH_POINTS,
                          LOG_GROUP_PARTS, SHIPPER_FUNCTION_ARN, SHIPPER_FUNCTION_NAME, ImportedLogPipeline,
                          PipelineAttachment)
-from .ingestion import Ingestion, IngestionSettings, add_ingestion, ingestion_settings
+from .ingestion import (Ingestion, IngestionSettings, add_ingestion, ingestion_settings,
+                        reserved_concurrency)
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
 from .metrics import SHIPPER_SERVICE, LogPipelineMetrics
@@ -113,6 +114,10 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         interface endpoints (``ec2.Peer.security_group_id(...)``), or ``[ec2.Peer.any_ipv4()]`` behind a NAT
         gateway (every HTTPS host: an explicit choice). Default: - the VPC's CIDR block only (interface
         endpoints with private DNS; no internet)
+    :param shipper_reserved_concurrency: Concurrent executions reserved for the shipper (a cap, taken from the
+        account's unreserved pool, which Lambda keeps at its minimum: see docs/deploy.md). With cross-account
+        ingestion at least source regions × 4 × ``ingestion_parallelization_factor``. Default: - none reserved
+        (the shipper scales in the account's unreserved pool; a new account's quota can be as low as 10)
     :param alarm_actions: Actions of every alarm (e.g. ``cw_actions.SnsAction(topic)``). Default: - alarms without actions (a synth warning, ``log-constructs:no-alarm-actions``, says so)
     :param free_storage_alarm_mib: Alarm when a node's free storage falls below this. Default: 25% of ``volume_gib``
     :param data_freshness_alarm_seconds: Alarm when the oldest undelivered record is older. Default: 900
@@ -159,8 +164,9 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     :param ingestion_parallelization_factor: Batches per shard processed at once, 1–10. Default: 2
         (twice a shard's throughput; order is kept per partition key)
 
-    The shipper's reserved concurrency is 10 for direct subscriptions plus, with ingestion, source
-    regions × 4 (the shards an on-demand stream starts with) × the parallelization factor.
+    The shipper reserves no concurrency unless ``shipper_reserved_concurrency`` is given; with ingestion
+    a reservation must cover source regions × 4 (the shards an on-demand stream starts with) × the
+    parallelization factor, and twice that plus 10 also covers split streams and direct subscriptions.
     """
 
     def __init__(
@@ -198,6 +204,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         shipper_memory_mib: Optional[int] = None,
         shipper_timeout: Optional[Duration] = None,
         shipper_egress: Optional[Sequence[ec2.IPeer]] = None,
+        shipper_reserved_concurrency: Optional[int] = None,
         alarm_actions: Optional[Sequence[cloudwatch.IAlarmAction]] = None,
         free_storage_alarm_mib: Optional[int] = None,
         data_freshness_alarm_seconds: Optional[int] = None,
@@ -405,9 +412,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                 bulk_max_bytes=(bulk_max_mib or 5) * 1024 * 1024).to_environment(),
             **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [self.shipper_security_group]}
                if self.shipper_security_group is not None and network is not None else {}),
-            # Mappings beyond the reserved concurrency are throttled and retried (records wait, none is lost).
-            reserved_concurrent_executions=(DEFAULT_RESERVED_CONCURRENCY + ingestion.concurrency if ingestion
-                                            else None),
+            # Invocations beyond the concurrency are throttled and retried (records wait, none is lost).
+            reserved_concurrent_executions=reserved_concurrency(shipper_reserved_concurrency, ingestion),
         )
         send_failures_to(self.shipper, self.dead_letter_queue, retry_attempts=2, max_event_age=Duration.hours(6))
         self._grant_stream(self.shipper, "firehose:PutRecord", "firehose:PutRecordBatch")

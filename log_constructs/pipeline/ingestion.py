@@ -36,11 +36,13 @@ DEFAULT_RETENTION = Duration.hours(24)
 # Two batches per shard at a time: twice a shard's throughput, still in order per partition key.
 DEFAULT_PARALLELIZATION_FACTOR = 2
 BATCH_SIZE = 100
-# An on-demand stream starts with 4 shards and splits under load; the reserved concurrency is sized
-# for this many times as many, so a split stream is not throttled at once (the throttle alarm says
-# when even that is outgrown).
+# An on-demand stream starts with 4 shards and splits under load. The shipper reserves no concurrency
+# unless asked (shipper_reserved_concurrency): the mappings then share the account's unreserved pool. A
+# reservation must cover the streams at their initial shards; the suggested one covers streams split to
+# SHARD_HEADROOM times as many, plus direct subscriptions (the throttle alarm says when it is outgrown).
 ON_DEMAND_INITIAL_SHARDS = 4
 SHARD_HEADROOM = 2
+DIRECT_SUBSCRIPTION_CONCURRENCY = 10
 # The iterator-age alarm: records older than this share of the maximum record age (at most 5 minutes)
 # wait in a stream, long before a batch is given up on (a 10-minute Firehose outage raises it).
 ITERATOR_AGE_ALARM_FRACTION = 1 / 24
@@ -68,9 +70,14 @@ class IngestionSettings:
         return {regional_name(self.destination_name, region): region for region in self.regions}
 
     @property
+    def initial_concurrency(self) -> int:
+        """Concurrent batches the mappings start on on-demand streams at their initial shards."""
+        return len(self.regions) * ON_DEMAND_INITIAL_SHARDS * self.parallelization_factor
+
+    @property
     def concurrency(self) -> int:
         """Concurrent batches the mappings start on on-demand streams that have split up to ``SHARD_HEADROOM`` times."""
-        return len(self.regions) * ON_DEMAND_INITIAL_SHARDS * SHARD_HEADROOM * self.parallelization_factor
+        return self.initial_concurrency * SHARD_HEADROOM
 
     @property
     def iterator_age_alarm_ms(self) -> int:
@@ -120,6 +127,23 @@ def ingestion_settings(scope: Construct, *, source_accounts: Optional[Sequence[s
     check(NAME, "ingestion_parallelization_factor", isinstance(factor, int) and 1 <= factor <= 10,
           f"must be an integer between 1 and 10, got {factor!r}")
     return IngestionSettings(senders, regions, name, retention, max_age, factor)
+
+
+def reserved_concurrency(reserved: Optional[int], settings: Optional[IngestionSettings]) -> Optional[int]:
+    """The shipper's reserved concurrency, validated: None (the account's unreserved pool) unless given."""
+    if reserved is None or Token.is_unresolved(reserved):
+        return reserved
+    check(NAME, "shipper_reserved_concurrency", isinstance(reserved, int) and reserved >= 1,
+          f"must be a positive integer (leave it unset to reserve none), got {reserved!r}")
+    if settings is not None:
+        least = settings.initial_concurrency
+        check(NAME, "shipper_reserved_concurrency", reserved >= least,
+              f"must be at least {least} with cross-account ingestion: the mappings start {least} batches at once "
+              f"({len(settings.regions)} source region(s) x {ON_DEMAND_INITIAL_SHARDS} initial shards x "
+              f"ingestion_parallelization_factor {settings.parallelization_factor}); "
+              f"{settings.concurrency + DIRECT_SUBSCRIPTION_CONCURRENCY} also covers split streams and direct "
+              f"subscriptions; got {reserved}")
+    return reserved
 
 
 def destination_role(scope: Construct, id: str, *, settings: IngestionSettings, region: str,

@@ -152,19 +152,31 @@ class LogPipelineMetrics:
                                                     "CollectionName": collection.name},
                       period=period, statistic=statistic, label=label)
 
+    def _ocu_dimensions(self, metric_name: str) -> dict[str, str]:
+        """Where OpenSearch Serverless publishes the OCUs the collection uses (Amazon OpenSearch Service developer
+        guide, "Monitoring OpenSearch Serverless with Amazon CloudWatch",
+        https://docs.aws.amazon.com/opensearch-service/latest/developerguide/monitoring-cloudwatch.html, read
+        2026-12-08): for collections in a collection group, ``ClientId``, ``CollectionGroupId`` and
+        ``CollectionGroupName``; ``ClientId`` alone counts only collections outside any group (a classic one)."""
+        collection = self._collection(metric_name)
+        if collection.group is None:
+            return {"ClientId": _account(self)}
+        return {"ClientId": _account(self), "CollectionGroupId": collection.group.attr_id,
+                "CollectionGroupName": collection.group.name}
+
     def metric_indexing_ocu(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                             label: Optional[str] = None) -> cloudwatch.Metric:
-        """Indexing OCUs in use in this account and region (``AWS/AOSS`` ``IndexingOCU``, dimension
-        ``ClientId``). Default: Maximum."""
-        self._collection("metric_indexing_ocu")
-        return metric(AOSS_NAMESPACE, "IndexingOCU", {"ClientId": _account(self)}, period=period,
+        """Indexing OCUs of the collection's group (``AWS/AOSS`` ``IndexingOCU``, dimensions ``ClientId``,
+        ``CollectionGroupId``, ``CollectionGroupName``), or of the account's collections outside any group for
+        a classic collection (``ClientId``). Default: Maximum."""
+        return metric(AOSS_NAMESPACE, "IndexingOCU", self._ocu_dimensions("metric_indexing_ocu"), period=period,
                       statistic=statistic, label=label, default_statistic="Maximum")
 
     def metric_search_ocu(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                           label: Optional[str] = None) -> cloudwatch.Metric:
-        """Search OCUs in use in this account and region (``AWS/AOSS`` ``SearchOCU``). Default: Maximum."""
-        self._collection("metric_search_ocu")
-        return metric(AOSS_NAMESPACE, "SearchOCU", {"ClientId": _account(self)}, period=period,
+        """Search OCUs of the collection's group (``AWS/AOSS`` ``SearchOCU``, dimensions as
+        :meth:`metric_indexing_ocu`). Default: Maximum."""
+        return metric(AOSS_NAMESPACE, "SearchOCU", self._ocu_dimensions("metric_search_ocu"), period=period,
                       statistic=statistic, label=label, default_statistic="Maximum")
 
     def metric_ingestion_request_errors(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -180,7 +192,8 @@ class LogPipelineMetrics:
 
     def metric_rejected_requests(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                  label: Optional[str] = None) -> cloudwatch.Metric:
-        """Requests answered 4xx, throttled ones (429) among them. Default: Sum."""
+        """Requests answered 4xx, throttled ones (429) among them: AWS documents no throttling metric for
+        OpenSearch Serverless, a throttled request counts here. Default: Sum."""
         return self.metric_collection("4xx", period=period, statistic=statistic, label=label)
 
     def metric_shipper_errors(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -283,9 +296,13 @@ class LogPipelineMetrics:
         p = {"period": period}
         if self.collection is not None:
             limits = self.collection.limits
+
+            def of(kind: str) -> str:
+                return f" (limit {limits[f'max_{kind}_ocu']:g})" if limits else " (account: collections outside groups)"
+
             return graph_row("OpenSearch Serverless", [
-                (f"Indexing OCUs (limit {limits['max_indexing_ocu']:g})", [self.metric_indexing_ocu(**p)]),
-                (f"Search OCUs (limit {limits['max_search_ocu']:g})", [self.metric_search_ocu(**p)]),
+                (f"Indexing OCUs{of('indexing')}", [self.metric_indexing_ocu(**p)]),
+                (f"Search OCUs{of('search')}", [self.metric_search_ocu(**p)]),
                 ("Indexing errors: requests / documents", [self.metric_ingestion_request_errors(**p),
                                                            self.metric_ingestion_document_errors(**p)]),
                 ("Rejected requests (4xx, throttles among them)", [self.metric_rejected_requests(**p)]),
@@ -307,7 +324,8 @@ class LogPipelineMetrics:
 
     def metric_shipper_throttles(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
                                  label: Optional[str] = None) -> cloudwatch.Metric:
-        """Invocations of the shipper refused for its reserved concurrency. Default: Sum."""
+        """Invocations of the shipper refused for concurrency: its reserved concurrency when it has one, the
+        account's unreserved pool otherwise. Default: Sum."""
         return self.shipper.metric_throttles(period=period, statistic=statistic, label=label)
 
     def metric_kinesis_records_retried(self, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -325,7 +343,8 @@ class LogPipelineMetrics:
                       "older than the maximum record age go to the dead-letter queue as metadata only)",
                       threshold=self.ingestion_settings.iterator_age_alarm_ms, comparison=more),
             AlarmSpec("ShipperThrottlesAlarm", self.metric_shipper_throttles(period=FIVE_MINUTES),
-                      "The shipper is throttled at its reserved concurrency (ingestion records wait)"),
+                      "The shipper is throttled (its reserved concurrency, or the account's concurrency when none "
+                      "is reserved, is outgrown): ingestion records wait"),
             AlarmSpec("IngestionRetriesAlarm", self.metric_kinesis_records_retried(period=FIVE_MINUTES),
                       "The shipper reports ingestion records for Lambda's retry (Firehose failing or out of time)"),
         ]
@@ -360,13 +379,16 @@ class LogPipelineMetrics:
         less, more = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
         if self.collection is not None:
             limits = self.collection.limits
-            return [
+            # The capacity alarms need the group's limits; a classic collection has no group (account-level limits).
+            capacity = [
                 AlarmSpec("IndexingCapacityAlarm", self.metric_indexing_ocu(period=FIVE_MINUTES),
                           "OpenSearch Serverless indexing is at its OCU limit (max_indexing_ocu): requests beyond "
-                          "it are throttled", threshold=limits["max_indexing_ocu"]),
+                          "it are throttled (they count as 4xx)", threshold=limits["max_indexing_ocu"]),
                 AlarmSpec("SearchCapacityAlarm", self.metric_search_ocu(period=FIVE_MINUTES),
                           "OpenSearch Serverless search is at its OCU limit (max_search_ocu)",
                           threshold=limits["max_search_ocu"]),
+            ] if limits else []
+            return capacity + [
                 AlarmSpec("IndexingErrorsAlarm", self.metric_ingestion_request_errors(period=FIVE_MINUTES),
                           "Bulk requests to the OpenSearch Serverless collection fail"),
                 AlarmSpec("DocumentErrorsAlarm", self.metric_ingestion_document_errors(period=FIVE_MINUTES),

@@ -26,12 +26,19 @@ from .domain import DomainNetwork
 
 NAME = "LogPipeline"
 GENERATION = "NEXTGEN"
+# ServerlessSink.generation: "nextgen" puts the collection in a collection group of generation NEXTGEN
+# (scale to zero); "classic" creates the collection alone (no group: the account-level capacity limits apply).
+NEXTGEN, CLASSIC = "nextgen", "classic"
+GENERATIONS = (NEXTGEN, CLASSIC)
 COLLECTION_TYPE = "TIMESERIES"
 COLLECTION_NAME_PATTERN = r"[a-z][a-z0-9-]{2,27}"
 POLICY_NAME_LENGTH = 32
 
-# What each principal may do in the collection (data access policy permissions).
-WRITER_PERMISSIONS = ("aoss:CreateIndex", "aoss:WriteDocument")
+# What each principal may do in the collection (data access policy permissions). Firehose's writer gets the
+# minimum the Amazon Data Firehose developer guide lists for delivery into a collection ("Grant Firehose access to
+# a public OpenSearch Serverless destination", https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html,
+# read 2026-12-08): aoss:WriteDocument, aoss:UpdateIndex and aoss:CreateIndex, plus aoss:APIAccessAll in IAM.
+WRITER_PERMISSIONS = ("aoss:CreateIndex", "aoss:UpdateIndex", "aoss:WriteDocument")
 READER_INDEX_PERMISSIONS = ("aoss:DescribeIndex", "aoss:ReadDocument")
 # Index templates are collection items: the set-up function may create, update and read them, nothing else.
 SETUP_COLLECTION_PERMISSIONS = ("aoss:CreateCollectionItems", "aoss:UpdateCollectionItems",
@@ -48,6 +55,11 @@ class ServerlessSink:
     of the NextGen generation, whose compute scales to zero after about 10 minutes without requests
     (the first request after that waits 10–30 s while workers start; Firehose retries meanwhile).
 
+    :param generation: ``"nextgen"``: the collection in a collection group of generation NEXTGEN (compute
+        scales to zero; the OCU limits below are the group's). ``"classic"``: the collection alone, without a
+        group, sized by the account-level capacity limits (``aws opensearchserverless update-account-settings``);
+        the OCU props below are then refused. Use it where AWS refuses a time-series collection in a NextGen
+        group (see the README, "Serverless sink"). Default: ``"nextgen"``
     :param min_indexing_ocu: Indexing OCUs kept while idle. Default: 0 (no idle compute)
     :param max_indexing_ocu: Indexing OCUs at most (the cost ceiling; requests beyond it are throttled
         and Firehose retries them). Default: 4
@@ -68,9 +80,27 @@ class ServerlessSink:
     max_search_ocu: Optional[float] = None
     collection_name: Optional[str] = None
     readers: Optional[Sequence[Reader]] = None
+    generation: Optional[str] = None
+
+    @property
+    def nextgen(self) -> bool:
+        """Whether the collection goes into a NextGen collection group (validated)."""
+        generation = NEXTGEN if self.generation is None else self.generation
+        if generation not in GENERATIONS:
+            raise PropError(f"{NAME}: sink.generation must be one of {', '.join(map(repr, GENERATIONS))}, "
+                            f"got {generation!r}")
+        return generation == NEXTGEN
 
     def capacity(self) -> dict[str, float]:
-        """The collection group's capacity limits with defaults applied, validated."""
+        """The collection group's capacity limits with defaults applied, validated ({} for a classic collection,
+        which has no group: its OCU props are refused)."""
+        if not self.nextgen:
+            for prop in ("min_indexing_ocu", "max_indexing_ocu", "min_search_ocu", "max_search_ocu"):
+                value = getattr(self, prop)
+                check(NAME, f"sink.{prop}", value is None,
+                      f"applies to generation='nextgen' only (it sets the collection group's limit; a classic "
+                      f"collection has no group and uses the account-level capacity limits), got {value!r}")
+            return {}
         limits = {
             "min_indexing_ocu": 0 if self.min_indexing_ocu is None else self.min_indexing_ocu,
             "max_indexing_ocu": 4 if self.max_indexing_ocu is None else self.max_indexing_ocu,
@@ -141,7 +171,7 @@ def policy_name(collection: str, suffix: str) -> str:
 class Collection:
     """What the serverless sink created."""
 
-    group: aoss.CfnCollectionGroup
+    group: Optional[aoss.CfnCollectionGroup]  # None for a classic collection
     collection: aoss.CfnCollection
     encryption_policy: aoss.CfnSecurityPolicy
     network_policy: aoss.CfnSecurityPolicy
@@ -172,7 +202,7 @@ def new_collection(scope: Construct, *, sink: ServerlessSink, index: str, encryp
     limits = sink.capacity()
     name = collection_name(scope, sink)
     collection_resource = [f"collection/{name}"]
-    group = aoss.CfnCollectionGroup(
+    group = None if not sink.nextgen else aoss.CfnCollectionGroup(
         scope, "CollectionGroup",
         name=name,
         generation=GENERATION,
@@ -218,7 +248,7 @@ def new_collection(scope: Construct, *, sink: ServerlessSink, index: str, encryp
     )
     index_resource = [f"index/{name}/{index}*"]
     statements = [{
-        "Description": "Firehose creates the pipeline's indexes and writes documents, nothing else",
+        "Description": "Firehose creates and updates the pipeline's indexes and writes documents, nothing else",
         "Rules": [{"ResourceType": "index", "Resource": index_resource, "Permission": list(WRITER_PERMISSIONS)}],
         "Principal": [writer.role_arn],
     }]
@@ -253,12 +283,13 @@ def new_collection(scope: Construct, *, sink: ServerlessSink, index: str, encryp
                                             "MinIndexRetention": f"{delete_after_days}d"}]}),
         )
     collection = aoss.CfnCollection(
-        scope, "Collection", name=name, type=COLLECTION_TYPE, collection_group_name=group.name,
+        scope, "Collection", name=name, type=COLLECTION_TYPE, collection_group_name=group.name if group else None,
         description=f"Logs of the pipeline {scope.node.path}",
     )
-    # A collection is created only once its encryption and network policies exist.
+    # A collection is created only once its encryption and network policies (and its group) exist.
     for dependency in (group, encryption, network_policy):
-        collection.add_resource_dependency(dependency)
+        if dependency is not None:
+            collection.add_resource_dependency(dependency)
     collection.apply_removal_policy(RemovalPolicy.RETAIN)
     for role in (writer, setup):
         if role is not None:

@@ -1,4 +1,4 @@
-"""Every Python block of README.md and docs/design.md runs as written, so docs and code cannot drift.
+"""Every Python block of README.md, docs/design.md and docs/deploy.md runs as written, so docs and code cannot drift.
 
 A block that is a whole app (it builds its own ``cdk.App()``) runs as it is. A fragment gets, before
 its first line, the entries of ``PREAMBLE`` for the names it uses without defining them (an
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = ("README.md", "docs/design.md")
+DOCUMENTS = ("README.md", "docs/design.md", "docs/deploy.md")  # deploy.md: shell commands only, so far
 NOT_RUNNABLE = re.compile(r"<!-- not runnable: (?P<reason>\S.*?) -->\s*$")
 
 # name → the code that defines it for a fragment; entries may use earlier entries (pulled in as well).

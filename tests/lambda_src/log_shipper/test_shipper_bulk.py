@@ -266,3 +266,84 @@ def test_archive_records_are_gzip_members_of_newline_delimited_documents():
     assert len(members) == 4 and [p for _, r in members for p in r] == list(range(2000))
     assert all(sum(len(documents[p]) for p in r) <= 200_000 for _, r in members)
     assert gzip.decompress(b"".join(m for m, _ in members)) == b"".join(documents)
+
+
+# --- archived before indexed, under faults -------------------------------------------------------
+
+@pytest.mark.parametrize("fault", ["throttle", "outage"])
+def test_no_document_is_indexed_before_it_is_archived(bulk, fault):
+    # GIVEN the archive stream refuses every PutRecordBatch: throttling, or an outage (503)
+    bulk.aws.proxy.clear()  # (the fixture's recording rule would answer first)
+    if fault == "throttle":
+        bulk.aws.proxy.throttle("PutRecordBatch")
+    else:
+        bulk.aws.proxy.server_error("PutRecordBatch", status=503, code="ServiceUnavailableException")
+    batch = events(300)
+    payload = encode_payload("/g", "s", batch)
+    # WHEN shipped / THEN the invocation fails (Lambda retries it) and nothing reached the domain
+    with pytest.raises(shipper.DeliveryError, match="300 of 300 records not delivered"):
+        bulk.invoke(payload)
+    assert bulk.domain.document_count() == 0 and bulk_requests(bulk.domain) == []
+    assert bulk.documents() == []
+    # WHEN Lambda retries once the stream recovered / THEN each event is archived, then indexed, once
+    bulk.aws.proxy.clear()
+    record_puts(bulk)
+    result = bulk.invoke(payload)
+    assert result["delivered"] == 300 and bulk.domain.document_count() == 300
+    assert Counter(d["id"] for d in bulk.documents()) == Counter(e["id"] for e in batch)
+
+
+# --- a _bulk request is bounded by the time left --------------------------------------------------
+
+def test_a_slow_domain_answer_ends_before_the_deadline_and_the_rest_is_deferred(env, monkeypatch):  # noqa: F811
+    import os
+    import time
+
+    from log_shipper.delivery import Deadline, Shipper
+    from tests.support.trickle_server import TrickleServer
+
+    with TrickleServer(interval_s=0.2) as server:
+        # GIVEN a domain that answers 200 and then trickles its body, a byte every 0.2 s (each read is far
+        # within the 10 s per-operation timeout), and an invocation with 4 s left (a 2 s margin, 1 s kept
+        # back for the dead-letter queue: the request may take 3 s)
+        monkeypatch.setenv("DELIVERY_MODE", "bulk")
+        monkeypatch.setenv("DOMAIN_ENDPOINT", server.url)
+        monkeypatch.setenv("INDEX_NAME", INDEX)
+        monkeypatch.setenv("ALLOW_LOOPBACK_HTTP", "1")
+        config = ShipperConfig.from_environment(os.environ)
+        writer = BulkWriter(SignedClient(server.url, "us-east-1", credentials, timeout=10.0), BulkTarget(INDEX))
+        ship = Shipper(shipper.firehose, shipper.sqs, config, bulk=writer, firehose_for=shipper.firehose_for)
+        ends = time.monotonic() + 4
+        deadline = Deadline(lambda: int((ends - time.monotonic()) * 1000), margin_ms=2000, reserve_ms=1000)
+        batch = events(3)
+        # WHEN a direct subscription's payload is shipped
+        result = ship.ship(encode_payload("/aws/lambda/x", "s", batch), deadline=deadline)
+    # THEN the request ended before the invocation would have, and the events took the deferral path:
+    # archived, and in the dead-letter queue for redrive (not a Lambda timeout)
+    assert time.monotonic() < ends
+    assert server.requests == 1
+    assert result["status"] == "deferred" and result["deferred"] == 3
+    (letter,) = env.dead_letters()
+    assert attributes(letter)["kind"] == "deferred" and attributes(letter)["reason"] == "deadline"
+    assert Counter(d["id"] for d in env.documents()) == Counter(e["id"] for e in batch)
+
+
+def test_each_request_gets_a_third_of_the_time_left_as_its_socket_timeout_and_the_end_as_its_deadline():
+    import time
+
+    seen = []
+
+    class Transport:
+        def send(self, method, path, body, headers, **bounds):
+            seen.append(bounds)
+            raise TimeoutError("timed out")
+
+    writer = BulkWriter(Transport(), BulkTarget(INDEX), backoff=Backoff(max_attempts=2, base_s=0.0, max_s=0.0))
+    before = time.monotonic()
+    result = writer.write([Document("a", b'{"id":"a"}', "2026-01-01T00:00:00.000Z")], budget_s=lambda: 30.0)
+    # THEN both attempts share the end of the budget; the first has a third of it per operation
+    assert len(seen) == 2 and seen[0]["deadline"] == seen[1]["deadline"]
+    assert before + 30 <= seen[0]["deadline"] <= time.monotonic() + 30
+    assert 9.9 <= seen[0]["timeout"] <= 10.0 and seen[1]["timeout"] <= seen[0]["timeout"]
+    # AND without a clock nothing changes for the transport; a request left unanswered with time to spare fails
+    assert result.failed == ["a"] and result.late == []

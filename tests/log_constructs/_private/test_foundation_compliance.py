@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks
 
 from log_constructs._private.failures import send_failures_to
-from log_constructs._private.functions import DEFAULT_RESERVED_CONCURRENCY, library_function
+from log_constructs._private.functions import library_function
 from log_constructs._private.queues import dead_letter_queue
 from log_constructs._private.roles import LibraryRole
 from log_constructs.secure import alarm_topic
@@ -70,10 +70,11 @@ def test_add_to_policy_of_a_library_role_also_lands_in_the_managed_policy():
     assert role_statements(template, "Role") == [{"Action": "s3:GetObject", "Effect": "Allow", "Resource": "arn:aws:s3:::b/k"}]
 
 
-def test_functions_reserve_concurrency_and_send_failures_to_the_queue(built):
+def test_functions_reserve_no_concurrency_and_send_failures_to_the_queue(built):
     _, template = built
+    # a reservation can fail a new account's first deploy (unreserved concurrency kept at its minimum)
     template.has_resource_properties("AWS::Lambda::Function", {
-        "ReservedConcurrentExecutions": DEFAULT_RESERVED_CONCURRENCY, "TracingConfig": {"Mode": "Active"}})
+        "ReservedConcurrentExecutions": Match.absent(), "TracingConfig": {"Mode": "Active"}})
     template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
         "MaximumRetryAttempts": 2,
         "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [Match.string_like_regexp("^Dlq"), "Arn"]}}},

@@ -113,14 +113,33 @@ def test_the_event_source_mappings_report_item_failures_bisect_and_keep_failures
     assert len(_resources(accounts, "AWS::Lambda::EventSourceMapping")) == 2
 
 
-def test_the_shipper_knows_each_streams_region_and_reserves_concurrency_for_the_shards(accounts):
+def test_the_shipper_knows_each_streams_region_and_reserves_no_concurrency_unless_asked(accounts):
     shipper = next(f for f in _resources(accounts, "AWS::Lambda::Function").values()
                    if f["Handler"] == "log_shipper.handler.handler")
     regions = json.loads(shipper["Environment"]["Variables"]["INGESTION_STREAM_REGIONS"])
     assert regions == {f"{DEFAULT_DESTINATION_NAME}-eu-west-1": "eu-west-1",
                        f"{DEFAULT_DESTINATION_NAME}-us-east-1": "us-east-1"}
-    # 2 regions × 4 initial shards × 2 (headroom for split shards) × parallelization factor 2
-    assert shipper["ReservedConcurrentExecutions"] == 10 + 2 * 4 * 2 * 2
+    # a new account's quota can be 10: the shipper takes from the unreserved pool unless told otherwise
+    assert "ReservedConcurrentExecutions" not in shipper
+
+
+def _shipper_of(**props) -> dict:
+    stack = cdk.Stack(cdk.App(), "Reserved", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    LogPipeline(stack, "Logs", source_accounts=["222222222222"], source_regions=["eu-west-1", "us-east-1"], **props)
+    return next(f for f in _resources(Template.from_stack(stack), "AWS::Lambda::Function").values()
+                if f["Handler"] == "log_shipper.handler.handler")
+
+
+def test_a_reservation_is_opt_in_and_must_cover_the_streams_initial_shards():
+    # WHEN a reservation is asked for / THEN the shipper has it
+    assert _shipper_of(shipper_reserved_concurrency=42)["ReservedConcurrentExecutions"] == 42
+    # WHEN it is below what the mappings start with (2 regions x 4 initial shards x factor 2 = 16) / THEN refused
+    with pytest.raises(PropError, match=r"LogPipeline: shipper_reserved_concurrency must be at least 16 with "
+                                        r"cross-account ingestion: .* 42 also covers split streams and direct "
+                                        r"subscriptions; got 15"):
+        _shipper_of(shipper_reserved_concurrency=15)
+    with pytest.raises(PropError, match="shipper_reserved_concurrency must be a positive integer .*got 0"):
+        _shipper_of(shipper_reserved_concurrency=0)
 
 
 def _alarm(template: Template, name: str) -> dict:

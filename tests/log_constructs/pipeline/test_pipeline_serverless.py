@@ -132,7 +132,7 @@ def test_the_data_access_policy_gives_each_principal_one_job_and_nobody_public(p
     setup = f"<{template_logical(template, 'LogsCollectionSetupFunctionRole', 'AWS::IAM::Role')}:Arn>"
     assert by_principal == {
         writer: [{"ResourceType": "index", "Resource": [f"index/{name}/logs*"],
-                  "Permission": ["aoss:CreateIndex", "aoss:WriteDocument"]}],
+                  "Permission": ["aoss:CreateIndex", "aoss:UpdateIndex", "aoss:WriteDocument"]}],
         setup: [{"ResourceType": "collection", "Resource": [f"collection/{name}"],
                  "Permission": list(SETUP_COLLECTION_PERMISSIONS)}],
     }
@@ -220,9 +220,15 @@ def test_alarms_watch_ocu_limits_indexing_errors_and_delivery(public):
     assert {"IndexingCapacityAlarm", "SearchCapacityAlarm", "IndexingErrorsAlarm", "DocumentErrorsAlarm",
             "DeliverySuccessAlarm", "DataFreshnessAlarm"} <= ids
     assert not {"ClusterRedAlarm", "FreeStorageAlarm"} & ids
-    template.has_resource_properties("AWS::CloudWatch::Alarm", {
-        "Namespace": "AWS/AOSS", "MetricName": "IndexingOCU", "Threshold": 4,
-        "Dimensions": [{"Name": "ClientId", "Value": ACCOUNT}]})
+    # the OCUs of the collection's group: ClientId alone would count only collections outside any group
+    (group_id,) = template.find_resources("AWS::OpenSearchServerless::CollectionGroup")
+    for metric_name in ("IndexingOCU", "SearchOCU"):
+        template.has_resource_properties("AWS::CloudWatch::Alarm", {
+            "Namespace": "AWS/AOSS", "MetricName": metric_name, "Threshold": 4,
+            "Dimensions": Match.array_equals([
+                {"Name": "ClientId", "Value": ACCOUNT},
+                {"Name": "CollectionGroupId", "Value": {"Fn::GetAtt": [group_id, "Id"]}},
+                {"Name": "CollectionGroupName", "Value": pipeline.collection.name}])})
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
         "Namespace": "AWS/Firehose", "MetricName": "DeliveryToAmazonOpenSearchServerless.Success"})
     rows = pipeline.dashboard_widgets(period=cdk.Duration.minutes(5))
@@ -278,3 +284,51 @@ def test_bulk_delivery_is_refused_with_the_serverless_sink():
     # GIVEN bulk mode (the shipper's _bulk writes with _id = the event id) / THEN refused by name with why
     with pytest.raises(PropError, match=r"LogPipeline: delivery_mode must be 'firehose' with sink=ServerlessSink"):
         LogPipeline(_stack(), "Logs", sink=ServerlessSink(), delivery_mode="bulk")
+
+
+# Metrics AWS/AOSS publishes (Amazon OpenSearch Service developer guide, "Monitoring OpenSearch Serverless with
+# Amazon CloudWatch"); there is no throttling metric, throttled requests count as 4xx.
+DOCUMENTED_AOSS_METRICS = {"IndexingOCU", "SearchOCU", "IngestionRequestErrors", "IngestionDocumentErrors", "4xx",
+                           "5xx", "2xx", "3xx", "SearchRequestErrors", "IngestionRequestRate", "IngestionDocumentRate"}
+
+
+def test_no_alarm_relies_on_a_metric_aws_does_not_publish(public):
+    _, template = public
+    names = {a["Properties"]["MetricName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+             if a["Properties"].get("Namespace") == "AWS/AOSS"}
+    assert names and names <= DOCUMENTED_AOSS_METRICS
+    assert not any("hrottl" in name for name in names)
+
+
+@pytest.fixture(scope="module")
+def classic() -> tuple[LogPipeline, Template]:
+    stack = _stack("Classic")
+    pipeline = LogPipeline(stack, "Logs", sink=ServerlessSink(generation="classic"))
+    return pipeline, Template.from_stack(stack)
+
+
+def test_the_classic_generation_creates_the_collection_without_a_group(classic):
+    pipeline, template = classic
+    assert not template.find_resources("AWS::OpenSearchServerless::CollectionGroup")
+    (collection,) = template.find_resources("AWS::OpenSearchServerless::Collection").values()
+    assert collection["Properties"]["Type"] == "TIMESERIES" and "CollectionGroupName" not in collection["Properties"]
+    assert pipeline.collection.group is None and pipeline.collection.limits == {}
+    # THEN the OCU metrics are the account's for collections outside any group, and no alarm assumes a limit
+    assert pipeline.metric_indexing_ocu().dimensions == {"ClientId": ACCOUNT}
+    ids = {alarm.node.id for alarm in pipeline.alarms}
+    assert not {"IndexingCapacityAlarm", "SearchCapacityAlarm"} & ids
+    assert {"IndexingErrorsAlarm", "DocumentErrorsAlarm"} <= ids
+    assert len(pipeline.dashboard_widgets(period=cdk.Duration.minutes(5))) == 4
+
+
+@pytest.mark.parametrize("sink, message", [
+    (ServerlessSink(generation="classic", max_indexing_ocu=8),
+     "LogPipeline: sink.max_indexing_ocu applies to generation='nextgen' only (it sets the collection group's "
+     "limit; a classic collection has no group and uses the account-level capacity limits), got 8"),
+    (ServerlessSink(generation="NEXTGEN"), "LogPipeline: sink.generation must be one of 'nextgen', 'classic', "
+                                           "got 'NEXTGEN'"),
+])
+def test_generation_props_are_checked_by_name(sink, message):
+    with pytest.raises(PropError) as raised:
+        LogPipeline(_stack(), "Logs", sink=sink)
+    assert str(raised.value) == message
