@@ -157,7 +157,7 @@ def test_smoke_proves_every_hop_with_the_real_shipper_and_alerts_function(platfo
         delivery.stop.set()
         delivery.join(10)
     assert delivery.errors == []
-    # THEN it passes, printing every hop in order, each with its time, in the format the README shows
+    # THEN it passes, printing every hop in order, each with its time, in the format the deploy guide shows
     assert status == 0, "\n".join(lines)
     assert HEADER.match(lines[0]) and PASSED.match(lines[-1])
     matches = [HOP_LINE.match(line) for line in lines[1:-1]]
@@ -181,8 +181,8 @@ def test_smoke_proves_every_hop_with_the_real_shipper_and_alerts_function(platfo
 
 
 def test_the_readme_sample_is_the_output_of_a_run(platform, capsys):
-    # GIVEN the README's sample of a smoke run
-    text = (ROOT / "README.md").read_text()
+    # GIVEN the deploy guide's sample of a smoke run
+    text = (ROOT / "docs" / "deploy.md").read_text()
     sample = text.split("<!-- smoke sample -->", 1)[1].split("```text\n", 1)[1].split("```", 1)[0].splitlines()
     # THEN it has the lines a run prints, in the format the test above holds a real run to
     assert HEADER.match(sample[0]) and PASSED.match(sample[-1])
