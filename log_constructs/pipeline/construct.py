@@ -277,8 +277,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         self.dead_letter_queue: sqs.Queue = shipper.dead_letter_queue
         self.shipper_security_group: Optional[ec2.SecurityGroup] = shipper.security_group
 
-        # Sink set-up: fine-grained access control maps the writer (Firehose's role, or the shipper's in bulk
-        # mode) to a writer role, and the index is set up.
+        # Sink set-up, of a domain this pipeline created: fine-grained access control maps the writer (Firehose's
+        # role, or the shipper's in bulk mode) to a writer role, and the index is set up.
         writer = self.shipper.role if props.bulk and self.shipper.role is not None else self.delivery_role
         self.setup: Optional[CustomResource] = target.set_up_domain(writer)
 
