@@ -1,7 +1,10 @@
-"""The one way this library builds a Lambda function.
+"""The one way this library builds a Lambda function, and the custom resource providers around them.
 
 Python 3.13 on arm64, code from the shared ``lambda_src`` asset (no bundling, no Docker), the
-Powertools layer, X-Ray tracing, JSON logs into a log group the construct owns.
+Powertools layer, X-Ray tracing, JSON logs into a log group the construct owns. A set-up function
+runs behind a custom resource provider with the library's role and log group
+(:func:`library_provider`); the findings aws-cdk-lib's framework and trigger functions cannot pass
+are acknowledged here, once.
 """
 from __future__ import annotations
 

@@ -1,18 +1,21 @@
 """How applications attach to a LogPipeline: in its stack directly, from other stacks and other CDK
-apps through the pipeline's published attach points (``LogPipeline.from_name``)."""
+apps through the pipeline's published attach points (``LogPipeline.from_name``), which the pipeline's
+last step publishes (:func:`add_attach_points`)."""
 from __future__ import annotations
 
 from typing import Optional
 
 from aws_cdk import ArnFormat
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .._lambda_src.log_shipper import contract as shipper_contract
 from .._private import attach
-from .._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
+from .._private.subscriptions import PIPELINE_FILTER_NAME, allow_log_delivery, subscribe_function
 from .._private.validation import PropError
 from ..protocols import LogDestinationConfig
 
@@ -49,6 +52,20 @@ LOG_GROUP_PARTS = {
 def pipeline_log_group_names(name: str) -> list[str]:
     """Every log group a pipeline named ``name`` may own (never to be subscribed to its shipper)."""
     return [attach.library_log_group_name(KIND, name, part) for part in dict.fromkeys(LOG_GROUP_PARTS.values())]
+
+
+def add_attach_points(pipeline: Construct, *, name: str, delivery_mode: str, shipper: lambda_.Function,
+                      stream: firehose.CfnDeliveryStream) -> list[ssm.StringParameter]:
+    """The pipeline's attach points step: CloudWatch Logs of this account and region may invoke the shipper
+    (one permission, created here, so subscribing a log group of any stack never changes this one); the
+    attach points of ``delivery_mode`` are published under ``name``; the pipeline's log groups are named."""
+    allow_log_delivery(shipper)
+    published = {SHIPPER_FUNCTION_NAME: shipper.function_name, DELIVERY_STREAM_NAME: stream.ref,
+                 SHIPPER_FUNCTION_ARN: shipper.function_arn, DELIVERY_STREAM_ARN: stream.attr_arn}
+    parameters = attach.publish(pipeline, KIND, name, {
+        point: published[point] for point in (*ATTACH_POINTS[delivery_mode], *LEGACY_ATTACH_POINTS[delivery_mode])})
+    attach.name_log_groups(pipeline, KIND, name, LOG_GROUP_PARTS)
+    return parameters
 
 
 class PipelineAttachment:

@@ -1,9 +1,15 @@
-"""LogPipeline's Firehose delivery stream into OpenSearch, with the S3 backup, and its role."""
+"""LogPipeline's delivery step: the Firehose delivery stream into OpenSearch, its role, its log group and the
+S3 backup bucket.
+
+In Firehose mode the stream indexes into the domain or the serverless collection and backs documents
+up to S3; in bulk mode it is the S3-only archive of the shipper's aggregated records.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional
 
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
@@ -13,21 +19,88 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .._private import nag
+from .._private.buckets import secure_bucket
 from .._private.keys import grant_key
+from .._private.log_groups import secure_log_group
+from .._private.roles import LibraryRole, library_role
 from .domain import DomainNetwork
-
-INDEX_ROTATIONS = {"none": "NoRotation", "hour": "OneHour", "day": "OneDay", "week": "OneWeek", "month": "OneMonth"}
-BACKUP_MODES = {"all": "AllDocuments", "failed": "FailedDocumentsOnly"}
+from .props import BACKUP_MODES, INDEX_ROTATIONS, BackupLifecycle, DeliverySettings, PipelineProps
+from .sink import PipelineSink
 
 
 @dataclass(frozen=True)
-class DeliverySettings:
-    index: str
-    rotation: str
-    retry_seconds: int
-    interval_seconds: int
-    size_mib: int
-    backup_mode: str
+class Delivery:
+    """What the delivery step built."""
+
+    role: LibraryRole
+    log_group: logs.LogGroup
+    stream: firehose.CfnDeliveryStream
+
+
+def add_delivery(scope: Construct, props: PipelineProps, sink: PipelineSink, *, backup_bucket: s3.IBucket,
+                 encryption_key: kms.IKey) -> Delivery:
+    """Firehose's role and log group, then the stream: into the domain (or, in bulk mode, the S3 archive), or
+    into the serverless collection, which the sink creates here because its access policy names the role."""
+    settings = props.delivery
+    role = library_role(
+        scope, "DeliveryRole",
+        # Firehose passes the stream's account as the external ID when it assumes a delivery role.
+        assumed_by=iam.ServicePrincipal(
+            "firehose.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": Stack.of(scope).account}}),
+        description="Firehose writes to the OpenSearch index and the backup bucket",
+    )
+    log_group = secure_log_group(scope, "DeliveryLogs", retention=props.log_retention)
+    vpc_config = vpc_configuration(role, sink.network)
+    if props.sink is not None:
+        collection = sink.add_collection(writer=role)
+        grant_backup_and_logs(
+            scope, role, backup_bucket=backup_bucket, encryption_key=encryption_key,
+            log_group=log_group, in_vpc=props.vpc is not None, findings=[],
+            reason="Firehose writes date-prefixed backup objects, so the object ARN ends in a wildcard;")
+        stream = serverless_delivery_stream(
+            scope, settings=settings, role=role, collection_endpoint=collection.endpoint,
+            backup_bucket=backup_bucket, encryption_key=encryption_key, log_group=log_group, vpc_config=vpc_config)
+        # Firehose checks its access when the stream is created: the collection must be active first.
+        stream.node.add_dependency(collection.collection, collection.access_policy)
+    else:
+        assert sink.domain is not None
+        grant_delivery_role(scope, role, domain=None if props.bulk else sink.domain, index=props.index,
+                            backup_bucket=backup_bucket, encryption_key=encryption_key, log_group=log_group,
+                            in_vpc=props.vpc is not None)
+        stream = archive_stream(
+            scope, settings=settings, role=role, backup_bucket=backup_bucket,
+            encryption_key=encryption_key, log_group=log_group,
+        ) if props.bulk else delivery_stream(
+            scope, settings=settings, role=role, domain=sink.domain,
+            backup_bucket=backup_bucket, encryption_key=encryption_key,
+            log_group=log_group, vpc_config=vpc_config,
+        )
+    # Firehose validates its permissions when the stream is created: wait for the role's policy.
+    stream.node.add_dependency(role.managed_policy)
+    return Delivery(role, log_group, stream)
+
+
+def new_backup_bucket(scope: Construct, lifecycle: BackupLifecycle, encryption_key: kms.IKey) -> s3.Bucket:
+    """The secure backup (and, in bulk mode, archive) bucket, tiered to Standard-IA and Glacier, then expired."""
+    return secure_bucket(
+        scope,
+        "BackupBucket",
+        encryption_key=encryption_key,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="TierThenExpireBackups",
+                transitions=[
+                    s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                                  transition_after=Duration.days(lifecycle.infrequent_access_days)),
+                    s3.Transition(storage_class=s3.StorageClass.GLACIER,
+                                  transition_after=Duration.days(lifecycle.glacier_days)),
+                ],
+                expiration=Duration.days(lifecycle.expiration_days),
+                noncurrent_version_expiration=Duration.days(30),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+    )
 
 
 def grant_delivery_role(scope: Construct, role: iam.IRole, *, domain: Optional[opensearch.IDomain], index: str,

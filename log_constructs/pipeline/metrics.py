@@ -1,4 +1,4 @@
-"""LogPipeline's metrics, alarms and dashboard section."""
+"""LogPipeline's ``metric*`` methods and its dashboard rows (the alarms built from them are in :mod:`.alarms`)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -12,10 +12,9 @@ from constructs import Construct, Node
 
 from .._lambda_src.log_shipper import contract as shipper_contract
 from .._private.functions import METRICS_NAMESPACE
-from .._private.metrics import (AlarmSpec, destination_delivery_failures, function_row, graph_row, metric,
+from .._private.metrics import (destination_delivery_failures, function_row, graph_row, metric,
                                 queue_depth, queue_row)
 from ..protocols import DashboardRow
-from .ingestion import IngestionSettings
 from .serverless import Collection
 
 FIREHOSE_NAMESPACE = "AWS/Firehose"
@@ -35,7 +34,7 @@ def _account(scope: object) -> str:
 
 
 class LogPipelineMetrics:
-    """The ``metric*`` methods, alarms and dashboard rows of :class:`LogPipeline`."""
+    """The ``metric*`` methods and dashboard rows of :class:`LogPipeline`."""
 
     node: Node
     domain: Optional[opensearch.IDomain]
@@ -68,7 +67,6 @@ class LogPipelineMetrics:
             raise ValueError(f"LogPipeline {self.node.path}: {metric} is a serverless collection metric and this "
                              "pipeline's sink is a domain")
         return self.collection
-    ingestion_settings: Optional[IngestionSettings]
 
     # --- metrics ----------------------------------------------------------------------------------
     def metric(self, metric_name: str, *, period: Optional[Duration] = None, statistic: Optional[str] = None,
@@ -332,76 +330,3 @@ class LogPipelineMetrics:
                                        label: Optional[str] = None) -> cloudwatch.Metric:
         """Ingestion records the shipper reported for Lambda's retry (``batchItemFailures``). Default: Sum."""
         return self.metric_shipper(shipper_contract.METRIC_RECORDS_RETRIED, period=period, statistic=statistic, label=label)
-
-    def _ingestion_alarm_specs(self) -> list[AlarmSpec]:
-        if self.ingestion_settings is None:
-            return []
-        more = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        return [
-            AlarmSpec("IngestionIteratorAgeAlarm", self.metric_shipper_iterator_age(period=FIVE_MINUTES),
-                      "Records wait in an ingestion stream: the shipper cannot keep up or keeps failing (records "
-                      "older than the maximum record age go to the dead-letter queue as metadata only)",
-                      threshold=self.ingestion_settings.iterator_age_alarm_ms, comparison=more),
-            AlarmSpec("ShipperThrottlesAlarm", self.metric_shipper_throttles(period=FIVE_MINUTES),
-                      "The shipper is throttled (its reserved concurrency, or the account's concurrency when none "
-                      "is reserved, is outgrown): ingestion records wait"),
-            AlarmSpec("IngestionRetriesAlarm", self.metric_kinesis_records_retried(period=FIVE_MINUTES),
-                      "The shipper reports ingestion records for Lambda's retry (Firehose failing or out of time)"),
-        ]
-
-    def _alarm_specs(self, *, free_storage_mib: int, freshness_seconds: int) -> list[AlarmSpec]:
-        less, more = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        bulk = [
-            AlarmSpec("DocumentsRefusedAlarm", self.metric_documents_refused(period=FIVE_MINUTES),
-                      "The domain refused documents for their content: they wait in the dead-letter queue "
-                      "(kind=refused) with the reason"),
-            AlarmSpec("BulkFailuresAlarm", self.metric_bulk_failures(period=FIVE_MINUTES),
-                      "Bulk requests to the domain keep failing after their retries (429, 5xx, timeouts)"),
-            AlarmSpec("FirstDeliveryDuplicatesAlarm", self.metric_first_delivery_duplicates(period=FIVE_MINUTES),
-                      "Events were already indexed on their first delivery: another writer used their ids"),
-        ] if self._bulk else []
-        return self._ingestion_alarm_specs() + bulk + [
-            AlarmSpec("DeliverySuccessAlarm", self.metric_delivery_success(period=FIVE_MINUTES),
-                      "Firehose delivery to the S3 archive is failing" if self._bulk
-                      else "Firehose delivery to OpenSearch is failing", comparison=less),
-            AlarmSpec("DataFreshnessAlarm", self.metric_data_freshness(period=FIVE_MINUTES),
-                      "Records wait too long in Firehose", threshold=freshness_seconds, comparison=more),
-            *self._sink_alarm_specs(free_storage_mib),
-            AlarmSpec("ShipperErrorsAlarm", self.metric_shipper_errors(period=FIVE_MINUTES),
-                      "The log shipper function fails"),
-            AlarmSpec("ForeignPayloadsAlarm", self.metric_foreign_payloads(period=FIVE_MINUTES),
-                      "The shipper was invoked directly with payloads of another account (dead-lettered)"),
-            AlarmSpec("DeadLetterAlarm", self.metric_dead_letter_messages(period=ONE_MINUTE, statistic="Maximum"),
-                      "Log batches are waiting in the shipper's dead-letter queue"),
-        ]
-
-    def _sink_alarm_specs(self, free_storage_mib: int) -> list[AlarmSpec]:
-        less, more = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        if self.collection is not None:
-            limits = self.collection.limits
-            # The capacity alarms need the group's limits; a classic collection has no group (account-level limits).
-            capacity = [
-                AlarmSpec("IndexingCapacityAlarm", self.metric_indexing_ocu(period=FIVE_MINUTES),
-                          "OpenSearch Serverless indexing is at its OCU limit (max_indexing_ocu): requests beyond "
-                          "it are throttled (they count as 4xx)", threshold=limits["max_indexing_ocu"]),
-                AlarmSpec("SearchCapacityAlarm", self.metric_search_ocu(period=FIVE_MINUTES),
-                          "OpenSearch Serverless search is at its OCU limit (max_search_ocu)",
-                          threshold=limits["max_search_ocu"]),
-            ] if limits else []
-            return capacity + [
-                AlarmSpec("IndexingErrorsAlarm", self.metric_ingestion_request_errors(period=FIVE_MINUTES),
-                          "Bulk requests to the OpenSearch Serverless collection fail"),
-                AlarmSpec("DocumentErrorsAlarm", self.metric_ingestion_document_errors(period=FIVE_MINUTES),
-                          "The OpenSearch Serverless collection refuses documents (mapping or timestamp)"),
-            ]
-        return [
-            AlarmSpec("ClusterRedAlarm", self.metric_cluster_status_red(period=ONE_MINUTE),
-                      "OpenSearch cluster status is red"),
-            AlarmSpec("ClusterYellowAlarm", self.metric_cluster_status_yellow(period=ONE_MINUTE),
-                      "OpenSearch cluster status is yellow"),
-            AlarmSpec("FreeStorageAlarm", self.metric_free_storage_space(period=FIVE_MINUTES, statistic="Minimum"),
-                      "OpenSearch free storage is low", threshold=free_storage_mib, comparison=less),
-            AlarmSpec("JvmMemoryPressureAlarm", self.metric_jvm_memory_pressure(period=FIVE_MINUTES),
-                      "OpenSearch JVM memory pressure is high", threshold=80, comparison=more),
-        ]
-
