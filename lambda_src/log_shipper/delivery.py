@@ -14,7 +14,7 @@ Two modes (``config.mode``):
 * ``firehose``: one Firehose record per event, ``PutRecordBatch`` (≤ 500 records, ≤ 4 MiB per call).
 * ``bulk``: documents are archived first, joined into gzip records of up to ~1,000 KiB
   (:mod:`log_shipper.archive`) through the S3-only stream, then indexed with ``_bulk`` requests
-  (:mod:`logship.bulk`): ``create`` with ``_id`` = the event id, so a retry or a replay never makes
+  (:mod:`opensearch_client.bulk`): ``create`` with ``_id`` = the event id, so a retry or a replay never makes
   a second document (409 = a duplicate skipped). Documents the domain refuses for their content go
   to the dead-letter queue (``kind=refused``) with the domain's reason; 429, 5xx and connection
   errors are retried with backoff while the deadline allows.
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional
 
 from log_subscription import LogBatch, LogEvent, decode_payload
-from logship.bulk import BulkWriter, Document
+from opensearch_client.bulk import BulkWriter, Document
 from logship.firehose import iter_batches, put_record_batch
 from logship.retry import Backoff
 

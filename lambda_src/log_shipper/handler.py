@@ -89,8 +89,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from logship.bulk import BulkTarget, BulkWriter
-from logship.signed_http import SignedClient
+from opensearch_client.bulk import BulkTarget, BulkWriter
+from opensearch_client.signed_http import SignedClient
 
 from .contract import (BULK_TIMEOUT_SECONDS, PUT_CONNECT_TIMEOUT_S, PUT_MAX_ATTEMPTS, PUT_READ_TIMEOUT_S,
                        SIGNING_SERVICE, ConfigurationError, ShipperConfig)
