@@ -86,3 +86,12 @@ def test_logops_installs_as_its_own_command_and_the_old_commands_point_at_it(whe
     assert done.returncode == 0 and "--failed-out" in done.stdout and "deprecated" in done.stderr
     where = run(python, "-c", "import logops, opensearch_client; print(logops.__file__, opensearch_client.__file__)")
     assert all(Path(p).is_relative_to(venv) for p in where.stdout.split()), where.stderr
+
+
+def test_the_ops_distribution_has_the_library_version_and_pins_logship_to_it():
+    import tomllib
+
+    import log_constructs
+    ops = tomllib.loads((ROOT / "lambda_src/ops/pyproject.toml").read_text())["project"]
+    assert ops["version"] == log_constructs.__version__
+    assert f"serverless-logging-logship=={log_constructs.__version__}" in ops["dependencies"]
