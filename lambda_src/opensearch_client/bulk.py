@@ -3,7 +3,7 @@
 Pure apart from the transport it is given: anything with ``send(method, path, body, headers)``
 returning ``.status`` and ``.body`` (:class:`opensearch_client.signed_http.SignedClient`, signing for ``es``
 on a domain or ``aoss`` on an OpenSearch Serverless collection). The log shipper and
-``logship.replay`` use it; so can any other sink that takes ``_bulk``.
+``logops replay`` use it; so can any other sink that takes ``_bulk``.
 
 The id policy is the :class:`BulkTarget`'s:
 
