@@ -137,9 +137,9 @@ def _bulk_mode(emu, shipper, batch_payloads, batches, firehose_rates) -> list[Ro
     """Bulk mode next to Firehose mode (same payloads, same run), and a window replayed twice."""
     from botocore.credentials import Credentials
 
-    from logship.bulk import BulkTarget, BulkWriter
-    from logship.replay import replay_bulk
-    from logship.signed_http import SignedClient
+    from opensearch_client.bulk import BulkTarget, BulkWriter
+    from logops.replay import replay_bulk
+    from opensearch_client.signed_http import SignedClient
     from tests.support.opensearch_stub import OpenSearchStub
 
     archive_bucket = _stream(emu, "bench-archive")
@@ -199,7 +199,7 @@ def _bulk_mode(emu, shipper, batch_payloads, batches, firehose_rates) -> list[Ro
         for number, obj in enumerate(page.get("Contents", [])):
             s3.copy_object(Bucket=archive_bucket, Key=f"backup/2026/11/22/archive-{number}-{obj['Key'].replace('/', '-')}",
                            CopySource={"Bucket": archive_bucket, "Key": obj["Key"]})
-    from logship.replay import parse_time
+    from logops.replay import parse_time
     window = {"bucket": archive_bucket, "start": parse_time("2026-11-22T00:00:00Z"), "end": parse_time("2026-11-23T00:00:00Z")}
     with OpenSearchStub(secret_keys={"testing": "testing"}) as fresh:
         writer = BulkWriter(SignedClient(fresh.url, "us-east-1", lambda: Credentials("testing", "testing")),

@@ -4,7 +4,7 @@ Firehose bills every record rounded up to 5 KB; one record per 200-byte event pa
 documents (one JSON line each) are joined into records of up to :data:`ARCHIVE_RECORD_BYTES` of
 newline-delimited text, and each record is gzip-compressed on its own: Firehose bills the
 compressed bytes, and its S3-only stream (no compression of its own) concatenates the records into
-objects that are multi-member gzip files, which ``gzip``, ``zcat``, Athena and ``logship.replay``
+objects that are multi-member gzip files, which ``gzip``, ``zcat``, Athena and ``logops replay``
 read as one stream of newline-delimited documents.
 """
 from __future__ import annotations

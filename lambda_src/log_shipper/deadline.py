@@ -3,7 +3,7 @@
 Before every call the :class:`Deadline` is asked whether at least its margin is left. A
 ``PutRecordBatch`` chunk's attempts and socket timeouts are fitted to the time left
 (:func:`plan_calls`): its worst case, every attempt timing out, ends before the invocation does. A
-``_bulk`` request gets :meth:`Deadline.budget_s` as its bound as a whole (:mod:`logship.bulk`).
+``_bulk`` request gets :meth:`Deadline.budget_s` as its bound as a whole (:mod:`opensearch_client.bulk`).
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ and SQS clients (injected), the ``_bulk`` writer in bulk mode, the configuration
 
 A payload goes through three steps. :meth:`Shipper.prepare` decodes and transforms it into a
 :class:`Unit` (dead-lettering what cannot be decoded or transformed); :meth:`Shipper.deliver` sends
-the documents of one or more units together, so that the records of one Kinesis batch share calls;
+the documents of one or more units together (the calls are :mod:`log_shipper.sending`'s), so that
+the records of one Kinesis batch share calls;
 :meth:`Shipper.finish` tells, per unit, whether it is done.
 
 Two modes (``config.mode``):
@@ -14,7 +15,7 @@ Two modes (``config.mode``):
 * ``firehose``: one Firehose record per event, ``PutRecordBatch`` (≤ 500 records, ≤ 4 MiB per call).
 * ``bulk``: documents are archived first, joined into gzip records of up to ~1,000 KiB
   (:mod:`log_shipper.archive`) through the S3-only stream, then indexed with ``_bulk`` requests
-  (:mod:`logship.bulk`): ``create`` with ``_id`` = the event id, so a retry or a replay never makes
+  (:mod:`opensearch_client.bulk`): ``create`` with ``_id`` = the event id, so a retry or a replay never makes
   a second document (409 = a duplicate skipped). Documents the domain refuses for their content go
   to the dead-letter queue (``kind=refused``) with the domain's reason; 429, 5xx and connection
   errors are retried with backoff while the deadline allows.
@@ -36,20 +37,20 @@ waits: a direct subscription sends its undelivered events to the dead-letter que
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
-from log_subscription import LogBatch, LogEvent, decode_payload
-from logship.bulk import BulkWriter, Document
-from logship.firehose import iter_batches, put_record_batch
+from log_subscription import decode_payload
 from logship.retry import Backoff
+from opensearch_client.bulk import BulkWriter
 
 from . import contract as c
-from .archive import aggregate
 from .deadline import CallPlan, Deadline, plan_calls  # noqa: F401  (CallPlan: the handler's client per plan)
 from .progress import Progress, ProgressCache
 from .dead_letter import DeadLetter, deferred_letters, event_letters, payload_letters, record_letters, refused_letters
-from .transform import Records, iso_timestamp, to_records
+from .sending import Calls, Item, Unit, archive, firehose_chunks, index, put_records
+from .transform import Records, to_records
+
 
 class DeliveryError(RuntimeError):
     """Some records could not be delivered: the invocation fails so that Lambda retries it."""
@@ -57,45 +58,6 @@ class DeliveryError(RuntimeError):
 
 def _no_metrics(name: str, value: int) -> None:
     pass
-
-
-@dataclass
-class Unit:
-    """One decoded payload on its way: its documents, and what happened to each."""
-
-    key: str
-    batch: LogBatch
-    progress: Progress
-    pending: list[LogEvent]
-    out: Records
-    kinesis: bool
-    summary: dict[str, Any]
-    failed: set[str] = field(default_factory=set)
-    late: set[str] = field(default_factory=set)
-    refused: list[tuple[str, str, bytes]] = field(default_factory=list)  # (event id, reason, document)
-    duplicates: int = 0
-    delivered: int = 0
-
-
-@dataclass
-class Item:
-    """One document of a delivery: its unit, event id and bytes (a line of JSON)."""
-
-    unit: Unit
-    event_id: str
-    data: bytes
-    timestamp_ms: int
-
-
-@dataclass
-class Calls:
-    """The calls one delivery made (shared by the units delivered together)."""
-
-    put_record_batch: int = 0
-    bulk_requests: int = 0
-    archive_records: int = 0
-    retried_documents: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -213,117 +175,26 @@ class Shipper:
         items = [Item(u, event_id, data, timestamps[id(u)].get(event_id, 0))
                  for u in units for event_id, data in u.out.records]
         calls = Calls()
+
+        def chunks(records: list[bytes]) -> list[tuple[range, Optional[set[bytes]], bool]]:
+            return firehose_chunks(calls, records, deadline, firehose=self.firehose,
+                                   stream=self.config.delivery_stream_name, backoff=self.backoff,
+                                   firehose_for=self.firehose_for)
+
         if self.config.bulk:
             # Archived before indexed: a document whose archive record failed (throttling, an outage) or was not
             # sent in time is not indexed now; Lambda's retry or the redrive archives it first.
-            self._archive([i for i in items if i.event_id not in i.unit.progress.archived], deadline, calls)
-            self._index([i for i in items if i.event_id in i.unit.progress.archived
-                         and i.event_id not in i.unit.progress.delivered], deadline, calls)
+            archive([i for i in items if i.event_id not in i.unit.progress.archived], calls, chunks)
+            assert self.bulk is not None
+            index([i for i in items if i.event_id in i.unit.progress.archived
+                   and i.event_id not in i.unit.progress.delivered], deadline, calls, self.bulk)
         else:
-            self._put_records(items, deadline, calls)
+            put_records(items, chunks)
         self._count(c.METRIC_PUT_RECORD_BATCH_CALLS, calls.put_record_batch)
         self._count(c.METRIC_BULK_REQUESTS, calls.bulk_requests)
         self._count(c.METRIC_ARCHIVE_RECORDS, calls.archive_records)
         self._count(c.METRIC_DOCUMENTS_RETRIED, calls.retried_documents)
         return calls
-
-    def _firehose_chunks(self, records: list[bytes], deadline: Deadline, calls: Calls
-                         ) -> list[tuple[range, Optional[set[bytes]], bool]]:
-        """Send ``records`` in PutRecordBatch chunks: ``(positions, failed records, sent)`` per chunk;
-        ``failed`` is None when the whole call failed. Stops calling once the stream refuses a call."""
-        outcomes: list[tuple[range, Optional[set[bytes]], bool]] = []
-        offset = 0
-        broken = late = False
-        for chunk in iter_batches(records):
-            positions = range(offset, offset + len(chunk))
-            offset += len(chunk)
-            if broken:  # the stream refused a whole call: do not hammer it with the rest
-                outcomes.append((positions, None, True))
-                continue
-            left = deadline.left_ms()
-            if late or deadline.short(left):
-                late = True
-                outcomes.append((positions, None, False))
-                continue
-            client, backoff = self.firehose, self.backoff
-            if self.firehose_for is not None:
-                plan = plan_calls(deadline.budget_s(left), self.backoff)
-                client, backoff = self.firehose_for(plan), replace(self.backoff, max_attempts=plan.resends)
-            try:
-                result = put_record_batch(client, self.config.delivery_stream_name, chunk, backoff=backoff)
-            except Exception as error:  # after botocore's retries; stream missing, access denied, ...
-                broken = True
-                calls.put_record_batch += 1
-                calls.errors.append(f"{type(error).__name__}: {error}")
-                outcomes.append((positions, None, True))
-                continue
-            calls.put_record_batch += result.calls
-            if result.failed:
-                calls.errors.extend(sorted(set(result.last_errors)))
-            outcomes.append((positions, set(result.failed), True))
-        return outcomes
-
-    def _put_records(self, items: list[Item], deadline: Deadline, calls: Calls) -> None:
-        records = [item.data for item in items]
-        for positions, failed, sent in self._firehose_chunks(records, deadline, calls):
-            for position in positions:
-                item = items[position]
-                if not sent:
-                    item.unit.late.add(item.event_id)
-                elif failed is None or item.data in failed:
-                    item.unit.failed.add(item.event_id)
-                else:
-                    item.unit.progress.delivered.add(item.event_id)
-                    item.unit.delivered += 1
-
-    def _archive(self, items: list[Item], deadline: Deadline, calls: Calls) -> None:
-        members = list(aggregate([item.data for item in items]))
-        calls.archive_records += len(members)
-        for positions, failed, sent in self._firehose_chunks([m for m, _ in members], deadline, calls):
-            for position in positions:
-                member, held = members[position]
-                for item in (items[n] for n in held):
-                    if not sent:
-                        item.unit.late.add(item.event_id)
-                    elif failed is None or member in failed:
-                        item.unit.failed.add(item.event_id)
-                    else:
-                        item.unit.progress.archived.add(item.event_id)
-
-    def _index(self, items: list[Item], deadline: Deadline, calls: Calls) -> None:
-        assert self.bulk is not None
-        documents = [Document(item.event_id, item.data, iso_timestamp(item.timestamp_ms)) for item in items]
-        # One reading of the invocation's clock per request: short() reads it, the budget reuses that reading.
-        reading: list[Optional[int]] = []
-
-        def short() -> bool:
-            reading[:] = [deadline.left_ms()]
-            return deadline.short(reading[0])
-
-        def budget_s() -> Optional[float]:
-            return deadline.budget_s(reading[0]) if reading else deadline.budget_s()
-
-        result = self.bulk.write(documents, short=short, budget_s=budget_s)
-        calls.bulk_requests += result.requests
-        calls.retried_documents += result.retried
-        calls.errors.extend(dict.fromkeys(result.errors))
-        delivered, duplicates = set(result.delivered), set(result.duplicates)
-        refused = dict(result.refused)
-        failed, late = set(result.failed), set(result.late)
-        for item in items:
-            unit, event_id = item.unit, item.event_id
-            if event_id in delivered:
-                unit.delivered += 1
-                unit.progress.delivered.add(event_id)
-            elif event_id in duplicates:
-                unit.duplicates += 1
-                unit.progress.delivered.add(event_id)
-            elif event_id in refused:
-                unit.refused.append((event_id, refused[event_id], item.data))
-            elif event_id in late:
-                unit.late.add(event_id)
-            elif event_id in failed:
-                unit.failed.add(event_id)
 
     # --- step 3: the answer for one unit ---------------------------------------------------------
     def finish(self, unit: Unit, calls: Calls) -> dict[str, Any]:

@@ -20,6 +20,10 @@ before the invocation does (``DEAD_LETTER_RESERVE_MS``, 5 s, kept back). Out of 
 remaining events go to the dead-letter queue (``kind=deferred``, ``reason=deadline``, redrivable);
 Kinesis records are reported for Lambda's retry. Nothing is shipped twice by a timeout.
 
+In bulk mode (``DELIVERY_MODE=bulk``) the documents are archived first, many to a gzip record of the
+S3-only stream, then indexed with ``_bulk`` (``create``, ``_id`` = the event id), the domain's
+refusals dead-lettered with its reason (:mod:`log_shipper.delivery`, :mod:`log_shipper.sending`).
+
 Environment variables:
 
 ``DELIVERY_STREAM_NAME``
@@ -89,8 +93,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from logship.bulk import BulkTarget, BulkWriter
-from logship.signed_http import SignedClient
+from opensearch_client.bulk import BulkTarget, BulkWriter
+from opensearch_client.signed_http import SignedClient
 
 from .contract import (BULK_TIMEOUT_SECONDS, PUT_CONNECT_TIMEOUT_S, PUT_MAX_ATTEMPTS, PUT_READ_TIMEOUT_S,
                        SIGNING_SERVICE, ConfigurationError, ShipperConfig)

@@ -11,7 +11,7 @@ import sys
 from typing import Optional, Sequence
 
 # subcommand -> module (relative to this package)
-SUBCOMMANDS = {"smoke": ".smoke"}
+SUBCOMMANDS = {"smoke": ".smoke", "replay": ".replay", "redrive": ".redrive"}
 
 
 def parser() -> argparse.ArgumentParser:

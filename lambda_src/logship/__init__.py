@@ -1,9 +1,25 @@
-"""logship: ship Python logs and log events to Amazon Data Firehose and CloudWatch Logs (boto3 only).
+"""logship: what an application needs to ship its logs: ``logging`` handlers for Amazon Data Firehose and
+CloudWatch Logs, their JSON formatter, batching within the APIs' limits, retries and a delivery report (boto3 only).
 
 ``FirehoseHandler``, ``CloudWatchLogsHandler``, ``JsonFormatter`` and ``flushing`` (flush at the
 end of a Lambda invocation) are imported lazily, so the
 Lambda functions that only batch Firehose records (``logship.firehose``) do not need
 python-json-logger.
+
+Modules:
+
+* :mod:`logship.handlers`: ``FirehoseHandler`` and ``CloudWatchLogsHandler`` (a queue and a sender
+  thread of their own, :mod:`logship._background`, :mod:`logship._sender`).
+* :mod:`logship.formatter`: ``JsonFormatter``, one JSON document per record.
+* :mod:`logship.firehose`: Firehose records and ``PutRecordBatch`` batches within the API's limits.
+* :mod:`logship.cloudwatch`: CloudWatch Logs events and ``PutLogEvents`` batches within the API's limits.
+* :mod:`logship.retry`: backoff with jitter, and retrying what a batch call left unprocessed.
+* :mod:`logship.report`: the handlers' counters and the report ``close()`` returns.
+* :mod:`logship.replay`, :mod:`logship.kinesis_redrive`: deprecated stubs of ``logops replay`` and
+  ``logops redrive`` (the operators' distribution ``serverless-logging-ops``), removed in 0.4.0.
+
+It imports nothing of the functions, the operators' tools (``logops``), the shared OpenSearch client
+or the constructs; the functions may import its public modules.
 """
 from typing import Any
 

@@ -15,33 +15,15 @@ import os
 import socket
 from typing import Any, Optional
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import NoRegionError
-
 from . import report as R
-from ._background import RECORD_OVERHEAD_BYTES, BackgroundHandler, DestinationError
+from ._background import RECORD_OVERHEAD_BYTES, BackgroundHandler
+from ._clients import CLIENT_CONFIG, client_for as _client  # noqa: F401  (CLIENT_CONFIG: importable from here)
+from ._sender import DestinationError
 from .cloudwatch import (MAX_BATCH_BYTES as LOGS_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, EVENT_OVERHEAD_BYTES,
                          LogEvent, event_size, iter_event_batches, log_event, put_log_events)
 from .firehose import (MAX_BATCH_BYTES as FIREHOSE_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, encode_document,
                        iter_batches, put_record_batch)
 
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=5,
-    read_timeout=15,
-    user_agent_extra="logship",
-)
-
-
-def _client(service: str, region_name: Optional[str], endpoint_url: Optional[str]) -> Any:
-    # A session of our own: boto3's default session is not thread-safe to build clients from.
-    session = boto3.session.Session(region_name=region_name)
-    try:
-        return session.client(service, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
-    except NoRegionError:
-        raise ValueError(f"logship: no AWS region for the {service} client: pass region_name='eu-west-1' (or your "
-                         "region) to the handler, or set AWS_REGION (or a region in the AWS config profile)") from None
 
 
 # An event of at most this many characters is within MAX_EVENT_BYTES (at most 4 UTF-8 bytes each).

@@ -7,9 +7,9 @@ Create / Update / Delete, ``ResourceProperties``, ``OldResourceProperties``,
 ``PhysicalResourceId``) and returns ``{"PhysicalResourceId": ..., "Data": {...}}``, or raises
 :class:`SetupError` whose message ends up as the reason in the CloudFormation event.
 
-Every request goes to ``https://<DomainEndpoint>`` signed with SigV4 for the service ``es``
-(botocore's signer, credentials of the function's role), over the standard library's
-``http.client``, except the role-mapping bootstrap of a new domain (below), which signs in as the
+Every request goes to ``https://<DomainEndpoint>`` signed with SigV4 for the service ``es`` (``aoss``
+for an OpenSearch Serverless collection, where only the index template applies; botocore's signer,
+credentials of the function's role), through :mod:`opensearch_client.signed_http`, except the role-mapping bootstrap of a new domain (below), which signs in as the
 internal master user with HTTP basic authentication. 5xx, 429 and connection errors are retried with exponential backoff and full
 jitter; anything else fails the deployment with the method, the path, the status and the
 (truncated) answer of the domain.
@@ -100,4 +100,14 @@ Environment
 (default 20) is the per-request socket timeout. With the defaults one request waits at most about
 70 s between attempts (a new domain's Dashboards or security index can answer 503 for a while) and
 gives up within 4 minutes even when every attempt times out, inside the function's 5 minutes.
+
+Modules
+-------
+* :mod:`opensearch_setup.handler`: the custom resource handler (Provider onEvent).
+* :mod:`opensearch_setup.contract`: what the LogPipeline construct and the function agree on.
+* :mod:`opensearch_setup.props`: ResourceProperties and the environment → typed settings.
+* :mod:`opensearch_setup.documents`: the desired documents, and the comparison with the domain's.
+* :mod:`opensearch_setup.saved_objects`: the Dashboards saved objects, with stable ids.
+* :mod:`opensearch_setup.reconcile`: read each part, write only what differs.
+* :mod:`opensearch_setup.signed_http`: the shared signed client, its error named ``SetupError``.
 """

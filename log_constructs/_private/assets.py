@@ -20,12 +20,12 @@ LAMBDA_SRC = Path(str(resources.files("log_constructs") / "_lambda_src")).resolv
 # What each function package imports from lambda_src besides itself: whole packages, or single
 # modules (``package/module.py``). A packaging test checks every import of every asset resolves.
 _LOGSHIP_RETRY = ("logship/__init__.py", "logship/firehose.py", "logship/retry.py")
-_LOGSHIP_SIGNED = (*_LOGSHIP_RETRY, "logship/signed_http.py")
+_SIGNED_CLIENT = (*_LOGSHIP_RETRY, "opensearch_client/__init__.py", "opensearch_client/signed_http.py")
 SHARED_CODE: Mapping[str, Sequence[str]] = {
-    "log_shipper": ("log_subscription", *_LOGSHIP_SIGNED, "logship/bulk.py"),
+    "log_shipper": ("log_subscription", *_SIGNED_CLIENT, "opensearch_client/bulk.py"),
     "log_alerts": ("log_subscription", *_LOGSHIP_RETRY),
     "log_group_governor": _LOGSHIP_RETRY,
-    "opensearch_setup": _LOGSHIP_SIGNED,
+    "opensearch_setup": _SIGNED_CLIENT,
 }
 _NEVER = ("**/__pycache__", "**/*.pyc", "**/tests", "**/*.md", "**/pyproject.toml")
 

@@ -1,4 +1,5 @@
-"""logops reads what the constructs write without importing them: its names are theirs, its imports boto3's."""
+"""logops reads what the constructs write without importing them: its names are theirs, its imports boto3's,
+the shared OpenSearch client's and logship's public senders'."""
 from __future__ import annotations
 
 import ast
@@ -13,7 +14,11 @@ from log_shipper import contract as shipper_contract
 from logops import platform
 
 PACKAGE = Path(platform.__file__).parent
-ALLOWED = {"boto3", "botocore"}
+ALLOWED = {"boto3", "botocore", "opensearch_client"}
+# logship's public modules that logops may use (never its handlers' internals)
+ALLOWED_LOGSHIP = {"logship.firehose", "logship.retry"}
+NEVER = {"log_constructs", "aws_cdk", "constructs", "log_shipper", "log_alerts", "log_group_governor",
+         "opensearch_setup", "log_subscription"}
 
 
 def test_the_names_logops_reads_are_those_the_constructs_and_functions_write():
@@ -33,19 +38,24 @@ def test_the_names_logops_reads_are_those_the_constructs_and_functions_write():
     assert platform.parameter_name("pipeline", "p", "x") == attach.parameter_name("pipeline", "p", "x")
 
 
-def test_logops_imports_the_standard_library_boto3_and_itself_only():
+def test_logops_imports_the_standard_library_boto3_the_opensearch_client_logship_senders_and_itself_only():
     # GIVEN every module of the package
     for module in sorted(PACKAGE.glob("*.py")):
         tree = ast.parse(module.read_text(), str(module))
-        # THEN every import is relative, of the standard library, or of boto3/botocore
+        # THEN every import is relative, of the standard library, of boto3/botocore, of opensearch_client,
+        # or of logship's public senders; never of the constructs, the CDK or a function's package
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                roots = {alias.name.split(".")[0] for alias in node.names}
+                names = {alias.name for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and not node.level:
-                roots = {(node.module or "").split(".")[0]}
+                names = {node.module or ""}
             else:
                 continue
-            assert roots <= ALLOWED | set(sys.stdlib_module_names), f"{module.name}: {roots}"
+            roots = {name.split(".")[0] for name in names}
+            assert not roots & NEVER, f"{module.name}: {roots}"
+            logship = {name for name in names if name.split(".")[0] == "logship"}
+            assert logship <= ALLOWED_LOGSHIP, f"{module.name}: {logship}"
+            assert roots - {"logship"} <= ALLOWED | set(sys.stdlib_module_names), f"{module.name}: {roots}"
 
 
 def test_every_module_is_small_and_named_in_the_package_docstring():
@@ -67,3 +77,9 @@ def test_the_entry_point_dispatches_subcommands_each_with_help():
     # THEN both answer, the subcommand with its options
     assert top.returncode == 0 and "smoke" in top.stdout
     assert sub.returncode == 0 and "--pipeline NAME" in sub.stdout and "--timeout-seconds N" in sub.stdout
+    # AND replay and redrive answer too, each with its options
+    for name, options in (("replay", ("--pipeline", "--endpoint", "--failed-out")),
+                          ("redrive", ("--queue-url", "--function", "--dry-run"))):
+        assert name in top.stdout
+        done = subprocess.run([sys.executable, "-m", "logops", name, "--help"], capture_output=True, text=True, env=env)
+        assert done.returncode == 0 and all(option in done.stdout for option in options), (name, done.stderr)

@@ -1,4 +1,4 @@
-"""What ``logship.replay`` reads, and what it trusts: the shipper's own configuration, object by object.
+"""What ``logops.replay`` reads, and what it trusts: the shipper's own configuration, object by object.
 
 Settings: the index, its rotation, the domain, the archive's bucket and prefix come from the shipper
 function (``GetFunctionConfiguration``; its environment) and its delivery stream
@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-# The shipper's environment (log_shipper.contract writes these; logship may not import it).
+# The shipper's environment (log_shipper.contract writes these; logops may not import it).
 ENV_DELIVERY_MODE = "DELIVERY_MODE"
 ENV_DELIVERY_STREAM_NAME = "DELIVERY_STREAM_NAME"
 ENV_DOMAIN_ENDPOINT = "DOMAIN_ENDPOINT"

@@ -11,8 +11,8 @@ import zipfile
 
 import pytest
 
-from logship import kinesis_redrive
-from logship.kinesis_redrive import BatchInfo, invoke_config, main, redrive
+from logops import redrive as kinesis_redrive
+from logops.redrive import BatchInfo, invoke_config, main, redrive
 from tests.support.emulator import ACCOUNT, REGION
 from tests.support.fault_proxy import Response
 

@@ -1,9 +1,9 @@
 """Writing JSON documents to OpenSearch with ``_bulk``: bounded requests, ids, retries, one outcome per document.
 
 Pure apart from the transport it is given: anything with ``send(method, path, body, headers)``
-returning ``.status`` and ``.body`` (:class:`logship.signed_http.SignedClient`, signing for ``es``
+returning ``.status`` and ``.body`` (:class:`opensearch_client.signed_http.SignedClient`, signing for ``es``
 on a domain or ``aoss`` on an OpenSearch Serverless collection). The log shipper and
-``logship.replay`` use it; so can any other sink that takes ``_bulk``.
+``logops replay`` use it; so can any other sink that takes ``_bulk``.
 
 The id policy is the :class:`BulkTarget`'s:
 
@@ -48,7 +48,7 @@ from http.client import HTTPException
 from json.encoder import encode_basestring
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
-from .retry import Backoff
+from logship.retry import Backoff
 
 # A few MiB per request: large enough that a 1,000-event payload is one call, small enough for
 # every instance type's http.max_content_length (100 MiB) and a quick retry.
@@ -330,7 +330,7 @@ class _Budget:
 def signed_bulk_writer(endpoint: str, region: str, target: BulkTarget, *, credentials: Callable[[], Any],
                        service: str = "es", max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
                        timeout: float = 10.0, backoff: Optional[Backoff] = None) -> BulkWriter:
-    """A :class:`BulkWriter` over a :class:`~logship.signed_http.SignedClient` (needs botocore)."""
+    """A :class:`BulkWriter` over a :class:`~opensearch_client.signed_http.SignedClient` (needs botocore)."""
     from .signed_http import SignedClient
 
     client = SignedClient(endpoint, region, credentials, timeout=timeout, service=service)

@@ -1,7 +1,7 @@
 """SigV4-signed requests to an OpenSearch domain or collection over ``http.client``, with retries.
 
 Two users: the domain set-up function (JSON requests, :meth:`SignedClient.request` retries them)
-and the ``_bulk`` writer (:mod:`logship.bulk`, which sends single attempts with
+and the ``_bulk`` writer (:mod:`opensearch_client.bulk`, which sends single attempts with
 :meth:`SignedClient.send` and decides itself what to retry). The signing service is ``es`` for a
 domain and ``aoss`` for an OpenSearch Serverless collection.
 

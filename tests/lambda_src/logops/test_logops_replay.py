@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from logship.replay import day_prefixes, main, parse_time, replay, split_records
+from logops.replay import day_prefixes, main, parse_time, replay, split_records
 
 BUCKET = "pipeline-backup"
 DEST = "replay-destination"
@@ -120,8 +120,8 @@ def test_parse_time_defaults_to_utc():
 def bulk_writer(url: str):
     from botocore.credentials import Credentials
 
-    from logship.bulk import BulkTarget, BulkWriter
-    from logship.signed_http import SignedClient
+    from opensearch_client.bulk import BulkTarget, BulkWriter
+    from opensearch_client.signed_http import SignedClient
 
     client = SignedClient(url, "us-east-1", lambda: Credentials("testing", "testing"))
     return BulkWriter(client, BulkTarget("app-logs", "day"))
@@ -153,7 +153,7 @@ WINDOW = {"bucket": BUCKET, "start": parse_time("2026-11-21T14:00:00Z"), "end": 
 
 
 def test_replaying_a_window_twice_through_bulk_leaves_the_document_count_unchanged(archive):
-    from logship.replay import replay_bulk
+    from logops.replay import replay_bulk
     from tests.support.opensearch_stub import OpenSearchStub
 
     with OpenSearchStub(secret_keys={"testing": "testing"}) as domain:
@@ -169,7 +169,7 @@ def test_replaying_a_window_twice_through_bulk_leaves_the_document_count_unchang
 
 
 def test_an_archive_object_is_read_member_by_member_and_only_the_shippers_documents_are_replayed(archive):
-    from logship.replay import replay_bulk
+    from logops.replay import replay_bulk
     from tests.support.opensearch_stub import OpenSearchStub
 
     # GIVEN an object as Firehose concatenates it when someone else also wrote to the stream: a shipper member,
