@@ -269,7 +269,7 @@ def archive_stream(scope: Construct, *, settings: DeliverySettings, role: iam.IR
     """Bulk mode: a KMS-encrypted DirectPut stream to S3 only, the archive of every document.
 
     Its records are the shipper's gzip members of many newline-delimited documents (Firehose bills
-    their compressed bytes, not 5 KB per event), written as they are: ``logship.replay`` reads them.
+    their compressed bytes, not 5 KB per event), written as they are: ``logops replay`` reads them.
     """
     stream = firehose.CfnDeliveryStream
     return _stream(

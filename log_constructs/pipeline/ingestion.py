@@ -29,7 +29,7 @@ from .log_destination import Senders, check_destination_name, new_destination, p
 NAME = "LogPipeline"
 # The mappings retry a batch (whole or from its first reported record) until its records are this old;
 # only then does the on-failure queue get its shard and sequence numbers. With the default 24 h
-# retention the records can still be read from the stream for 18 h (logship.kinesis_redrive), and
+# retention the records can still be read from the stream for 18 h (logops redrive), and
 # the iterator-age alarm has been on since the records were ITERATOR_AGE_ALARM_FRACTION of this old.
 DEFAULT_MAX_RECORD_AGE = Duration.hours(6)
 DEFAULT_RETENTION = Duration.hours(24)
