@@ -21,6 +21,8 @@ from botocore.exceptions import NoRegionError
 
 from . import report as R
 from ._background import RECORD_OVERHEAD_BYTES, BackgroundHandler, DestinationError
+from .attach_point import delivery_stream_name
+from .region import NO_REGION_ADVICE, resolve_region
 from .cloudwatch import (MAX_BATCH_BYTES as LOGS_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, EVENT_OVERHEAD_BYTES,
                          LogEvent, event_size, iter_event_batches, log_event, put_log_events)
 from .firehose import (MAX_BATCH_BYTES as FIREHOSE_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, encode_document,
@@ -36,12 +38,11 @@ CLIENT_CONFIG = Config(
 
 def _client(service: str, region_name: Optional[str], endpoint_url: Optional[str]) -> Any:
     # A session of our own: boto3's default session is not thread-safe to build clients from.
-    session = boto3.session.Session(region_name=region_name)
+    session = boto3.session.Session(region_name=resolve_region(region_name))
     try:
         return session.client(service, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
     except NoRegionError:
-        raise ValueError(f"logship: no AWS region for the {service} client: pass region_name='eu-west-1' (or your "
-                         "region) to the handler, or set AWS_REGION (or a region in the AWS config profile)") from None
+        raise ValueError(f"logship: no AWS region for the {service} client: {NO_REGION_ADVICE}") from None
 
 
 # An event of at most this many characters is within MAX_EVENT_BYTES (at most 4 UTF-8 bytes each).
@@ -91,6 +92,15 @@ class FirehoseHandler(BackgroundHandler):
         self._client_options = None if client else ("firehose", region_name, endpoint_url)
         self.client = client or _client("firehose", region_name, endpoint_url)
         super().__init__(level, **options)
+
+    @classmethod
+    def from_pipeline(cls, pipeline: str = "default", level: int | str = logging.NOTSET, *, ssm_client: Any = None,
+                      **options: Any) -> "FirehoseHandler":
+        """A handler for the stream the LogPipeline ``pipeline`` publishes here (read once from SSM, see
+        :func:`logship.attach_point.delivery_stream_name`; ``options`` are the constructor's)."""
+        stream = delivery_stream_name(pipeline, client=ssm_client, region_name=options.get("region_name"),
+                                      endpoint_url=options.get("endpoint_url"))
+        return cls(stream, level, **options)
 
     @property
     def destination(self) -> str:  # type: ignore[override]
