@@ -23,11 +23,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .._lambda_src.logship.attach_point import NAME_PATTERN as _NAME
+from .._lambda_src.logship.attach_point import PARAMETER_PREFIX
 from .log_groups import LIBRARY_LOG_GROUP_PREFIX, is_library_log_group
 from .validation import PropError
 
-PARAMETER_PREFIX = "/log-constructs"
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _REGISTRY = "_log_constructs_attach_names"
 

@@ -11,23 +11,25 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .._lambda_src.log_shipper import contract as shipper_contract
+from .._lambda_src.logship.attach_point import DELIVERY_STREAM_NAME, PIPELINE_KIND, SHIPPER_FUNCTION_NAME
 from .._private import attach
 from .._private.subscriptions import PIPELINE_FILTER_NAME, subscribe_function
 from .._private.validation import PropError
 from ..protocols import LogDestinationConfig
+from .logship_layer import LOGSHIP_LAYER_NAME, LOGSHIP_LAYER_VERSION, LogshipLayerAttachment
 
 NAME = "LogPipeline"
-KIND = "pipeline"
-SHIPPER_FUNCTION_NAME = "shipper-function-name"
-DELIVERY_STREAM_NAME = "delivery-stream-name"
+KIND = PIPELINE_KIND
 # Published beside the names for one minor version, for applications built with the previous
 # release (which read ARNs); no consumer of this release reads them.
 SHIPPER_FUNCTION_ARN = "shipper-function-arn"
 DELIVERY_STREAM_ARN = "delivery-stream-arn"
 # Which attach points a pipeline publishes: in bulk mode the delivery stream is the S3-only archive,
 # which applications must not write (their records would never be indexed), so it is not published.
-ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_NAME, DELIVERY_STREAM_NAME),
-                 shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_NAME,)}
+# The logship layer is published in both modes (CloudWatchLogsHandler needs no stream).
+ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_NAME, DELIVERY_STREAM_NAME, LOGSHIP_LAYER_NAME,
+                                                  LOGSHIP_LAYER_VERSION),
+                 shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_NAME, LOGSHIP_LAYER_NAME, LOGSHIP_LAYER_VERSION)}
 LEGACY_ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_ARN, DELIVERY_STREAM_ARN),
                         shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_ARN,)}
 # The pipeline's log groups (construct id below the pipeline -> part of the name): every one is named
@@ -51,7 +53,7 @@ def pipeline_log_group_names(name: str) -> list[str]:
     return [attach.library_log_group_name(KIND, name, part) for part in dict.fromkeys(LOG_GROUP_PARTS.values())]
 
 
-class PipelineAttachment:
+class PipelineAttachment(LogshipLayerAttachment):
     """``add_log_group``, ``bind_log_destination`` and the grants of a pipeline, wherever the caller is.
 
     A log group, grantee or governor in another stack is served by the pipeline's view in that stack

@@ -49,6 +49,7 @@ from .ingestion import (Ingestion, IngestionSettings, add_ingestion, ingestion_s
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
 from .metrics import SHIPPER_SERVICE, LogPipelineMetrics
+from .logship_layer import layer_attach_points, new_logship_layer
 from .serverless import Collection, ServerlessSink, collection_setup, new_collection, refuse_unsupported
 
 NAME = "LogPipeline"
@@ -446,8 +447,11 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         # so subscribing a log group of any stack never changes this one.
         allow_log_delivery(self.shipper)
         self.shipper_function_arn: str = self.shipper.function_arn
+        # The logship layer for applications' functions (pipeline.logship_layer(scope)), published by name and version.
+        self.logship_layer_version: lambda_.LayerVersion = new_logship_layer(self)
         published = {SHIPPER_FUNCTION_NAME: self.shipper.function_name, DELIVERY_STREAM_NAME: self.delivery_stream_name,
-                     SHIPPER_FUNCTION_ARN: self.shipper_function_arn, DELIVERY_STREAM_ARN: self.delivery_stream_arn}
+                     SHIPPER_FUNCTION_ARN: self.shipper_function_arn, DELIVERY_STREAM_ARN: self.delivery_stream_arn,
+                     **layer_attach_points(self.logship_layer_version)}
         self.attach_parameters = attach.publish(self, KIND, self.name, {
             point: published[point] for point in (*ATTACH_POINTS[self.delivery_mode],
                                                   *LEGACY_ATTACH_POINTS[self.delivery_mode])})
