@@ -17,6 +17,8 @@ PARAMETER_PREFIX = "/log-constructs"
 PIPELINE_KIND = "pipeline"
 DELIVERY_STREAM_NAME = "delivery-stream-name"
 SHIPPER_FUNCTION_NAME = "shipper-function-name"
+# FirehoseHandler's stream when none is passed (LogPipeline.add_logship sets it on a function).
+STREAM_ENVIRONMENT_VARIABLE = "LOGSHIP_FIREHOSE_STREAM"
 # A construct's ``name`` (LogPipeline(name=...), LogAlerts(name=...)).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # A Firehose delivery stream name (CreateDeliveryStream's DeliveryStreamName): never an ARN.

@@ -21,7 +21,7 @@ from botocore.exceptions import NoRegionError
 
 from . import report as R
 from ._background import RECORD_OVERHEAD_BYTES, BackgroundHandler, DestinationError
-from .attach_point import delivery_stream_name
+from .attach_point import STREAM_ENVIRONMENT_VARIABLE, delivery_stream_name
 from .region import NO_REGION_ADVICE, resolve_region
 from .cloudwatch import (MAX_BATCH_BYTES as LOGS_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, EVENT_OVERHEAD_BYTES,
                          LogEvent, event_size, iter_event_batches, log_event, put_log_events)
@@ -88,7 +88,7 @@ class FirehoseHandler(BackgroundHandler):
     def __init__(self, stream_name: Optional[str] = None, level: int | str = logging.NOTSET, *,
                  client: Any = None, region_name: Optional[str] = None, endpoint_url: Optional[str] = None,
                  **options: Any) -> None:
-        self.stream_name = _required(stream_name, "LOGSHIP_FIREHOSE_STREAM", "FirehoseHandler: stream_name")
+        self.stream_name = _required(stream_name, STREAM_ENVIRONMENT_VARIABLE, "FirehoseHandler: stream_name")
         self._client_options = None if client else ("firehose", region_name, endpoint_url)
         self.client = client or _client("firehose", region_name, endpoint_url)
         super().__init__(level, **options)

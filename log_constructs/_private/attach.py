@@ -47,6 +47,29 @@ def check_name(construct: str, name: object) -> str:
     return name
 
 
+# A wrong but well-formed name passes synthesis; the consumer's CreateStack/UpdateStack is then refused
+# (ValidationError) on the SSM parameter type, whose id holds the parameter's path. Captured from the
+# rehearsal's emulator (LocalStack) for name="defualt":
+#   Parameter SsmParameterValuelogconstructspipelinedefualtdeliverystreamnameC96584B6F00A464EAD1953AFF4B05118Parameter
+#   should either have input value or default value
+# (tests/log_constructs/test_from_name_checks.py keeps it; AWS words it "Unable to fetch parameters [...]").
+def check_from_name(construct: str, scope: Construct, name: object) -> str:
+    """What ``from_name`` can refuse at synth time: a malformed name, and a stack without a concrete
+    account and region (attach points are SSM parameters of one account and region)."""
+    checked = check_name(construct, name)
+    stack = Stack.of(scope)
+    missing = [part for part, value in (("account", stack.account), ("region", stack.region))
+               if Token.is_unresolved(value)]
+    if missing:
+        raise PropError(
+            f"{construct}: from_name(name={checked!r}) needs a stack with a concrete account and region, and "
+            f"{stack.node.path} has no {' and no '.join(missing)} (attach points are SSM parameters of one account "
+            "and region). Give the stack env=cdk.Environment(account=..., region=...): from context "
+            "(app.node.try_get_context(...)) so that synthesis needs no credentials, or from CDK_DEFAULT_ACCOUNT "
+            "and CDK_DEFAULT_REGION, which the CDK CLI sets from your credentials")
+    return checked
+
+
 def default_name(scope: Construct) -> str:
     """``<stack name>/<path of the construct in its stack>``: unique per account and region, since
     CloudFormation stack names are; never equal to a user's name (those have no ``/``)."""

@@ -461,7 +461,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
     def from_name(scope: Construct, id: str, *, name: str) -> ImportedLogPipeline:
         """The pipeline published as ``name`` in this account and region (by any CDK app), for
         ``ship_to=``, ``add_log_group`` and ``grant_put_records``; resolved when ``scope``'s stack deploys."""
-        return ImportedLogPipeline(scope, id, name=attach.check_name(NAME, name))
+        return ImportedLogPipeline(scope, id, name=attach.check_from_name(NAME, scope, name))
 
     # What PipelineAttachment asks of the pipeline itself (views answer these from SSM).
     def _shipper_function(self) -> Optional[lambda_.IFunction]:

@@ -23,12 +23,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
-from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .._lambda_src.logship.attach_point import DELIVERY_STREAM_NAME, PIPELINE_KIND, SHIPPER_FUNCTION_NAME
+from .._lambda_src.log_group_governor.contract import SHIP_TAG_KEY, SHIP_TAG_OPT_OUT
+from .._lambda_src.logship.attach_point import (DELIVERY_STREAM_NAME, PIPELINE_KIND, SHIPPER_FUNCTION_NAME,
+                                                STREAM_ENVIRONMENT_VARIABLE)
 from .._private import attach
 from .._private.assets import LAMBDA_SRC
 from .._private.functions import RUNTIME
@@ -142,6 +145,15 @@ class LogshipLayerAttachment:
         local = self._local(scope)  # type: ignore[attr-defined]
         return local._logship_layer_here()
 
+    def add_logship(self, function: lambda_.Function) -> None:
+        """Ship ``function``'s logs with logship into this pipeline's delivery stream: the logship layer,
+        the right to put records (refused in bulk mode), and ``LOGSHIP_FIREHOSE_STREAM`` (so that
+        ``FirehoseHandler()`` needs no argument), all in ``function``'s stack."""
+        self.grant_put_records(function)  # type: ignore[attr-defined]
+        function.add_layers(self.logship_layer(function))
+        local = self._local(function)  # type: ignore[attr-defined]
+        function.add_environment(STREAM_ENVIRONMENT_VARIABLE, local.delivery_stream_name)
+
     def grant_read_attach_points(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read the pipeline's attach points at run time (``ssm:GetParameters`` on
         ``parameter/log-constructs/pipeline/<name>/...``), as ``FirehoseHandler.from_pipeline`` does."""
@@ -153,6 +165,17 @@ class LogshipLayerAttachment:
         return iam.Grant.add_to_principal(grantee=grantee, actions=["ssm:GetParameters"], resource_arns=arns)
 
 
-def logship_layer_of(pipeline: object, scope: Construct) -> Optional[lambda_.ILayerVersion]:
-    """``pipeline.logship_layer(scope)`` when ``pipeline`` publishes one, else ``None``."""
-    return pipeline.logship_layer(scope) if isinstance(pipeline, LogshipLayerAttachment) else None
+def logship_target(construct: str, ship_to: object, ships_with_logship: bool) -> Optional[LogshipLayerAttachment]:
+    """The pipeline an application ships to with logship (``ships_with_logship``), checked."""
+    if not ships_with_logship or ship_to is None:
+        return None
+    if not isinstance(ship_to, LogshipLayerAttachment):
+        raise PropError(f"{construct}: ships_with_logship=True needs ship_to to be a LogPipeline (or "
+                        f"LogPipeline.from_name(...)), whose delivery stream logship writes, got "
+                        f"{type(ship_to).__name__}; without ship_to the log group is only tagged")
+    return ship_to
+
+
+def opt_out_of_governors(log_group: logs.ILogGroup) -> None:
+    """Tag ``log_group`` so that no LogGroupGovernor subscribes it (its application ships with logship)."""
+    Tags.of(log_group).add(SHIP_TAG_KEY, SHIP_TAG_OPT_OUT)
