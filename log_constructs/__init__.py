@@ -32,6 +32,7 @@ __version__ = "0.2.0"
 from ._private.functions import ARCHITECTURE as LAMBDA_ARCHITECTURE
 from ._private.functions import RUNTIME as LAMBDA_RUNTIME
 from ._private.validation import PropError
+from . import compliance
 from .alerts import AlertRoute, ImportedLogAlerts, LogAlerts
 from .app_logging import ApplicationLogging
 from .audit import AuditTrail
@@ -50,6 +51,7 @@ from .protocols import DashboardRow, ILogDestination, IMonitorable, LogDestinati
 
 __all__ = [
     "__version__",
+    "compliance",
     "AlertRoute",
     "ApplicationLogging",
     "AuditTrail",

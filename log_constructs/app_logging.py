@@ -26,6 +26,7 @@ from ._private.log_groups import LIBRARY_LOG_GROUP_PREFIX, secure_log_group
 from ._private.metrics import function_row, graph_row, metric
 from ._private.removal import apply_removal_policy
 from ._private.validation import PropError, check, check_choice
+from .pipeline.logship_layer import logship_target, opt_out_of_governors
 from .protocols import DashboardRow, ILogDestination
 
 NAME = "ApplicationLogging"
@@ -137,6 +138,13 @@ class ApplicationLogging(Construct):
     :param alerts: an ``ILogDestination`` (a ``LogAlerts``) that watches the application's log group.
         Default: - no alerts.
     :param powertools_layer: add the Powertools layer to Python functions. Default: ``True``.
+    :param ships_with_logship: the application ships its logs itself with logship, so the log group is
+        tagged ``log-constructs:ship=false`` (no LogGroupGovernor subscribes it: every line would arrive
+        twice) and is not subscribed to ``ship_to``; with ``ship_to`` a pipeline, every function gets the
+        pipeline's logship layer, ``firehose:PutRecord*`` on its stream and ``LOGSHIP_FIREHOSE_STREAM``
+        (``pipeline.add_logship(fn)``). A governor in ``subscription_mode="account-policy"`` cannot read
+        tags: the platform lists the group in its ``exclude``. Default: ``False`` (the log group is shipped
+        by subscription: ``ship_to``, or a governor)
     """
 
     def __init__(
@@ -158,6 +166,7 @@ class ApplicationLogging(Construct):
         ship_to: Optional[ILogDestination] = None,
         alerts: Optional[ILogDestination] = None,
         powertools_layer: Optional[bool] = None,
+        ships_with_logship: Optional[bool] = None,
     ) -> None:
         super().__init__(scope, id)
         apply_removal_policy(self, removal_policy)
@@ -169,6 +178,8 @@ class ApplicationLogging(Construct):
         self.powertools_layer = True if powertools_layer is None else powertools_layer
         log_group_name = log_group_name or default_log_group_name(Stack.of(self), self.application_name)
         self._validate(log_group_name, ship_to, alerts)
+        self.ships_with_logship = bool(ships_with_logship)
+        self._logship_pipeline = logship_target(NAME, ship_to, self.ships_with_logship)
 
         self.log_group: logs.LogGroup = secure_log_group(
             self,
@@ -177,6 +188,8 @@ class ApplicationLogging(Construct):
             log_group_name=log_group_name,
             encryption_key=encryption_key,
         )
+        if self.ships_with_logship:
+            opt_out_of_governors(self.log_group)
         self.functions: list[lambda_.Function] = []
         self._seen: set[str] = set()
         for function in functions or []:
@@ -186,7 +199,7 @@ class ApplicationLogging(Construct):
         self.ship_to = ship_to
         self.alerts = alerts
         self.alarms: list[cloudwatch.Alarm] = []
-        if ship_to is not None:
+        if ship_to is not None and not self.ships_with_logship:
             ship_to.add_log_group(self.log_group)
         if alerts is not None:
             alerts.add_log_group(self.log_group)
@@ -253,6 +266,8 @@ class ApplicationLogging(Construct):
                                  _POWERTOOLS_LEVELS.get(self.application_log_level, self.application_log_level))
         if self.powertools_layer:
             self._add_powertools_layer(function)
+        if self._logship_pipeline is not None:
+            self._logship_pipeline.add_logship(function)
         role = function.role
         if role is not None:
             # With a custom log group Lambda writes with the function's role: it needs these two actions.

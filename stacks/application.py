@@ -14,7 +14,7 @@ from constructs import Construct
 
 from log_constructs import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, ApplicationLogging, ILogDestination, LoggingDashboard
 from log_constructs import compliance
-from log_constructs.secure import (
+from log_constructs.compliance import (
     alarm_topic,
     dead_letter_queue,
     encryption_key,
@@ -86,12 +86,8 @@ class ShopStack(cdk.Stack):
             environment_encryption=self.key,
         )
         self.key.grant(function, "kms:Decrypt")
-        compliance.acknowledge(function, "L1", RUNTIME_REASON)
-        compliance.acknowledge(function, "LambdaLatestVersion", RUNTIME_REASON, pack=compliance.SERVERLESS)
-        compliance.acknowledge_all(function, {pack: "LambdaInsideVPC" for pack in (
-            compliance.NIST_800_53_R5, compliance.HIPAA_SECURITY, compliance.PCI_DSS_321)}, reason=OUTSIDE_VPC_REASON)
-        compliance.acknowledge_all(function, {pack: "LambdaConcurrency" for pack in (
-            compliance.NIST_800_53_R5, compliance.HIPAA_SECURITY)}, reason=UNRESERVED_REASON)
+        compliance.acknowledge_function(function, runtime=RUNTIME_REASON, outside_vpc=OUTSIDE_VPC_REASON,
+                                        unreserved_concurrency=UNRESERVED_REASON)
         return function
 
     def _wire_payments(self, shop: Construct) -> None:

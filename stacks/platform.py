@@ -13,7 +13,7 @@ from constructs import Construct
 
 from log_constructs import (AlertRoute, AuditTrail, LogAlerts, LogGroupGovernor, LoggingDashboard, LogPipeline,
                             ServerlessSink)
-from log_constructs.secure import alarm_topic
+from log_constructs.compliance import alarm_topic
 
 
 def with_retention(cfg: Mapping[str, Any], *keys: str) -> dict[str, Any]:

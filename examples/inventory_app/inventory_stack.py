@@ -16,7 +16,7 @@ from constructs import Construct
 
 from log_constructs import (LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, ApplicationLogging, LogAlerts, LoggingDashboard,
                             LogPipeline, compliance)
-from log_constructs.secure import encryption_key, invoked_synchronously, managed_policy_role
+from log_constructs.compliance import encryption_key, invoked_synchronously, managed_policy_role
 
 CODE = Path(__file__).resolve().parent / "inventory_code"
 
@@ -41,17 +41,14 @@ class InventoryStack(cdk.Stack):
         key.grant(self.function, "kms:Decrypt")
         pipeline.grant_put_records(self.function)
         invoked_synchronously(self.function, by="the person running the demo (aws lambda invoke)")
-        reason = "Pinned to Python 3.13 like log_constructs' functions: the runtime our tests cover."
-        compliance.acknowledge(self.function, "L1", reason)
-        compliance.acknowledge(self.function, "LambdaLatestVersion", reason, pack=compliance.SERVERLESS)
-        compliance.acknowledge_all(self.function, {pack: "LambdaConcurrency" for pack in (
-            compliance.NIST_800_53_R5, compliance.HIPAA_SECURITY)},
-            reason="No reserved concurrency: a reservation can fail a new account's first deploy (Lambda keeps the "
-                   "unreserved concurrency at its minimum; see log_constructs' docs/deploy.md).")
-        compliance.acknowledge_all(self.function, {pack: "LambdaInsideVPC" for pack in (
-            compliance.NIST_800_53_R5, compliance.HIPAA_SECURITY, compliance.PCI_DSS_321)},
-            reason="The stock check calls only CloudWatch and Firehose over TLS with SigV4; it reaches nothing "
-                   "inside a VPC.")
+        compliance.acknowledge_function(
+            self.function,
+            runtime="Pinned to Python 3.13 like log_constructs' functions: the runtime our tests cover.",
+            outside_vpc="The stock check calls only CloudWatch and Firehose over TLS with SigV4; it reaches nothing "
+                        "inside a VPC.",
+            unreserved_concurrency="No reserved concurrency: a reservation can fail a new account's first deploy "
+                                   "(Lambda keeps the unreserved concurrency at its minimum; see log_constructs' "
+                                   "docs/deploy.md).")
         self.logging = ApplicationLogging(self, "InventoryLogging", application_name="inventory",
                                           functions=[self.function], ship_to=pipeline, alerts=alerts)
         # The application's own dashboard, in its own stack; the platform's shows it through search.

@@ -25,6 +25,10 @@ ENV_DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
 # Every log group of the library's own functions starts with this prefix; never governed.
 LIBRARY_LOG_GROUP_PREFIX = "/log-constructs/"
 GOVERNOR_FILTER_NAME = "log-constructs-governor"
+# A log group tagged SHIP_TAG_KEY=SHIP_TAG_OPT_OUT is never subscribed by a governor (its retention still is):
+# its application ships its logs itself (logship), so the owner opts out from its own stack.
+SHIP_TAG_KEY = "log-constructs:ship"
+SHIP_TAG_OPT_OUT = "false"
 MAX_FILTERS_PER_LOG_GROUP = 2
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                   2922, 3288, 3653)
@@ -36,6 +40,7 @@ DEFAULT_RATE_LIMITS = {
     "DescribeSubscriptionFilters": 3.0,
     "PutRetentionPolicy": 3.0,
     "PutSubscriptionFilter": 3.0,
+    "ListTagsForResource": 3.0,
 }
 # Counter field -> the metric the function emits for it (EMF, dimension ``service``).
 METRIC_NAMES = {
@@ -45,6 +50,7 @@ METRIC_NAMES = {
     "subscribed": "Subscribed",
     "skipped_no_slot": "SkippedNoSlot",
     "skipped_foreign_filter": "SkippedForeignFilter",
+    "opted_out": "ShippingOptedOut",
     "excluded": "GroupsExcluded",
     "failed": "Failed",
 }

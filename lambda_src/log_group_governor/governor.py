@@ -21,6 +21,7 @@ from .planning import (
     retention_needed,
     subscription_needed,
 )
+from .opt_out import OPTED_OUT_REASON, is_opted_out
 from .ratelimit import RateLimiter
 
 PAGE_SIZE = 50  # the DescribeLogGroups maximum
@@ -60,7 +61,12 @@ class Governor:
                 filters = self.limiter.call("DescribeSubscriptionFilters", self.logs.describe_subscription_filters,
                                             logGroupName=name)["subscriptionFilters"]
                 decision = subscription_needed(filters, self.config)
-                if decision.action == "subscribe":
+                if decision.action == "subscribe" and is_opted_out(self.logs, self.limiter, group):
+                    counters.opted_out += 1
+                    skipped = True
+                    self.log.info(f"skipped: {OPTED_OUT_REASON}", extra={"log_group": name, "outcome": "opted_out",
+                                                                         "reason": OPTED_OUT_REASON})
+                elif decision.action == "subscribe":
                     try:
                         self._act("subscribe", name, dict(destination=self.config.destination_arn,
                                                           filter_name=self.config.filter_name, note=decision.detail),

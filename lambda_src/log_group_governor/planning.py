@@ -130,6 +130,7 @@ class Counters:
     subscribed: int = 0
     skipped_no_slot: int = 0
     skipped_foreign_filter: int = 0
+    opted_out: int = 0
     excluded: int = 0
     failed: int = 0
     pages: int = 0

@@ -7,6 +7,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import NoRegionError
 
+from .region import NO_REGION_ADVICE, resolve_region
+
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
     connect_timeout=5,
@@ -17,9 +19,8 @@ CLIENT_CONFIG = Config(
 
 def client_for(service: str, region_name: Optional[str], endpoint_url: Optional[str]) -> Any:
     # A session of our own: boto3's default session is not thread-safe to build clients from.
-    session = boto3.session.Session(region_name=region_name)
+    session = boto3.session.Session(region_name=resolve_region(region_name))
     try:
         return session.client(service, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
     except NoRegionError:
-        raise ValueError(f"logship: no AWS region for the {service} client: pass region_name='eu-west-1' (or your "
-                         "region) to the handler, or set AWS_REGION (or a region in the AWS config profile)") from None
+        raise ValueError(f"logship: no AWS region for the {service} client: {NO_REGION_ADVICE}") from None

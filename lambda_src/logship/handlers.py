@@ -19,6 +19,7 @@ from . import report as R
 from ._background import RECORD_OVERHEAD_BYTES, BackgroundHandler
 from ._clients import CLIENT_CONFIG, client_for as _client  # noqa: F401  (CLIENT_CONFIG: importable from here)
 from ._sender import DestinationError
+from .attach_point import STREAM_ENVIRONMENT_VARIABLE, delivery_stream_name
 from .cloudwatch import (MAX_BATCH_BYTES as LOGS_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_EVENT_BYTES, EVENT_OVERHEAD_BYTES,
                          LogEvent, event_size, iter_event_batches, log_event, put_log_events)
 from .firehose import (MAX_BATCH_BYTES as FIREHOSE_BATCH_BYTES, MAX_BATCH_RECORDS, MAX_RECORD_BYTES, encode_document,
@@ -69,10 +70,19 @@ class FirehoseHandler(BackgroundHandler):
     def __init__(self, stream_name: Optional[str] = None, level: int | str = logging.NOTSET, *,
                  client: Any = None, region_name: Optional[str] = None, endpoint_url: Optional[str] = None,
                  **options: Any) -> None:
-        self.stream_name = _required(stream_name, "LOGSHIP_FIREHOSE_STREAM", "FirehoseHandler: stream_name")
+        self.stream_name = _required(stream_name, STREAM_ENVIRONMENT_VARIABLE, "FirehoseHandler: stream_name")
         self._client_options = None if client else ("firehose", region_name, endpoint_url)
         self.client = client or _client("firehose", region_name, endpoint_url)
         super().__init__(level, **options)
+
+    @classmethod
+    def from_pipeline(cls, pipeline: str = "default", level: int | str = logging.NOTSET, *, ssm_client: Any = None,
+                      **options: Any) -> "FirehoseHandler":
+        """A handler for the stream the LogPipeline ``pipeline`` publishes here (read once from SSM, see
+        :func:`logship.attach_point.delivery_stream_name`; ``options`` are the constructor's)."""
+        stream = delivery_stream_name(pipeline, client=ssm_client, region_name=options.get("region_name"),
+                                      endpoint_url=options.get("endpoint_url"))
+        return cls(stream, level, **options)
 
     @property
     def destination(self) -> str:  # type: ignore[override]

@@ -23,11 +23,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .._lambda_src.logship.attach_point import NAME_PATTERN as _NAME
+from .._lambda_src.logship.attach_point import PARAMETER_PREFIX
 from .log_groups import LIBRARY_LOG_GROUP_PREFIX, is_library_log_group
 from .validation import PropError
 
-PARAMETER_PREFIX = "/log-constructs"
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _REGISTRY = "_log_constructs_attach_names"
 
@@ -45,6 +45,29 @@ def check_name(construct: str, name: object) -> str:
         raise PropError(f"{construct}: name must be 1-64 letters, digits, '_', '.' or '-' (it names SSM "
                         f"parameters under {PARAMETER_PREFIX}/), got {name!r}")
     return name
+
+
+# A wrong but well-formed name passes synthesis; the consumer's CreateStack/UpdateStack is then refused
+# (ValidationError) on the SSM parameter type, whose id holds the parameter's path. Captured from the
+# rehearsal's emulator (LocalStack) for name="defualt":
+#   Parameter SsmParameterValuelogconstructspipelinedefualtdeliverystreamnameC96584B6F00A464EAD1953AFF4B05118Parameter
+#   should either have input value or default value
+# (tests/log_constructs/test_from_name_checks.py keeps it; AWS words it "Unable to fetch parameters [...]").
+def check_from_name(construct: str, scope: Construct, name: object) -> str:
+    """What ``from_name`` can refuse at synth time: a malformed name, and a stack without a concrete
+    account and region (attach points are SSM parameters of one account and region)."""
+    checked = check_name(construct, name)
+    stack = Stack.of(scope)
+    missing = [part for part, value in (("account", stack.account), ("region", stack.region))
+               if Token.is_unresolved(value)]
+    if missing:
+        raise PropError(
+            f"{construct}: from_name(name={checked!r}) needs a stack with a concrete account and region, and "
+            f"{stack.node.path} has no {' and no '.join(missing)} (attach points are SSM parameters of one account "
+            "and region). Give the stack env=cdk.Environment(account=..., region=...): from context "
+            "(app.node.try_get_context(...)) so that synthesis needs no credentials, or from CDK_DEFAULT_ACCOUNT "
+            "and CDK_DEFAULT_REGION, which the CDK CLI sets from your credentials")
+    return checked
 
 
 def default_name(scope: Construct) -> str:

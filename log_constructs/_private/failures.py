@@ -77,6 +77,12 @@ def send_failures_to(
     function may also send to the queue itself (events it cannot process). A record Lambda cannot
     deliver to the queue is lost, so the function gets an alarm on ``DestinationDeliveryFailures``
     (``metrics.delivery_failures_alarm``), which the owning construct's ``create_alarms`` takes in.
+    Returned so that its owner gives it an action (``alarm.add_alarm_action(...)``); answers ``LambdaDLQ``.
+
+    :param function: the function. Required
+    :param queue: the on-failure destination (:func:`dead_letter_queue`). Required
+    :param retry_attempts: Lambda's retries of a failed asynchronous invocation, 0-2. Default: 2
+    :param max_event_age: how long an event may wait for its invocation, 60 s to 6 hours. Default: 6 hours
     """
     function.configure_async_invoke(
         retry_attempts=retry_attempts,
@@ -95,7 +101,12 @@ def send_failures_to(
 
 
 def invoked_synchronously(function: lambda_.IFunction, *, by: str) -> None:
-    """Record that ``function`` is only invoked synchronously (``by`` whom), where a DLQ never applies."""
+    """Record that ``function`` is only invoked synchronously (``by`` whom), where a DLQ never applies:
+    acknowledges ``LambdaDLQ`` in every pack that checks it.
+
+    :param function: the function. Required
+    :param by: who invokes it and receives its errors (e.g. ``"the orders API"``); part of the reason. Required
+    """
     nag.acknowledge_all(
         function,
         DLQ_RULES,

@@ -41,6 +41,11 @@ def skip_checkov(construct: IConstruct, check_id: str, reason: str, *, resource_
 
     The skip is ``Metadata.checkov.skip: [{"id": ..., "comment": reason}]`` of each resource; a check
     already skipped on a resource keeps its first reason.
+
+    :param construct: where to skip (itself and its children). Required
+    :param check_id: checkov's check id. Required
+    :param reason: why, at least 20 characters. Required
+    :param resource_type: only resources of this CloudFormation type. Default: - every resource below ``construct``
     """
     _check_reason(reason, check_id)
     resources = [c for c in construct.node.find_all() if isinstance(c, CfnResource)
@@ -77,6 +82,14 @@ def acknowledge(
     ``findings`` narrows an acknowledgement to finding ids such as ``Resource::*`` (IAM5 style);
     each is acknowledged one by one. Where checkov has the same check (``CHECKOV_EQUIVALENTS``),
     it is skipped with the same reason on the resources of ``construct``.
+
+    :param construct: the narrowest construct the finding is on (its children are covered too). Required
+    :param rule: the rule's name in ``pack`` (``"L1"``, ``"LambdaInsideVPC"``). Required
+    :param reason: why, at least 20 characters (``validation-report.json`` lists it). Required
+    :param pack: the pack (``AWS_SOLUTIONS``, ``NIST_800_53_R5``, ``HIPAA_SECURITY``, ``PCI_DSS_321``,
+        ``SERVERLESS``). Default: ``AWS_SOLUTIONS``
+    :param findings: finding ids to acknowledge one by one (:func:`arn_of`, :func:`resource_finding`).
+        Default: - the whole rule
     """
     _check_reason(reason, f"{pack}-{rule}")
     base = f"{pack}::{pack}-{rule}"
@@ -88,7 +101,12 @@ def acknowledge(
 
 
 def acknowledge_all(construct: IConstruct, rules: dict[str, str], *, reason: str) -> None:
-    """Acknowledge the same finding in several packs: ``rules`` maps pack -> rule name."""
+    """Acknowledge the same finding in several packs.
+
+    :param construct: the narrowest construct the finding is on. Required
+    :param rules: pack -> rule name (``{NIST_800_53_R5: "LambdaConcurrency", HIPAA_SECURITY: "LambdaConcurrency"}``). Required
+    :param reason: why, at least 20 characters. Required
+    """
     for pack, rule in rules.items():
         acknowledge(construct, rule, reason, pack=pack)
 
@@ -110,12 +128,21 @@ def _render(value: object) -> str:
 
 
 def resource_finding(scope: IConstruct, arn: str) -> str:
-    """The IAM5 finding id for a wildcard resource ``arn`` (a string that may hold tokens)."""
+    """The IAM5 finding id for a wildcard resource ``arn`` (a string that may hold tokens).
+
+    :param scope: a construct of the stack the ARN is written in. Required
+    :param arn: the policy statement's resource. Required
+    """
     return f"Resource::{_render(Stack.of(scope).resolve(arn))}"
 
 
 def arn_of(resource: IResource | IConstruct, suffix: str = "") -> str:
-    """The IAM5 finding id cdk-nag gives ``<LogicalId.Arn>suffix`` for a resource's ARN."""
+    """The IAM5 finding id cdk-nag gives ``<LogicalId.Arn>suffix`` for a resource's ARN
+    (``compliance.arn_finding``).
+
+    :param resource: the resource whose ARN the statement names. Required
+    :param suffix: what follows the ARN (``":*"``, ``"/*"``). Default: ``""``
+    """
     cfn = resource.node.default_child if resource.node.default_child is not None else resource
     assert isinstance(cfn, CfnElement)
     stack = Stack.of(cfn)

@@ -29,6 +29,12 @@ def alarm_topic(scope: Construct, id: str, *, encryption_key: Optional[kms.IKey]
 
     An encrypted topic with a topic policy (TLS only) must let CloudWatch publish and use its key;
     both statements are limited to alarms of this account and region.
+
+    :param scope: the construct to create the topic in. Required
+    :param id: its construct id. Required
+    :param encryption_key: the topic's KMS key. Default: - a new key with rotation, ``<id>Key``
+    :param display_name: the topic's display name. Default: - none
+    :param key_description: the description of the new key. Default: ``"Encrypts the <id> alarm topic"``
     """
     key = encryption_key or new_key(scope, f"{id}Key", description=key_description or f"Encrypts the {id} alarm topic")
     key.add_to_resource_policy(iam.PolicyStatement(

@@ -213,7 +213,7 @@ class LogAlerts(AlertsAttachment, Construct):
         """
         if markers is not None:
             validate_markers(tuple(markers))
-        return ImportedLogAlerts(scope, id, name=attach.check_name(NAME, name), markers=markers)
+        return ImportedLogAlerts(scope, id, name=attach.check_from_name(NAME, scope, name), markers=markers)
 
     def add_log_group(self, log_group: logs.ILogGroup, *,
                       filter_pattern: Optional[logs.IFilterPattern] = None) -> logs.SubscriptionFilter:

@@ -33,6 +33,7 @@ from ..destinations import as_log_destination
 from ..protocols import DashboardRow, ILogDestination, LogDestinationConfig
 from .account_policy import (ExcludeLibraryLogGroupsFromFunction, check_own_log_groups_named,
                              subscription_account_policy)
+from .opt_out import warn_account_policy_ignores_ship_tag
 from .permissions import grant_destination, grant_log_groups
 
 NAME = "LogGroupGovernor"
@@ -220,6 +221,7 @@ class LogGroupGovernor(Construct):
         self.account_policy: Optional[logs.CfnAccountPolicy] = None
         if subscription_mode == "account-policy" and destination is not None:
             self.account_policy = self._account_policy(destination, pattern, [*own_groups, *exclude])
+            warn_account_policy_ignores_ship_tag(self)
         self._rules(sweep_schedule, sweep_at_deploy is None or sweep_at_deploy)
         self.alarms: list[cloudwatch.Alarm] = create_alarms(self, [
             AlarmSpec("ErrorsAlarm", self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),

@@ -33,7 +33,8 @@ def grant_log_groups(scope: Construct, function: lambda_.Function, *, subscribe:
         sid="ListLogGroups", actions=["logs:DescribeLogGroups"], resources=["*"]))
     group_actions = ["logs:PutRetentionPolicy"]
     if subscribe:
-        group_actions += ["logs:DescribeSubscriptionFilters", "logs:PutSubscriptionFilter"]
+        # ListTagsForResource: a group tagged log-constructs:ship=false is not subscribed.
+        group_actions += ["logs:DescribeSubscriptionFilters", "logs:PutSubscriptionFilter", "logs:ListTagsForResource"]
     role.add_to_principal_policy(iam.PolicyStatement(
         sid="GovernLogGroups", actions=group_actions, resources=[log_groups_arn(scope)]))
     if subscribe and destination_arn is not None and _is_logs_destination(destination_arn):

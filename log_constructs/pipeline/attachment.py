@@ -14,23 +14,25 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .._lambda_src.log_shipper import contract as shipper_contract
+from .._lambda_src.logship.attach_point import DELIVERY_STREAM_NAME, PIPELINE_KIND, SHIPPER_FUNCTION_NAME
 from .._private import attach
 from .._private.subscriptions import PIPELINE_FILTER_NAME, allow_log_delivery, subscribe_function
 from .._private.validation import PropError
 from ..protocols import LogDestinationConfig
+from .logship_layer import LOGSHIP_LAYER_NAME, LOGSHIP_LAYER_VERSION, LogshipLayerAttachment, layer_attach_points
 
 NAME = "LogPipeline"
-KIND = "pipeline"
-SHIPPER_FUNCTION_NAME = "shipper-function-name"
-DELIVERY_STREAM_NAME = "delivery-stream-name"
+KIND = PIPELINE_KIND
 # Published beside the names for one minor version, for applications built with the previous
 # release (which read ARNs); no consumer of this release reads them.
 SHIPPER_FUNCTION_ARN = "shipper-function-arn"
 DELIVERY_STREAM_ARN = "delivery-stream-arn"
 # Which attach points a pipeline publishes: in bulk mode the delivery stream is the S3-only archive,
 # which applications must not write (their records would never be indexed), so it is not published.
-ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_NAME, DELIVERY_STREAM_NAME),
-                 shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_NAME,)}
+# The logship layer is published in both modes (CloudWatchLogsHandler needs no stream).
+ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_NAME, DELIVERY_STREAM_NAME, LOGSHIP_LAYER_NAME,
+                                                  LOGSHIP_LAYER_VERSION),
+                 shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_NAME, LOGSHIP_LAYER_NAME, LOGSHIP_LAYER_VERSION)}
 LEGACY_ATTACH_POINTS = {shipper_contract.MODE_FIREHOSE: (SHIPPER_FUNCTION_ARN, DELIVERY_STREAM_ARN),
                         shipper_contract.MODE_BULK: (SHIPPER_FUNCTION_ARN,)}
 # The pipeline's log groups (construct id below the pipeline -> part of the name): every one is named
@@ -55,20 +57,22 @@ def pipeline_log_group_names(name: str) -> list[str]:
 
 
 def add_attach_points(pipeline: Construct, *, name: str, delivery_mode: str, shipper: lambda_.Function,
-                      stream: firehose.CfnDeliveryStream) -> list[ssm.StringParameter]:
+                      stream: firehose.CfnDeliveryStream,
+                      logship_layer: lambda_.LayerVersion) -> list[ssm.StringParameter]:
     """The pipeline's attach points step: CloudWatch Logs of this account and region may invoke the shipper
     (one permission, created here, so subscribing a log group of any stack never changes this one); the
     attach points of ``delivery_mode`` are published under ``name``; the pipeline's log groups are named."""
     allow_log_delivery(shipper)
     published = {SHIPPER_FUNCTION_NAME: shipper.function_name, DELIVERY_STREAM_NAME: stream.ref,
-                 SHIPPER_FUNCTION_ARN: shipper.function_arn, DELIVERY_STREAM_ARN: stream.attr_arn}
+                 SHIPPER_FUNCTION_ARN: shipper.function_arn, DELIVERY_STREAM_ARN: stream.attr_arn,
+                 **layer_attach_points(logship_layer)}
     parameters = attach.publish(pipeline, KIND, name, {
         point: published[point] for point in (*ATTACH_POINTS[delivery_mode], *LEGACY_ATTACH_POINTS[delivery_mode])})
     attach.name_log_groups(pipeline, KIND, name, LOG_GROUP_PARTS)
     return parameters
 
 
-class PipelineAttachment:
+class PipelineAttachment(LogshipLayerAttachment):
     """``add_log_group``, ``bind_log_destination`` and the grants of a pipeline, wherever the caller is.
 
     A log group, grantee or governor in another stack is served by the pipeline's view in that stack

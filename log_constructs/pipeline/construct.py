@@ -38,6 +38,7 @@ from .attachment import KIND, ImportedLogPipeline, PipelineAttachment, add_attac
 from .delivery import add_delivery, new_backup_bucket
 from .index_setup import IndexSetup
 from .ingestion import Ingestion, IngestionSettings, add_ingestion
+from .logship_layer import new_logship_layer
 from .metrics import LogPipelineMetrics
 from .props import NAME, pipeline_props
 from .serverless import Collection, ServerlessSink
@@ -294,14 +295,17 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         # Attach points: the shipper's permission for CloudWatch Logs, the published names, the log group names.
         self.subscriptions: list[logs.SubscriptionFilter] = []
         self.shipper_function_arn: str = self.shipper.function_arn
+        # The logship layer for applications' functions (pipeline.logship_layer(scope)), published by name and version.
+        self.logship_layer_version: lambda_.LayerVersion = new_logship_layer(self)
         self.attach_parameters = add_attach_points(self, name=self.name, delivery_mode=self.delivery_mode,
-                                                   shipper=self.shipper, stream=self.delivery_stream)
+                                                   shipper=self.shipper, stream=self.delivery_stream,
+                                                   logship_layer=self.logship_layer_version)
 
     @staticmethod
     def from_name(scope: Construct, id: str, *, name: str) -> ImportedLogPipeline:
         """The pipeline published as ``name`` in this account and region (by any CDK app), for
         ``ship_to=``, ``add_log_group`` and ``grant_put_records``; resolved when ``scope``'s stack deploys."""
-        return ImportedLogPipeline(scope, id, name=attach.check_name(NAME, name))
+        return ImportedLogPipeline(scope, id, name=attach.check_from_name(NAME, scope, name))
 
     # What PipelineAttachment asks of the pipeline itself (views answer these from SSM).
     def _shipper_function(self) -> Optional[lambda_.IFunction]:

@@ -38,6 +38,7 @@ def _function(stack: cdk.Stack) -> lambda_.Function:
 def _consume(stack: cdk.Stack, pipeline: Any, alerts: Any) -> None:
     """Every way an application or a governor uses the platform's attach points."""
     fn = _function(stack)
+    fn.add_layers(pipeline.logship_layer(fn))
     ApplicationLogging(stack, "Logging", functions=[fn], ship_to=pipeline, alerts=alerts)
     pipeline.grant_put_records(fn)
     extra = logs.LogGroup(stack, "Extra", retention=logs.RetentionDays.ONE_WEEK)
@@ -155,6 +156,7 @@ def test_no_ssm_value_leaves_the_consumers_account_and_service(consumer):
                 # (the forged text may follow as a resource name: it names nothing outside this prefix)
                 assert arn.startswith((f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:",
                                        f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/",
+                                       f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:",
                                        f"arn:aws:iam::{ACCOUNT}:role/")), f"{logical_id} {path} -> {arn}"
 
 
@@ -166,7 +168,7 @@ def test_every_ssm_value_sits_inside_an_arn_the_consumer_builds(consumer):
         # THEN the parameter is always cut at quotes and backslashes and preceded by the consumer's own ARN prefix
         text = json.dumps(value)
         assert '"Fn::Split": ["\\"", ' in text and '"Fn::Split": ["\\\\", ' in text, f"{logical_id} {path}"
-        assert f":{REGION}:{ACCOUNT}:function:" in text or f":{REGION}:{ACCOUNT}:deliverystream/" in text, \
+        assert any(f":{REGION}:{ACCOUNT}:{kind}" in text for kind in ("function:", "deliverystream/", "layer:")), \
             f"{logical_id} {path}: {text[:300]}"
 
 
@@ -203,6 +205,7 @@ def test_the_platform_publishes_names_and_for_one_minor_version_the_previous_arn
     assert set(published) == {
         "/log-constructs/pipeline/default/shipper-function-name", "/log-constructs/pipeline/default/delivery-stream-name",
         "/log-constructs/pipeline/default/shipper-function-arn", "/log-constructs/pipeline/default/delivery-stream-arn",
+        "/log-constructs/pipeline/default/logship-layer-name", "/log-constructs/pipeline/default/logship-layer-version",
         "/log-constructs/alerts/default/function-name",
         "/log-constructs/alerts/default/function-arn", "/log-constructs/alerts/default/filter-pattern"}
     assert "Ref" in published["/log-constructs/pipeline/default/shipper-function-name"]

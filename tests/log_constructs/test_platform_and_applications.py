@@ -258,8 +258,9 @@ def test_the_inventory_app_synthesizes_on_its_own(tmp_path):
     root = Path(__file__).resolve().parents[2]
     folder = root / "examples" / "inventory_app"
     # log_constructs as installed: from this checkout (the packaging tests cover the wheel)
+    # (the account and region come from context, as its cdk.json gives them: no credentials needed)
     env = {**os.environ, "PYTHONPATH": str(root), "CDK_OUTDIR": str(tmp_path), "CDK_CONTEXT_JSON": json.dumps(
-        {"stack_name": "Inventory", "platform_name": "default"})}
+        {"stack_name": "Inventory", "platform_name": "default", "account": "111111111111", "region": "eu-west-1"})}
     # WHEN it synthesizes (with the five cdk-nag packs)
     result = subprocess.run([sys.executable, "app.py"], cwd=folder, env=env, capture_output=True, text=True,
                             timeout=300)

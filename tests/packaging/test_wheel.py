@@ -161,9 +161,11 @@ def test_logship_has_one_owner_and_cdk_nag_is_an_extra(wheel: Path, logship_whee
     assert "logship/handlers.py" in _files(logship_wheel)
     assert _files(wheel) & _files(logship_wheel) == set()
     assert not [n for n in _files(wheel) if n.startswith("logship/")]
-    # AND the constructs need the CDK only; cdk-nag and logship come with the extras `nag` and `logship`
+    # AND the constructs need the CDK (and python-json-logger for the logship layer); cdk-nag and logship come with the extras `nag` and `logship`
     requires = re.findall(r"^Requires-Dist: (.+)$", _metadata(wheel), re.M)
-    assert sorted(r for r in requires if "extra ==" not in r) == ["aws-cdk-lib<3,>=2.275.0", "constructs<11,>=10.4"]
+    # (python-json-logger: built into the logship layer a LogPipeline publishes)
+    assert sorted(r for r in requires if "extra ==" not in r) == ["aws-cdk-lib<3,>=2.275.0", "constructs<11,>=10.4",
+                                                                  "python-json-logger<5,>=4.2"]
     assert 'cdk-nag<4,>=3.0.2; extra == "nag"' in requires
     import log_constructs
     assert f'serverless-logging-logship=={log_constructs.__version__}; extra == "logship"' in requires

@@ -126,7 +126,7 @@ def test_sweep_brings_2000_log_groups_in_mixed_states_into_compliance(aws: Any, 
         "scanned": 2000, "excluded": 300, "pages": 40,
         "retention_set": counts["no_retention"] + counts["both_slots_taken"],
         "subscribed": needs_subscription,
-        "skipped_no_slot": counts["both_slots_taken"], "skipped_foreign_filter": 0,
+        "skipped_no_slot": counts["both_slots_taken"], "skipped_foreign_filter": 0, "opted_out": 0,
         "compliant": counts["subscribed"], "failed": 0,
     }
     # AND the calls are exactly the pages, one filter lookup per governed group, and the changes

@@ -152,12 +152,15 @@ def test_function_role_has_only_the_logs_actions_it_uses_scoped_to_log_groups(bu
         "logs:PutRetentionPolicy": logs_actions["logs:DescribeSubscriptionFilters"],
         "logs:DescribeSubscriptionFilters": logs_actions["logs:PutRetentionPolicy"],
         "logs:PutSubscriptionFilter": logs_actions["logs:PutRetentionPolicy"],
+        # the log-constructs:ship=false opt-out of a group about to be subscribed
+        "logs:ListTagsForResource": logs_actions["logs:PutRetentionPolicy"],
     }
     assert json.dumps(logs_actions["logs:PutRetentionPolicy"]).endswith(':logs:eu-west-1:123456789012:log-group:*"]]}')
     assert not any("iam:PassRole" in json.dumps(s["Action"]) for s in statements)  # Lambda destination: none
     # AND a retention-only governor (account-policy mode) cannot touch subscription filters
     account_actions = json.dumps([s["Action"] for s in role_statements(built, built.account)])
     assert "PutSubscriptionFilter" not in account_actions and "DescribeSubscriptionFilters" not in account_actions
+    assert "ListTagsForResource" not in account_actions
 
 
 def test_lambda_destination_gets_one_account_wide_permission_for_cloudwatch_logs(built: SimpleNamespace) -> None:

@@ -37,8 +37,11 @@ def test_a_bulk_pipeline_publishes_no_delivery_stream_for_applications():
     parameters = {r["Properties"]["Name"] for r in Template.from_stack(platform).find_resources(
         "AWS::SSM::Parameter").values()}
     # THEN an application attached by name finds no stream to write (its deployment fails on the parameter)
+    # (the logship layer is published in both modes: CloudWatchLogsHandler needs no stream)
     assert parameters == {"/log-constructs/pipeline/bulk/shipper-function-name",
-                          "/log-constructs/pipeline/bulk/shipper-function-arn"}
+                          "/log-constructs/pipeline/bulk/shipper-function-arn",
+                          "/log-constructs/pipeline/bulk/logship-layer-name",
+                          "/log-constructs/pipeline/bulk/logship-layer-version"}
 
 
 @pytest.fixture(scope="module")
