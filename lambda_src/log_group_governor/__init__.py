@@ -8,4 +8,5 @@ Modules:
 * :mod:`log_group_governor.planning`: pure decisions: what to do to one log group.
 * :mod:`log_group_governor.governor`: the work against CloudWatch Logs: one group, or a resumable sweep.
 * :mod:`log_group_governor.ratelimit`: client-side rate limits per API, and backoff on throttling.
+* :mod:`log_group_governor.opt_out`: the ``log-constructs:ship=false`` tag, read before subscribing a group.
 """

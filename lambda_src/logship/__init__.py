@@ -15,6 +15,8 @@ Modules:
 * :mod:`logship.cloudwatch`: CloudWatch Logs events and ``PutLogEvents`` batches within the API's limits.
 * :mod:`logship.retry`: backoff with jitter, and retrying what a batch call left unprocessed.
 * :mod:`logship.report`: the handlers' counters and the report ``close()`` returns.
+* :mod:`logship.region`: which region logship's own clients use (``AWS_REGION``, ``AWS_DEFAULT_REGION``, profile).
+* :mod:`logship.attach_point`: a pipeline's delivery stream, read at run time from its attach point.
 * :mod:`logship.replay`, :mod:`logship.kinesis_redrive`: deprecated stubs of ``logops replay`` and
   ``logops redrive`` (the operators' distribution ``serverless-logging-ops``), removed in 0.4.0.
 

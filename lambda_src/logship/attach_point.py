@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from ._clients import client_for
+
 PARAMETER_PREFIX = "/log-constructs"
 PIPELINE_KIND = "pipeline"
 DELIVERY_STREAM_NAME = "delivery-stream-name"
@@ -31,9 +33,7 @@ def parameter_name(name: str, attribute: str, *, kind: str = PIPELINE_KIND) -> s
 
 
 def _ssm_client(region_name: Optional[str], endpoint_url: Optional[str]) -> Any:
-    from .handlers import _client
-
-    return _client("ssm", region_name, endpoint_url)
+    return client_for("ssm", region_name, endpoint_url)
 
 
 def delivery_stream_name(pipeline: str = "default", *, client: Any = None, region_name: Optional[str] = None,

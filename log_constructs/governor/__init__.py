@@ -6,6 +6,7 @@
   destination's, the library's)
 * :mod:`log_constructs.governor.permissions`: what its function may do, and what CloudWatch Logs needs to
   deliver to its destination
+* :mod:`log_constructs.governor.opt_out`: the synth warning where the opt-out tag cannot be honoured
 """
 from .construct import METRIC_NAMES, LogGroupGovernor
 

@@ -93,14 +93,12 @@ def layer_folder() -> Path:
 
 def new_logship_layer(scope: Construct) -> lambda_.LayerVersion:
     """The logship layer of a pipeline (retained when replaced, so functions still on it keep working)."""
-    from .. import __version__
-
     return lambda_.LayerVersion(
         scope, LAYER_ID,
         code=lambda_.Code.from_asset(str(layer_folder())),
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[lambda_.Architecture.ARM_64, lambda_.Architecture.X86_64],
-        description=f"logship (log_constructs {__version__}): logging handlers that ship to Firehose and CloudWatch Logs",
+        description="logship: logging handlers that ship to Firehose and CloudWatch Logs (the layer's content is its version)",
         license=LAYER_LICENSE,
         removal_policy=RemovalPolicy.RETAIN,
     )
