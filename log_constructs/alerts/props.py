@@ -8,14 +8,15 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
 from .._lambda_src.log_alerts import contract
+from .._lambda_src.redaction import names as redaction_names
 from .._private.validation import PropError, check
 
 NAME = "LogAlerts"
 # Markers, redaction rule names and routes are the function's contract: written once, imported here.
 DEFAULT_MARKERS = contract.DEFAULT_MARKERS
 MARKER_RE = contract.MARKER_PATTERN
-RULE_NAME_RE = contract.REDACTION_RULE_NAME_PATTERN
-REDACTION_RULES = contract.REDACTION_RULES
+RULE_NAME_RE = redaction_names.RULE_NAME_PATTERN
+REDACTION_RULES = redaction_names.BUILTIN_RULE_NAMES
 # What the optional CloudWatch Logs data-protection policy masks at the source: AWS managed data
 # identifiers (arn:<partition>:dataprotection::aws:data-identifier/<name>) for what the function's
 # rules mask too. A first line only: the function's redaction stays the guarantee.

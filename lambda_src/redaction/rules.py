@@ -1,4 +1,4 @@
-"""The built-in redaction rules: one pattern and one replacement per rule name (contract.REDACTION_RULES).
+"""The built-in redaction rules: one pattern and one replacement per rule name (names.BUILTIN_RULE_NAMES).
 
 Every pattern is written to stay linear on hostile input: a run of token characters is entered only at
 its start (a look-behind instead of ``\\b``, which would also treat ``_`` as a word character), repeats

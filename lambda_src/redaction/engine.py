@@ -1,7 +1,7 @@
 """Masking of secrets and personal data before anything leaves the function.
 
 Built-in rules, in the order they apply (each can be switched off by name, extra rules added by
-name; a match becomes ``[REDACTED:<rule>]``; patterns in :mod:`log_alerts.redaction_rules`):
+name; a match becomes ``[REDACTED:<rule>]``; patterns in :mod:`redaction.rules`):
 
 ===================  ========================================================================
 ``private_key``      PEM private keys (``-----BEGIN … PRIVATE KEY-----`` to its ``END`` line)
@@ -40,14 +40,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from .contract import REDACTION_RULES
-from .redaction_rules import BUILTIN_RULES, MASK, Rule, _whole, luhn_ok, secret_key, value_span
+from .names import BUILTIN_RULE_NAMES
+from .rules import BUILTIN_RULES, MASK, Rule, _whole, luhn_ok, secret_key, value_span
 
 __all__ = ["BUILTIN_NAMES", "BUILTIN_RULES", "MASK", "Redactor", "Rule", "luhn_ok", "secret_key"]
 
-BUILTIN_NAMES = REDACTION_RULES
-if tuple(rule.name for rule in BUILTIN_RULES) != REDACTION_RULES:  # pragma: no cover - a broken edit
-    raise ImportError("log_alerts.redaction: BUILTIN_RULES must follow contract.REDACTION_RULES")
+BUILTIN_NAMES = BUILTIN_RULE_NAMES
+if tuple(rule.name for rule in BUILTIN_RULES) != BUILTIN_RULE_NAMES:  # pragma: no cover - a broken edit
+    raise ImportError("redaction.engine: BUILTIN_RULES must follow names.BUILTIN_RULE_NAMES")
 KEY_RULE = "password_json"
 # JSON nested deeper than this is redacted as text (the text rules cover JSON syntax too).
 MAX_DEPTH = 64
