@@ -1,0 +1,172 @@
+"""A cheap test that a line cannot hold anything a redactor's rules mask, run before the redactor.
+
+Most log lines hold no secret. For those the redactor's work (a JSON parse, a walk, every rule's
+pattern) is wasted; :class:`PreCheck` answers "no rule can match" from what every match of each rule
+must contain: a lower-case string (``"pass"``, ``"@"``, ``"eyj"``) or, for card numbers and AWS key
+ids, a pattern far simpler than the rule's. It may answer "maybe" for a line no rule masks (the
+redactor then finds nothing and the line stays as it is); it never answers "no" for a line a rule
+masks. A ``\\u`` escape always means "maybe": a JSON line's decoded text can hold what its raw text
+spells with escapes (``"p\\u0061ssword"``). Extra patterns are searched as they are.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from itertools import accumulate
+from typing import Callable, Optional, Sequence
+
+from .engine import Redactor
+from .rules import STEMS
+
+# Per built-in rule: lower-case strings one of which every match of the rule contains (in the raw
+# line, or in a JSON line whose escapes are covered by ``\\u``).
+LITERALS: dict[str, tuple[str, ...]] = {
+    "private_key": ("private key",),
+    "jwt": ("eyj",),
+    "bearer": ("bearer", "basic", "digest", "negotiate", "token"),
+    "url_credentials": ("@",),
+    "vendor_token": ("xox", "xapp-", "hooks.slack.com", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+                     "glpat-", "sk_", "rk_", "whsec_", "aiza", "npm_", "pypi-", "sg.", "sk-", "shp", "dop_v1_", "hf_"),
+    "aws_secret": ("secret",),
+    "password_json": STEMS,
+    "password_kv": STEMS,
+    "email": ("@", "%40"),
+}
+# Rules whose matches are better found by a pattern: AWS key ids (case-sensitive), behind a memchr for "A".
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "aws_key_id": re.compile(r"(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AGPA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}"),
+}
+NEEDS: dict[str, str] = {"aws_key_id": "A"}
+# Card numbers: the line's UTF-8 bytes with every digit written 0, the separators - and every other byte x
+# (one C pass); then a bounded run of 13-19 digits, digit groups with separators, or a number written
+# with an exponent of 10 or more (a JSON number) -- the card rule's shapes, found by literal searches.
+_CARD_TABLE = bytes.maketrans(bytes(range(256)), bytes(
+    0x30 if 0x30 <= b <= 0x39 else 0x2D if b in b" .-" else 0x65 if b in b"eE" else 0x2B if b == 0x2B else 0x78
+    for b in range(256)))
+_CARD_RUN = b"0" * 13
+_CARD_GROUPS = (b"0000-0000-0000-0", b"0000-000000-0000", b"0e00", b"0e+00")
+
+
+def card_positions(shape: bytes) -> list[int]:
+    """Where a card-shaped text starts in ``shape`` (a line or lines translated with ``_CARD_TABLE``)."""
+    found: list[int] = []
+    start = shape.find(_CARD_RUN)
+    while start != -1:
+        first = start
+        while first > 0 and shape[first - 1] == 0x30:
+            first -= 1
+        end = start + 13
+        while end < len(shape) and shape[end] == 0x30:
+            end += 1
+        if end - first <= 19:  # a longer run of digits is no card number (the rule bounds it the same way)
+            found.append(first)
+        start = shape.find(_CARD_RUN, end)
+    for group in _CARD_GROUPS:
+        start = shape.find(group)
+        while start != -1:
+            found.append(start)
+            start = shape.find(group, start + 1)
+    return found
+
+
+def card_maybe(line: str) -> bool:
+    """Whether ``line`` holds a shape the card rule looks at (its checksum decides later)."""
+    return bool(card_positions(line.encode("utf-8", "surrogatepass").translate(_CARD_TABLE)))
+
+
+ALWAYS = ("\\u",)
+# Above this many characters, literals whose characters are not all in the line are not searched for, and
+# patterns whose characters are not in it are not run: a few memchr passes instead of dozens of scans.
+LONG_LINE = 2048
+
+
+def _card_search(line: str) -> Optional[bool]:
+    return True if card_maybe(line) else None
+
+
+class PreCheck:
+    """``maybe(line)``: False only when no rule of ``redactor`` can mask anything in ``line``."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        literals: dict[str, None] = dict.fromkeys(ALWAYS)
+        searches: list[tuple[Callable[[str], Optional[re.Match[str]]], str]] = []
+        extra = {id(rule) for rule in redactor.extra}
+        for rule in redactor.rules:
+            if id(rule) in extra:
+                searches.append((rule.pattern.search, ""))
+            elif rule.name == "card":
+                searches.append((_card_search, ""))
+            elif rule.name in PATTERNS:
+                searches.append((PATTERNS[rule.name].search, NEEDS[rule.name]))
+            elif rule.name in LITERALS:
+                literals.update(dict.fromkeys(LITERALS[rule.name]))
+            else:  # a keyed rule of extra secret key names, or a rule this module does not know: its hints
+                if not rule.hints:
+                    searches.append((rule.pattern.search, ""))
+                literals.update(dict.fromkeys(hint.lower() for hint in rule.hints))
+        self.literals = tuple(literals)
+        self.searches = tuple(searches)
+        self._chars = tuple(sorted({char for literal in self.literals for char in literal}))
+        self._literal_chars = tuple((literal, frozenset(literal)) for literal in self.literals)
+
+    def maybe(self, line: str) -> bool:
+        """Whether a rule may mask something in ``line`` (False: the line is certainly left as it is)."""
+        lowered = line.lower()
+        if len(line) > LONG_LINE:
+            return self._maybe_long(line, lowered)
+        for literal in self.literals:
+            if literal in lowered:
+                return True
+        for search, needs in self.searches:
+            if (not needs or needs in line) and search(line) is not None:
+                return True
+        return False
+
+    def flags(self, lines: Sequence[str]) -> list[bool]:
+        """``maybe`` of every line, with each literal searched once in all short ASCII lines joined."""
+        out = [False] * len(lines)
+        batch = [i for i, line in enumerate(lines) if len(line) <= LONG_LINE and line.isascii()]
+        chosen = set(batch)
+        for i, line in enumerate(lines):
+            if i not in chosen:
+                out[i] = self.maybe(line)
+        if not batch:
+            return out
+        texts = [lines[i] for i in batch]
+        joined = "\n".join(texts)  # literals and card shapes hold no newline: a hit lies within one line
+        starts = [0, *accumulate(len(text) + 1 for text in texts)]
+
+        def hits(find: Callable[[str | bytes, int], int], needle: str | bytes) -> None:
+            position = find(needle, 0)  # type: ignore[arg-type]
+            while position != -1:
+                k = bisect_right(starts, position) - 1
+                out[batch[k]] = True
+                position = find(needle, starts[k + 1])  # type: ignore[arg-type]
+
+        lowered = joined.lower()
+        for literal in self.literals:
+            hits(lowered.find, literal)
+        for search, needs in self.searches:
+            if search is _card_search:
+                for position in card_positions(joined.encode("ascii").translate(_CARD_TABLE)):
+                    out[batch[bisect_right(starts, position) - 1]] = True
+            elif needs:
+                if needs in joined:
+                    for k, text in enumerate(texts):
+                        if not out[batch[k]] and search(text) is not None:
+                            out[batch[k]] = True
+            else:  # an extra pattern: line by line (it may match a newline)
+                for k, text in enumerate(texts):
+                    if not out[batch[k]] and search(text) is not None:
+                        out[batch[k]] = True
+        return out
+
+    def _maybe_long(self, line: str, lowered: str) -> bool:
+        present = frozenset(char for char in self._chars if char in lowered)
+        for literal, chars in self._literal_chars:
+            if chars <= present and literal in lowered:
+                return True
+        for search, needs in self.searches:
+            if (not needs or any(char in line for char in needs)) and search(line) is not None:
+                return True
+        return False
