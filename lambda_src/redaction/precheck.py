@@ -43,35 +43,67 @@ NEEDS: dict[str, str] = {"aws_key_id": "A"}
 _CARD_TABLE = bytes.maketrans(bytes(range(256)), bytes(
     0x30 if 0x30 <= b <= 0x39 else 0x2D if b in b" .-" else 0x65 if b in b"eE" else 0x2B if b == 0x2B else 0x78
     for b in range(256)))
-_CARD_RUN = b"0" * 13
-_CARD_GROUPS = (b"0000-0000-0000-0", b"0000-000000-0000", b"0e00", b"0e+00")
+# A run of digits starts after a byte that is no digit: x, - (a separator), e or + (an exponent).
+_CARD_RUN_STARTS = tuple(lead + b"0" * 13 for lead in (b"x", b"-", b"e", b"+"))
+_CARD_RUN = re.compile(rb"0{13,19}(?!0)")
+_CARD_GROUPS = (b"0000-0000-0000-0", b"0000-000000-0000")
+# A number with an exponent (a card number written as a JSON float): in a second shape (digits 0, e and E
+# e, signs +, letters, ``_`` and ``.`` a, anything else x) a mantissa's last digit, e, a sign or none, an
+# exponent of 1-3 digits and a byte that ends a number (not in a hex id such as ``9e8f``); then the number.
+_EXPONENT_TABLE = bytes.maketrans(bytes(range(256)), bytes(
+    0x30 if 0x30 <= b <= 0x39 else 0x65 if b in b"eE" else 0x2B if b in b"+-" else
+    0x61 if (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b in b"_.") else 0x78 for b in range(256)))
+_EXPONENT_SHAPES = tuple(b"0e" + sign + b"0" * digits + b"x" for sign in (b"", b"+") for digits in (1, 2, 3))
+_EXPONENT_NUMBER = re.compile(r"(?<![0-9A-Za-z_.-])-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+(?![0-9A-Za-z_.])")
 
 
 def card_positions(shape: bytes) -> list[int]:
-    """Where a card-shaped text starts in ``shape`` (a line or lines translated with ``_CARD_TABLE``)."""
+    """Where a card-shaped run of digits or group of digits starts in ``shape`` (a line, or lines, translated
+    with ``_CARD_TABLE`` after a leading ``x``), and where a number may be written with an exponent."""
     found: list[int] = []
-    start = shape.find(_CARD_RUN)
-    while start != -1:
-        first = start
-        while first > 0 and shape[first - 1] == 0x30:
-            first -= 1
-        end = start + 13
-        while end < len(shape) and shape[end] == 0x30:
-            end += 1
-        if end - first <= 19:  # a longer run of digits is no card number (the rule bounds it the same way)
-            found.append(first)
-        start = shape.find(_CARD_RUN, end)
-    for group in _CARD_GROUPS:
-        start = shape.find(group)
+    for lead in _CARD_RUN_STARTS:
+        start = shape.find(lead)
+        while start != -1:
+            if _CARD_RUN.match(shape, start + 1):  # 13-19 digits: longer runs are no card number
+                found.append(start + 1)
+            start = shape.find(lead, start + 14)
+    return found + _occurrences(shape, _CARD_GROUPS)
+
+
+def exponent_positions(shape: bytes) -> list[int]:
+    """Where a mantissa's last digit may be, in ``shape`` translated with ``_EXPONENT_TABLE`` (lines + ``x``)."""
+    return _occurrences(shape, _EXPONENT_SHAPES)
+
+
+def _occurrences(shape: bytes, needles: tuple[bytes, ...]) -> list[int]:
+    found: list[int] = []
+    for needle in needles:
+        start = shape.find(needle)
         while start != -1:
             found.append(start)
-            start = shape.find(group, start + 1)
+            start = shape.find(needle, start + 1)
     return found
+
+
+def _exponent_at(text: str, index: int) -> bool:
+    """Whether the digit at ``text[index]``, before an ``e``, ends the mantissa of a number (not of a hex id)."""
+    start = index
+    while start > 0 and text[start - 1] in "0123456789.":
+        start -= 1
+    if start > 0 and text[start - 1] == "-":
+        start -= 1
+    return _EXPONENT_NUMBER.match(text, start) is not None
 
 
 def card_maybe(line: str) -> bool:
     """Whether ``line`` holds a shape the card rule looks at (its checksum decides later)."""
-    return bool(card_positions(line.encode("utf-8", "surrogatepass").translate(_CARD_TABLE)))
+    data = b"\n" + line.encode("utf-8", "surrogatepass") + b"\n"
+    if card_positions(data.translate(_CARD_TABLE)):
+        return True
+    exponents = exponent_positions(data.translate(_EXPONENT_TABLE))
+    if not line.isascii():  # positions in the bytes are not positions in the text: the number is searched for
+        return bool(exponents) and _EXPONENT_NUMBER.search(line) is not None
+    return any(_exponent_at(line, position - 1) for position in exponents)
 
 
 ALWAYS = ("\\u",)
@@ -148,8 +180,13 @@ class PreCheck:
             hits(lowered.find, literal)
         for search, needs in self.searches:
             if search is _card_search:
-                for position in card_positions(joined.encode("ascii").translate(_CARD_TABLE)):
-                    out[batch[bisect_right(starts, position) - 1]] = True
+                data = b"\n" + joined.encode("ascii") + b"\n"
+                for position in card_positions(data.translate(_CARD_TABLE)):
+                    out[batch[bisect_right(starts, position - 1) - 1]] = True
+                for position in exponent_positions(data.translate(_EXPONENT_TABLE)):
+                    k = bisect_right(starts, position - 1) - 1
+                    if not out[batch[k]] and _exponent_at(joined, position - 1):
+                        out[batch[k]] = True
             elif needs:
                 if needs in joined:
                     for k, text in enumerate(texts):
