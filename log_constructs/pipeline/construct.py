@@ -9,7 +9,7 @@ regions reach the shipper through CloudWatch Logs destinations and Kinesis inges
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -49,12 +49,13 @@ from .ingestion import (Ingestion, IngestionSettings, add_ingestion, ingestion_s
 from .domain import DomainNetwork, DomainSizing, admin_secret, domain_network, domain_setup, new_domain
 from .index_setup import IndexSetup
 from .metrics import SHIPPER_SERVICE, LogPipelineMetrics
+from .redaction import PipelineRedactionMetrics, redaction_settings
 from .serverless import Collection, ServerlessSink, collection_setup, new_collection, refuse_unsupported
 
 NAME = "LogPipeline"
 
 
-class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
+class LogPipeline(PipelineAttachment, PipelineRedactionMetrics, LogPipelineMetrics, Construct):
     """Firehose → OpenSearch with an S3 backup, a CloudWatch Logs shipper, alarms.
 
     :param name: Publishes the pipeline's attach points (the shipper function's name, and in Firehose
@@ -163,6 +164,14 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         they can still be re-read. Default: 6 hours
     :param ingestion_parallelization_factor: Batches per shard processed at once, 1–10. Default: 2
         (twice a shard's throughput; order is kept per partition key)
+    :param redact: The shipper masks secrets and personal data in every document before it leaves the function
+        (records, ``_bulk`` documents, archive); ``False`` ships lines as written (a synth warning names the
+        construct). Default: True
+    :param redaction_patterns: Extra rules, name → Python regex (the whole match is masked). Default: - none
+    :param redaction_secret_keys: Extra key names whose values are masked (``ssn``, ``pin``; any case). Default: - none
+    :param redaction_rule_sets: Log group name prefix → rule set: ``"audit"`` keeps access key ids, principal ARNs
+        and source IPs while masking secrets; ``"default"`` masks all. Default: - ``"audit"`` for CloudTrail's
+        streams, ``"default"`` for every other group
 
     The shipper reserves no concurrency unless ``shipper_reserved_concurrency`` is given; with ingestion
     a reservation must cover source regions × 4 (the shards an on-demand stream starts with) × the
@@ -224,6 +233,10 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         ingestion_retention: Optional[Duration] = None,
         ingestion_max_record_age: Optional[Duration] = None,
         ingestion_parallelization_factor: Optional[int] = None,
+        redact: Optional[bool] = None,
+        redaction_patterns: Optional[Mapping[str, str]] = None,
+        redaction_secret_keys: Optional[Sequence[str]] = None,
+        redaction_rule_sets: Optional[Mapping[str, str]] = None,
     ) -> None:
         super().__init__(scope, id)
         apply_removal_policy(self, removal_policy)
@@ -393,6 +406,8 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
             network.security_group.add_ingress_rule(self.shipper_security_group, ec2.Port.tcp(443),
                                                     "HTTPS from the log shipper")
         self.dead_letter_queue = dead_letter_queue(self, "ShipperDeadLetterQueue", encryption_key=self.encryption_key)
+        self.redaction = redaction_settings(self, redact=redact, patterns=redaction_patterns,
+                                            secret_keys=redaction_secret_keys, rule_sets=redaction_rule_sets)
         self.shipper: lambda_.Function = library_function(
             self,
             "Shipper",
@@ -409,7 +424,7 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
                 stream_regions=ingestion.stream_names if ingestion else {}, mode=self.delivery_mode,
                 domain_endpoint=self.domain.domain_endpoint if bulk else "", index=self.index,
                 rotation=settings.rotation,
-                bulk_max_bytes=(bulk_max_mib or 5) * 1024 * 1024).to_environment(),
+                bulk_max_bytes=(bulk_max_mib or 5) * 1024 * 1024, **self.redaction.config_fields()).to_environment(),
             **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [self.shipper_security_group]}
                if self.shipper_security_group is not None and network is not None else {}),
             # Invocations beyond the concurrency are throttled and retried (records wait, none is lost).
