@@ -25,8 +25,9 @@ LITERALS: dict[str, tuple[str, ...]] = {
     "jwt": ("eyj",),
     "bearer": ("bearer", "basic", "digest", "negotiate", "token"),
     "url_credentials": ("@",),
-    "vendor_token": ("xox", "xapp-", "hooks.slack.com", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-                     "glpat-", "sk_", "rk_", "whsec_", "aiza", "npm_", "pypi-", "sg.", "sk-", "shp", "dop_v1_", "hf_"),
+    # GitHub's gh?_ and github_pat_ share "gh" (one search; a line with "high" is only a false "maybe").
+    "vendor_token": ("xox", "xapp-", "hooks.slack.com", "gh", "glpat-", "sk_", "rk_", "whsec_", "aiza", "npm_",
+                     "pypi-", "sg.", "sk-", "shp", "dop_v1_", "hf_"),
     "aws_secret": ("secret",),
     "password_json": STEMS,
     "password_kv": STEMS,
