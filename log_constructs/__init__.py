@@ -7,7 +7,7 @@ __version__ = "0.2.0"
 from ._private.functions import ARCHITECTURE as LAMBDA_ARCHITECTURE
 from ._private.functions import RUNTIME as LAMBDA_RUNTIME
 from ._private.validation import PropError
-from .alerts import AlertRoute, ImportedLogAlerts, LogAlerts
+from .alerts import AlertRoute, DataProtection, ImportedLogAlerts, LogAlerts
 from .app_logging import ApplicationLogging
 from .audit import AuditTrail
 from .dashboard import LoggingDashboard
@@ -31,6 +31,7 @@ __all__ = [
     "CrossAccountLogDestination",
     "DEFAULT_DESTINATION_NAME",
     "DashboardRow",
+    "DataProtection",
     "FirehoseLogDestination",
     "ILogDestination",
     "IMonitorable",

@@ -17,11 +17,6 @@ DEFAULT_MARKERS = contract.DEFAULT_MARKERS
 MARKER_RE = contract.MARKER_PATTERN
 RULE_NAME_RE = redaction_names.RULE_NAME_PATTERN
 REDACTION_RULES = redaction_names.BUILTIN_RULE_NAMES
-# What the optional CloudWatch Logs data-protection policy masks at the source: AWS managed data
-# identifiers (arn:<partition>:dataprotection::aws:data-identifier/<name>) for what the function's
-# rules mask too. A first line only: the function's redaction stays the guarantee.
-DATA_IDENTIFIERS = ("AwsSecretKey", "CreditCardNumber", "EmailAddress", "OpenSshPrivateKey", "PgpPrivateKey",
-                    "PkcsPrivateKey", "PuttyPrivateKey")
 GSI_NAME = "by_app_time"
 TTL_ATTRIBUTE = "expires_at"
 MAX_FILTER_PATTERN_CHARS = 1024
