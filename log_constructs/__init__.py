@@ -33,7 +33,7 @@ from ._private.functions import ARCHITECTURE as LAMBDA_ARCHITECTURE
 from ._private.functions import RUNTIME as LAMBDA_RUNTIME
 from ._private.validation import PropError
 from . import compliance
-from .alerts import AlertRoute, ImportedLogAlerts, LogAlerts
+from .alerts import AlertRoute, DataProtection, ImportedLogAlerts, LogAlerts
 from .app_logging import ApplicationLogging
 from .audit import AuditTrail
 from .dashboard import LoggingDashboard
@@ -58,6 +58,7 @@ __all__ = [
     "CrossAccountLogDestination",
     "DEFAULT_DESTINATION_NAME",
     "DashboardRow",
+    "DataProtection",
     "FirehoseLogDestination",
     "ILogDestination",
     "IMonitorable",

@@ -35,10 +35,7 @@ DEFAULT_MARKERS = ("CRITICAL", "ALERT")
 # A marker is written ``[MARKER]`` in text logs or is the ``level`` of a JSON log line.
 MARKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 LEVEL_KEYS = ("level", "levelname", "log_level")
-# The function's built-in redaction rules, in the order they apply (log_alerts.redaction).
-REDACTION_RULES = ("private_key", "jwt", "bearer", "url_credentials", "vendor_token", "aws_key_id", "aws_secret",
-                   "password_json", "password_kv", "email", "card")
-REDACTION_RULE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# The redaction rules' names (REDACT_DISABLED, REDACT_EXTRA) are the shared package's: redaction.names.
 DEFAULT_CHANNEL = "default"
 DEFAULT_RETENTION_DAYS = 365
 DEFAULT_MAX_MESSAGES = 5

@@ -16,7 +16,7 @@ from . import slack
 from . import contract as c
 from .contract import AlertsConfig
 from .process import DeliveryFailed, Outcome, Services, process
-from .redaction import Redactor
+from redaction import Redactor
 from .routing import parse_webhooks
 
 # Clients at module scope: created once per execution environment; the endpoint comes from the

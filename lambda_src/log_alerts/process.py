@@ -31,7 +31,7 @@ from . import store
 from .contract import AlertsConfig as Config
 from .items import Alert, cut, flags_of, to_item
 from .markers import app_name, classify
-from .redaction import Redactor
+from redaction import Redactor
 from .routing import WebhookConfigError, channel_for, webhook_for
 from .slack import Delivery, WebhookError, minimal, render_messages, sanitize
 

@@ -23,6 +23,24 @@ ENV_DOMAIN_ENDPOINT = "DOMAIN_ENDPOINT"
 ENV_INDEX_NAME = "INDEX_NAME"
 ENV_INDEX_ROTATION = "INDEX_ROTATION"
 ENV_BULK_MAX_BYTES = "BULK_MAX_BYTES"
+# Redaction (log_shipper.redact): on unless REDACT is "off"; extra patterns (JSON name → regex), extra secret key
+# names (JSON list), and log group name prefixes whose batches get another rule set (JSON prefix → set name).
+ENV_REDACT = "REDACT"
+ENV_REDACT_PATTERNS = "REDACT_PATTERNS"
+ENV_REDACT_SECRET_KEYS = "REDACT_SECRET_KEYS"
+ENV_REDACT_RULE_SETS = "REDACT_RULE_SETS"
+REDACT_OFF = "off"
+# Rule sets: the built-in rules each one leaves out. ``audit`` keeps what investigators search on (access key
+# ids; principal ARNs, whose session names are often e-mail addresses; source IPs, which no built-in rule
+# masks) and still masks every secret.
+RULE_SET_DEFAULT = "default"
+RULE_SET_AUDIT = "audit"
+RULE_SETS: Mapping[str, tuple[str, ...]] = {RULE_SET_DEFAULT: (), RULE_SET_AUDIT: ("aws_key_id", "email")}
+# CloudTrail names the streams of a trail's log group <account>_CloudTrail_<region>: those batches get ``audit``
+# unless a prefix of REDACT_RULE_SETS names their group.
+CLOUDTRAIL_STREAM_PATTERN = r"^[0-9]{12}_CloudTrail_[a-z0-9-]+$"
+# The field of a document that lists the rules that masked something in it (absent: nothing masked).
+REDACTED_FIELD = "redacted"
 # Tests only: accept an http://127.0.0.1 domain endpoint. Never written by the construct.
 ENV_ALLOW_LOOPBACK_HTTP = "ALLOW_LOOPBACK_HTTP"
 
@@ -82,13 +100,23 @@ METRIC_FOREIGN_PAYLOADS = "ForeignPayloads"
 # Bulk mode: events of a direct payload this execution environment had not delivered before that the domain
 # already held (409 on create): someone wrote that event id first, or a Lambda retry landed elsewhere.
 METRIC_FIRST_DELIVERY_DUPLICATES = "FirstDeliveryDuplicates"
+# Redaction: documents with something masked, and values masked per rule (metric REDACTIONS_PREFIX + rule name).
+METRIC_DOCUMENTS_REDACTED = "DocumentsRedacted"
+REDACTIONS_PREFIX = "Redactions_"
+
+
+def redaction_metric(rule: str) -> str:
+    """The metric counting the values ``rule`` masked (``Redactions_password_kv``)."""
+    return REDACTIONS_PREFIX + rule
+
+
 METRIC_NAMES = (
     METRIC_EVENTS_RECEIVED, METRIC_RECORDS_DELIVERED, METRIC_RECORDS_FAILED, METRIC_PUT_RECORD_BATCH_CALLS,
     METRIC_EVENTS_DEAD_LETTERED, METRIC_PAYLOADS_DEAD_LETTERED, METRIC_EVENTS_TRUNCATED,
     METRIC_CONTROL_MESSAGES_DROPPED, METRIC_EMPTY_PAYLOADS, METRIC_EVENTS_DEFERRED, METRIC_RECORDS_RETRIED,
     METRIC_DOCUMENTS_DELIVERED, METRIC_DUPLICATES_SKIPPED, METRIC_DOCUMENTS_REFUSED, METRIC_DOCUMENTS_RETRIED,
     METRIC_BULK_REQUESTS, METRIC_BULK_FAILURES, METRIC_ARCHIVE_RECORDS, METRIC_FOREIGN_PAYLOADS,
-    METRIC_FIRST_DELIVERY_DUPLICATES,
+    METRIC_FIRST_DELIVERY_DUPLICATES, METRIC_DOCUMENTS_REDACTED,
 )
 
 # Dead-letter messages: the attributes every message carries, and their ``source`` value.
@@ -127,6 +155,11 @@ class ShipperConfig:
     :param bulk_max_bytes: bulk mode: the largest ``_bulk`` request body (``BULK_MAX_BYTES``; default 5 MiB).
     :param allow_loopback_http: tests only (``ALLOW_LOOPBACK_HTTP=1``): accept ``http://127.0.0.1``;
         never written by :meth:`to_environment`.
+    :param redact: mask secrets and personal data in every document (``REDACT``, ``off`` turns it off). Default: on
+    :param redact_patterns: extra rules, name → Python regex, the whole match masked (``REDACT_PATTERNS``, JSON).
+    :param redact_secret_keys: extra key names whose values are masked (``REDACT_SECRET_KEYS``, JSON list).
+    :param redact_rule_sets: log group name prefix → rule set name (``REDACT_RULE_SETS``, JSON; the longest
+        prefix wins). Default: - ``default`` for every group, ``audit`` for CloudTrail's streams
     """
 
     delivery_stream_name: str
@@ -139,6 +172,10 @@ class ShipperConfig:
     rotation: str = "day"
     bulk_max_bytes: int = BULK_MAX_BYTES_DEFAULT
     allow_loopback_http: bool = False
+    redact: bool = True
+    redact_patterns: Mapping[str, str] = field(default_factory=dict)
+    redact_secret_keys: tuple[str, ...] = ()
+    redact_rule_sets: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def bulk(self) -> bool:
@@ -154,6 +191,15 @@ class ShipperConfig:
             environment.update({ENV_DELIVERY_MODE: MODE_BULK, ENV_DOMAIN_ENDPOINT: self.domain_endpoint,
                                 ENV_INDEX_NAME: self.index, ENV_INDEX_ROTATION: self.rotation,
                                 ENV_BULK_MAX_BYTES: str(self.bulk_max_bytes)})
+        if not self.redact:
+            environment[ENV_REDACT] = REDACT_OFF
+            return environment
+        compact = {"sort_keys": True, "separators": (",", ":")}
+        for name, value in ((ENV_REDACT_PATTERNS, dict(self.redact_patterns)),
+                            (ENV_REDACT_SECRET_KEYS, list(self.redact_secret_keys)),
+                            (ENV_REDACT_RULE_SETS, dict(self.redact_rule_sets))):
+            if value:
+                environment[name] = json.dumps(value, **compact)  # type: ignore[arg-type]
         return environment
 
     @classmethod
@@ -173,10 +219,39 @@ class ShipperConfig:
             raise ConfigurationError(f"log shipper: {ENV_DELIVERY_MODE} is {mode!r}; valid: {', '.join(DELIVERY_MODES)}")
         loopback = environ.get(ENV_ALLOW_LOOPBACK_HTTP, "") == "1"
         config = cls(environ[ENV_DELIVERY_STREAM_NAME], environ[ENV_DEAD_LETTER_QUEUE_URL], regions,
-                     environ.get(ENV_FUNCTION_REGION, ""), mode, allow_loopback_http=loopback)
+                     environ.get(ENV_FUNCTION_REGION, ""), mode, allow_loopback_http=loopback,
+                     **_redaction_config(environ))
         if mode == MODE_FIREHOSE:
             return config
         return _bulk_config(config, environ)
+
+
+def _json_env(environ: Mapping[str, str], name: str, kind: type, default: object) -> object:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"log shipper: {name} is not JSON: {error}") from None
+    items = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, kind) or not all(isinstance(item, str) for item in items):
+        raise ConfigurationError(f"log shipper: {name} must be a JSON {kind.__name__} of strings")
+    return value
+
+
+def _redaction_config(environ: Mapping[str, str]) -> dict[str, object]:
+    raw = environ.get(ENV_REDACT, "")
+    if raw not in ("", REDACT_OFF):
+        raise ConfigurationError(f"log shipper: {ENV_REDACT} is {raw!r}; valid: unset (on) or {REDACT_OFF!r}")
+    rule_sets = _json_env(environ, ENV_REDACT_RULE_SETS, dict, {})
+    unknown = sorted(set(rule_sets.values()) - set(RULE_SETS))  # type: ignore[attr-defined]
+    if unknown:
+        raise ConfigurationError(f"log shipper: {ENV_REDACT_RULE_SETS} names unknown rule set(s) {unknown}; "
+                                 f"valid: {', '.join(RULE_SETS)}")
+    return {"redact": raw != REDACT_OFF, "redact_patterns": _json_env(environ, ENV_REDACT_PATTERNS, dict, {}),
+            "redact_secret_keys": tuple(_json_env(environ, ENV_REDACT_SECRET_KEYS, list, [])),  # type: ignore[arg-type]
+            "redact_rule_sets": rule_sets}
 
 
 def endpoint_url(value: str, *, allow_loopback_http: bool = False) -> str:

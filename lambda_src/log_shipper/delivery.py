@@ -47,9 +47,10 @@ from opensearch_client.bulk import BulkWriter
 from . import contract as c
 from .deadline import CallPlan, Deadline, plan_calls  # noqa: F401  (CallPlan: the handler's client per plan)
 from .progress import Progress, ProgressCache
+from .redact import Redaction, redacted_records
 from .dead_letter import DeadLetter, deferred_letters, event_letters, payload_letters, record_letters, refused_letters
 from .sending import Calls, Item, Unit, archive, firehose_chunks, index, put_records
-from .transform import Records, to_records
+from .transform import Records
 
 
 class DeliveryError(RuntimeError):
@@ -84,7 +85,10 @@ class Shipper:
     def __post_init__(self) -> None:
         if self.config.bulk and self.bulk is None:
             raise c.ConfigurationError("log shipper: bulk mode needs a bulk writer")
+        if self.redaction is None:
+            self.redaction = Redaction.for_config(self.config)
     firehose_for: Optional[Callable[[CallPlan], Any]] = None
+    redaction: Optional[Redaction] = None  # Default: - the config's (None when config.redact is off)
 
     def _count(self, name: str, value: int) -> None:
         if value:
@@ -156,8 +160,10 @@ class Shipper:
                     "retry": True}
         done = progress.delivered & progress.archived if self.config.bulk else progress.delivered
         pending = [e for e in batch.events if e.id not in done]
-        out = to_records(batch, pending, region=region)
+        out, redactions = redacted_records(self.redaction, batch, pending, region=region)
         self._count(c.METRIC_EVENTS_RECEIVED, received)
+        for name, value in redactions.items():
+            self._count(name, value)
         try:
             dead_lettered = self._dead_letter_events(batch, out, progress)
         except Exception:

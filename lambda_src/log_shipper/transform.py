@@ -41,11 +41,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from json.encoder import encode_basestring as _string
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from log_subscription import InvalidEvent, LogBatch, LogEvent, json_object
 from logship.firehose import MAX_RECORD_BYTES, RECORD_ENCODER, TRUNCATION_MARK, encode_document, one_shot_encoder
 
+from .contract import REDACTED_FIELD
 from .fields import MAX_JSON_DEPTH, MAX_JSON_KEYS, OVERFLOW_FIELD, is_clean, sanitize_fields
 from .levels import json_level, lambda_text, marker_level, normalize, text_level
 
@@ -56,6 +57,7 @@ _TRUNCATED_TAIL = f'{TRUNCATION_MARK}"}}\n'.encode()
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
 _encode_fields = one_shot_encoder(RECORD_ENCODER)  # decoded JSON objects: no cycle to check for
+_REDACTED = f",{_string(REDACTED_FIELD)}:"
 # Headroom for the metadata fields around a message: above this the message is kept raw, unparsed.
 STRUCTURE_LIMIT = MAX_RECORD_BYTES - 4096
 # Messages up to this many characters are within STRUCTURE_LIMIT bytes (≤ 4 bytes per character).
@@ -162,7 +164,7 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
     return doc
 
 
-def _fast_record(event: LogEvent, timestamp: str, meta: str) -> bytes | None:
+def _fast_record(event: LogEvent, timestamp: str, meta: str, fired: tuple[str, ...] | None = None) -> bytes | None:
     """``encode_document(document(event, batch))`` written from parts, or None: the general path's case."""
     message = event.message
     if len(message) > _FAST_CHARS or not (message.isascii() or not _has_surrogates(message)):
@@ -179,13 +181,19 @@ def _fast_record(event: LogEvent, timestamp: str, meta: str) -> bytes | None:
         parts += (',"json":', _encode_fields(fields))
     if level:
         parts += (',"level":', _string(level))
+    if fired:
+        parts += (_REDACTED, _encode_fields(list(fired)))
     parts.append("}\n")
     data = "".join(parts).encode("utf-8", "replace")
     return data if len(data) <= MAX_RECORD_BYTES else None
 
 
-def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, region: str | None = None) -> Records:
-    """Encode ``events`` (default: all valid events of ``batch``, from ``region``) as Firehose records."""
+def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, region: str | None = None,
+               fired: Mapping[str, tuple[str, ...]] | None = None) -> Records:
+    """Encode ``events`` (default: all valid events of ``batch``, from ``region``) as Firehose records.
+
+    :param fired: event id → the redaction rules that masked something in its message (``redacted``).
+    """
     out = Records(invalid=list(batch.invalid))
     fields = RECORD_ENCODER.encode(metadata(batch, region))[1:-1]  # the batch's fields, encoded once
     meta = f",{fields},\"id\":" if fields else ',"id":'
@@ -199,9 +207,12 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
                 f"timestamp {event.timestamp_ms} is out of range: {error}",
             ))
             continue
-        data = _fast_record(event, timestamp, meta)
+        rules = fired.get(event.id) if fired else None
+        data = _fast_record(event, timestamp, meta, rules)
         if data is None:
             doc = document(event, batch, region)
+            if rules:
+                doc[REDACTED_FIELD] = list(rules)
             data = encode_document(doc)
             if doc.get("invalid_utf8"):
                 out.invalid_utf8 += 1

@@ -71,7 +71,9 @@ def encode_document(document: Mapping[str, Any], *, text_field: str = "message",
 
 
 def _slim(document: Mapping[str, Any], text_field: str, original_bytes: int) -> dict[str, Any]:
-    slim = {k: v for k, v in document.items() if k != text_field and not isinstance(v, (dict, list))}
+    # Kept: scalars, and lists of strings (flags such as the redaction rules that fired); dropped: structures.
+    slim = {k: v for k, v in document.items() if k != text_field and not isinstance(v, dict)
+            and not (isinstance(v, list) and not all(isinstance(item, str) for item in v))}
     slim.update(truncated=True, original_bytes=original_bytes)
     return slim
 

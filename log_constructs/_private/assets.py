@@ -22,8 +22,8 @@ LAMBDA_SRC = Path(str(resources.files("log_constructs") / "_lambda_src")).resolv
 _LOGSHIP_RETRY = ("logship/__init__.py", "logship/firehose.py", "logship/retry.py")
 _SIGNED_CLIENT = (*_LOGSHIP_RETRY, "opensearch_client/__init__.py", "opensearch_client/signed_http.py")
 SHARED_CODE: Mapping[str, Sequence[str]] = {
-    "log_shipper": ("log_subscription", *_SIGNED_CLIENT, "opensearch_client/bulk.py"),
-    "log_alerts": ("log_subscription", *_LOGSHIP_RETRY),
+    "log_shipper": ("log_subscription", "redaction", *_SIGNED_CLIENT, "opensearch_client/bulk.py"),
+    "log_alerts": ("log_subscription", "redaction", *_LOGSHIP_RETRY),
     "log_group_governor": _LOGSHIP_RETRY,
     "opensearch_setup": _SIGNED_CLIENT,
 }

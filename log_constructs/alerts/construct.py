@@ -8,7 +8,7 @@ alert (optional) and stores every alert in the table. See the README section "Lo
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence, Union
 
 from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -38,6 +38,7 @@ from .attachment import (ATTACH_POINTS, FILTER_PATTERN, FUNCTION_ARN, FUNCTION_N
                          LOG_GROUP_PARTS, AlertsAttachment, ImportedLogAlerts)
 from .props import (DEFAULT_MARKERS, MAX_FILTER_PATTERN_CHARS, NAME, AlertRoute, marker_filter_pattern, validate,
                     validate_markers)
+from .data_protection import DataProtection, account_policy
 from .resources import new_secret, new_table, protect
 
 
@@ -62,10 +63,12 @@ class LogAlerts(AlertsAttachment, Construct):
     :param redact: mask secrets and personal data before anything leaves the function. Default: true
     :param redaction_disabled: built-in redaction rules to switch off (``"email"``, ``"card"``, ...). Default: - none
     :param redaction_patterns: extra redaction rules, name → Python regex (the whole match is masked). Default: - none
-    :param data_protection: also attach a CloudWatch Logs data-protection policy (audit and mask e-mail
-        addresses, card numbers, AWS secret keys, private keys) to every log group subscribed with
-        ``log_groups``/``add_log_group`` that was created in this app (``logs.LogGroup``; others get a
-        warning). A first line at the source; the function's own redaction stays the guarantee. Default: false
+    :param data_protection: also mask inside CloudWatch Logs with a data-protection policy. ``True``: on every log
+        group subscribed with ``log_groups``/``add_log_group`` that was created in this app (``logs.LogGroup``;
+        others get a warning), audit and mask of e-mail addresses, card numbers, AWS secret keys, private keys.
+        ``DataProtection(...)``: per log group or for the whole account (one per account: a second is refused),
+        with custom identifiers from the redaction rules that translate and a findings destination. A first line
+        at the source; the function's own redaction stays the guarantee. Default: false
     :param max_messages: alerts shown in full per Slack message (the rest are counted). Default: 5
     :param filter_pattern: the subscription filter pattern. Default: - a regex matching the markers as
         ``[MARKER]`` text or as a JSON ``level``
@@ -98,7 +101,7 @@ class LogAlerts(AlertsAttachment, Construct):
         redact: Optional[bool] = None,
         redaction_disabled: Optional[Sequence[str]] = None,
         redaction_patterns: Optional[Mapping[str, str]] = None,
-        data_protection: Optional[bool] = None,
+        data_protection: Optional[Union[bool, DataProtection]] = None,
         max_messages: Optional[int] = None,
         filter_pattern: Optional[logs.IFilterPattern] = None,
         encryption_key: Optional[kms.IKey] = None,
@@ -126,7 +129,12 @@ class LogAlerts(AlertsAttachment, Construct):
         webhook_timeout_seconds = 5 if webhook_timeout_seconds is None else webhook_timeout_seconds
         redaction_disabled = tuple(redaction_disabled or ())
         redaction_patterns = dict(redaction_patterns or {})
-        self._data_protection = bool(data_protection)
+        self.data_protection: Optional[DataProtection] = (
+            data_protection if isinstance(data_protection, DataProtection) else
+            DataProtection(custom_identifiers=False) if data_protection else None)
+        if self.data_protection is not None:
+            self.data_protection.validate()
+        self._redaction_patterns = redaction_patterns
         validate(markers=self.markers, channel=self.channel, routes=self.routes, redaction_disabled=redaction_disabled,
                  redaction_patterns=redaction_patterns, table=table)
         check_range(NAME, "retention_days", self.retention_days, 1, 3650, " days")
@@ -200,6 +208,9 @@ class LogAlerts(AlertsAttachment, Construct):
         self.attach_parameters = attach.publish(self, KIND, self.name, {
             point: published[point] for point in (*ATTACH_POINTS, *LEGACY_ATTACH_POINTS)})
         attach.name_log_groups(self, KIND, self.name, LOG_GROUP_PARTS)
+        self.account_data_protection_policy: Optional[logs.CfnAccountPolicy] = (
+            account_policy(self, self.data_protection, redaction_patterns)
+            if self.data_protection is not None and self.data_protection.account_level else None)
         for log_group in log_groups or ():
             self.add_log_group(log_group)
 
@@ -224,8 +235,8 @@ class LogAlerts(AlertsAttachment, Construct):
         :param filter_pattern: the events to send to the function. Default: - the construct's ``filter_pattern``
         """
         subscription = super().add_log_group(log_group, filter_pattern=filter_pattern)
-        if self._data_protection:
-            protect(self, log_group)
+        if self.data_protection is not None and not self.data_protection.account_level:
+            protect(self, log_group, self.data_protection.document(self._redaction_patterns))
         return subscription
 
     def _alerts_function(self) -> Optional[lambda_.IFunction]:

@@ -1,26 +1,22 @@
 """LogAlerts' props: markers, routes, redaction rules, and their validation."""
 from __future__ import annotations
 
-import re
 from typing import Mapping, Optional, Sequence
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
 from .._lambda_src.log_alerts import contract
-from .._private.validation import PropError, check
+from .._lambda_src.redaction import names as redaction_names
+from .._private.redaction import check_patterns
+from .._private.validation import check
 
 NAME = "LogAlerts"
 # Markers, redaction rule names and routes are the function's contract: written once, imported here.
 DEFAULT_MARKERS = contract.DEFAULT_MARKERS
 MARKER_RE = contract.MARKER_PATTERN
-RULE_NAME_RE = contract.REDACTION_RULE_NAME_PATTERN
-REDACTION_RULES = contract.REDACTION_RULES
-# What the optional CloudWatch Logs data-protection policy masks at the source: AWS managed data
-# identifiers (arn:<partition>:dataprotection::aws:data-identifier/<name>) for what the function's
-# rules mask too. A first line only: the function's redaction stays the guarantee.
-DATA_IDENTIFIERS = ("AwsSecretKey", "CreditCardNumber", "EmailAddress", "OpenSshPrivateKey", "PgpPrivateKey",
-                    "PkcsPrivateKey", "PuttyPrivateKey")
+RULE_NAME_RE = redaction_names.RULE_NAME_PATTERN
+REDACTION_RULES = redaction_names.BUILTIN_RULE_NAMES
 GSI_NAME = "by_app_time"
 TTL_ATTRIBUTE = "expires_at"
 MAX_FILTER_PATTERN_CHARS = 1024
@@ -79,17 +75,7 @@ def validate(*, markers: Sequence[str], channel: str, routes: Sequence[AlertRout
     unknown = sorted(set(redaction_disabled) - set(REDACTION_RULES))
     check(NAME, "redaction_disabled", not unknown,
           f"names unknown rule(s) {', '.join(map(repr, unknown))}; the rules are {', '.join(REDACTION_RULES)}")
-    for name, pattern in redaction_patterns.items():
-        check(NAME, "redaction_patterns", isinstance(name, str) and bool(RULE_NAME_RE.match(name)),
-              f"names must be lower-case identifiers, got {name!r}")
-        check(NAME, "redaction_patterns", name not in REDACTION_RULES,
-              f"{name!r} is a built-in rule; choose another name")
-        try:
-            compiled = re.compile(pattern)
-        except (re.error, TypeError) as error:
-            raise PropError(f"{NAME}: redaction_patterns[{name!r}] is not a valid regex: {error}") from None
-        check(NAME, f"redaction_patterns[{name!r}]", compiled.search("") is None,
-              "matches the empty string and would mask everywhere")
+    check_patterns(NAME, redaction_patterns, REDACTION_RULES)
     check(NAME, "routes", len(contract.routes_to_json(routes)) <= MAX_ROUTES_JSON_CHARS,
           f"are too many for the function's environment ({MAX_ROUTES_JSON_CHARS} characters of JSON at most)")
     if isinstance(table, dynamodb.Table):

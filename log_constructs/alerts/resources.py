@@ -1,9 +1,9 @@
-"""LogAlerts' resources: the audit table, the webhook secret, the data-protection policy."""
+"""LogAlerts' resources: the audit table, the webhook secret, a log group's data-protection policy."""
 from __future__ import annotations
 
 import json
 
-from aws_cdk import Annotations, Aws, CfnOutput, RemovalPolicy
+from aws_cdk import Annotations, CfnOutput, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -11,7 +11,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .._private import nag
-from .props import DATA_IDENTIFIERS, GSI_NAME, TTL_ATTRIBUTE
+from .props import GSI_NAME, TTL_ATTRIBUTE
 
 
 def new_table(scope: Construct, encryption_key: kms.IKey) -> dynamodb.Table:
@@ -74,8 +74,8 @@ def new_secret(scope: Construct, encryption_key: kms.IKey) -> secretsmanager.Sec
     return secret
 
 
-def protect(scope: Construct, log_group: logs.ILogGroup) -> None:
-    """Attach the data-protection policy to ``log_group`` (a log group created in this app), or warn."""
+def protect(scope: Construct, log_group: logs.ILogGroup, document: dict) -> None:
+    """Attach the data-protection policy ``document`` to ``log_group`` (a log group created in this app), or warn."""
     cfn = log_group.node.default_child if isinstance(log_group, logs.LogGroup) else None
     if not isinstance(cfn, logs.CfnLogGroup):
         Annotations.of(scope).add_warning_v2(
@@ -88,13 +88,4 @@ def protect(scope: Construct, log_group: logs.ILogGroup) -> None:
             "log-constructs:alerts-data-protection-existing",
             f"data_protection: {log_group.node.path} already has a data-protection policy; left unchanged")
         return
-    identifiers = [f"arn:{Aws.PARTITION}:dataprotection::aws:data-identifier/{name}" for name in DATA_IDENTIFIERS]
-    cfn.data_protection_policy = {
-        "Name": "log-constructs-alerts",
-        "Description": "Masks what LogAlerts redacts, at the source",
-        "Version": "2021-06-01",
-        "Statement": [
-            {"Sid": "audit", "DataIdentifier": identifiers, "Operation": {"Audit": {"FindingsDestination": {}}}},
-            {"Sid": "redact", "DataIdentifier": identifiers, "Operation": {"Deidentify": {"MaskConfig": {}}}},
-        ],
-    }
+    cfn.data_protection_policy = document

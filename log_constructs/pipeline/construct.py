@@ -13,7 +13,7 @@ sink (:mod:`.sink`), delivery (:mod:`.delivery`), the shipper (:mod:`.shipper`),
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -41,12 +41,13 @@ from .ingestion import Ingestion, IngestionSettings, add_ingestion
 from .logship_layer import new_logship_layer
 from .metrics import LogPipelineMetrics
 from .props import NAME, pipeline_props
+from .redaction import PipelineRedactionMetrics, redaction_settings
 from .serverless import Collection, ServerlessSink
 from .shipper import add_shipper
 from .sink import PipelineSink
 
 
-class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
+class LogPipeline(PipelineAttachment, PipelineRedactionMetrics, LogPipelineMetrics, Construct):
     """Firehose → OpenSearch with an S3 backup, a CloudWatch Logs shipper, alarms.
 
     :param name: Publishes the pipeline's attach points (the shipper function's name, and in Firehose
@@ -156,6 +157,14 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         they can still be re-read. Default: 6 hours
     :param ingestion_parallelization_factor: Batches per shard processed at once, 1–10. Default: 2
         (twice a shard's throughput; order is kept per partition key)
+    :param redact: The shipper masks secrets and personal data in every document before it leaves the function
+        (records, ``_bulk`` documents, archive); ``False`` ships lines as written (a synth warning names the
+        construct). Default: True
+    :param redaction_patterns: Extra rules, name → Python regex (the whole match is masked). Default: - none
+    :param redaction_secret_keys: Extra key names whose values are masked (``ssn``, ``pin``; any case). Default: - none
+    :param redaction_rule_sets: Log group name prefix → rule set: ``"audit"`` keeps access key ids, principal ARNs
+        and source IPs while masking secrets; ``"default"`` masks all. Default: - ``"audit"`` for CloudTrail's
+        streams, ``"default"`` for every other group
 
     The shipper reserves no concurrency unless ``shipper_reserved_concurrency`` is given; with ingestion
     a reservation must cover source regions × 4 (the shards an on-demand stream starts with) × the
@@ -217,6 +226,10 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
         ingestion_retention: Optional[Duration] = None,
         ingestion_max_record_age: Optional[Duration] = None,
         ingestion_parallelization_factor: Optional[int] = None,
+        redact: Optional[bool] = None,
+        redaction_patterns: Optional[Mapping[str, str]] = None,
+        redaction_secret_keys: Optional[Sequence[str]] = None,
+        redaction_rule_sets: Optional[Mapping[str, str]] = None,
     ) -> None:
         super().__init__(scope, id)
         apply_removal_policy(self, removal_policy)
@@ -273,7 +286,10 @@ class LogPipeline(PipelineAttachment, LogPipelineMetrics, Construct):
 
         # Shipper: CloudWatch Logs → one Firehose record per log event, or (bulk mode) _bulk requests to the
         # domain and aggregated records to the archive.
-        shipper = add_shipper(self, props, target, stream=self.delivery_stream, encryption_key=self.encryption_key)
+        self.redaction = redaction_settings(self, redact=redact, patterns=redaction_patterns,
+                                            secret_keys=redaction_secret_keys, rule_sets=redaction_rule_sets)
+        shipper = add_shipper(self, props, target, stream=self.delivery_stream, encryption_key=self.encryption_key,
+                              redaction=self.redaction)
         self.shipper: lambda_.Function = shipper.function
         self.dead_letter_queue: sqs.Queue = shipper.dead_letter_queue
         self.shipper_security_group: Optional[ec2.SecurityGroup] = shipper.security_group

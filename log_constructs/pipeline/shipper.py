@@ -24,6 +24,7 @@ from .._private.functions import library_function
 from .._private.queues import dead_letter_queue
 from .metrics import SHIPPER_SERVICE
 from .props import PipelineProps
+from .redaction import RedactionSettings
 from .sink import PipelineSink
 
 
@@ -37,7 +38,8 @@ class Shipper:
 
 
 def add_shipper(scope: Construct, props: PipelineProps, sink: PipelineSink, *,
-                stream: firehose.CfnDeliveryStream, encryption_key: kms.IKey) -> Shipper:
+                stream: firehose.CfnDeliveryStream, encryption_key: kms.IKey,
+                redaction: RedactionSettings) -> Shipper:
     """The shipper function with its configuration, its on-failure queue and its permissions."""
     settings = props.shipper
     bulk, network, vpc = props.bulk, sink.network, props.vpc
@@ -70,7 +72,7 @@ def add_shipper(scope: Construct, props: PipelineProps, sink: PipelineSink, *,
             stream_regions=props.ingestion.stream_names if props.ingestion else {}, mode=props.delivery_mode,
             domain_endpoint=domain.domain_endpoint if bulk and domain is not None else "", index=props.index,
             rotation=props.delivery.rotation,
-            bulk_max_bytes=settings.bulk_max_bytes).to_environment(),
+            bulk_max_bytes=settings.bulk_max_bytes, **redaction.config_fields()).to_environment(),
         **({"vpc": vpc, "vpc_subnets": network.subnets, "security_groups": [security_group]}
            if security_group is not None and network is not None else {}),
         # Invocations beyond the concurrency are throttled and retried (records wait, none is lost).

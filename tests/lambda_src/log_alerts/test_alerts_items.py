@@ -5,7 +5,7 @@ from __future__ import annotations
 from log_alerts.contract import AlertsConfig as Config
 from log_alerts.items import Alert, cut, flags_of, to_item
 from log_alerts.process import Outcome, extract, unwrap_destination_record
-from log_alerts.redaction import Redactor
+from redaction import Redactor
 from log_alerts.routing import Route
 from log_alerts.store import MAX_WRITE_ITEMS, chunks
 from log_subscription import decode_payload

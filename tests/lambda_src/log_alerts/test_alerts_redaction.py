@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from log_alerts.redaction import BUILTIN_NAMES, Redactor, luhn_ok
+from redaction import BUILTIN_NAMES, Redactor, luhn_ok
 
 REDACTOR = Redactor.build()
 

@@ -18,7 +18,7 @@ from tests.support.subscription import encode_payload
 from log_alerts import process
 from log_alerts.contract import AlertsConfig as Config
 from log_alerts.items import MAX_STORED_MESSAGE_CHARS, to_item
-from log_alerts.redaction import Redactor
+from redaction import Redactor
 from log_alerts.slack import render
 
 PROPERTY = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from log_alerts.redaction import Redactor
+from redaction import Redactor
 
 REDACTOR = Redactor.build()
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"

@@ -404,6 +404,6 @@ def test_filter_pattern_matches_text_and_json_markers_only():
 
 
 def test_redaction_rule_names_match_the_function():
-    from log_alerts.redaction import BUILTIN_NAMES
+    from redaction import BUILTIN_NAMES
 
     assert REDACTION_RULES == BUILTIN_NAMES

@@ -1,4 +1,4 @@
-"""The built-in redaction rules: one pattern and one replacement per rule name (contract.REDACTION_RULES).
+"""The built-in redaction rules: one pattern and one replacement per rule name (names.BUILTIN_RULE_NAMES).
 
 Every pattern is written to stay linear on hostile input: a run of token characters is entered only at
 its start (a look-behind instead of ``\\b``, which would also treat ``_`` as a word character), repeats
@@ -84,6 +84,8 @@ class Rule:
     rescan: bool = False
     # Lower-case strings one of which every match contains: a line holding none skips the rule.
     hints: tuple[str, ...] = ()
+    # Keyed rules: whether a key names a secret. Default: - :func:`secret_key`
+    key_test: Optional[Callable[[str], bool]] = None
 
     @property
     def mask(self) -> str:
@@ -105,9 +107,9 @@ def _value_group(match: re.Match[str], mask: str) -> Optional[str]:
     return _group(match, mask, "value")
 
 
-def value_span(match: re.Match[str]) -> Optional[tuple[int, int]]:
+def value_span(match: re.Match[str], key_test: Optional[Callable[[str], bool]] = None) -> Optional[tuple[int, int]]:
     """Where the value after a secret-named key is (``None``: not a secret key, or nothing to hide)."""
-    if not secret_key(match.group("key")):
+    if not (key_test or secret_key)(match.group("key")):
         return None
     value = VALUE.match(match.string, match.end())
     if value is None:
@@ -184,3 +186,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?<![0-9])(?:[0-9]{13,19}+|[0-9]{4}(?P<s>[ .-])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,7}"
         r"|[0-9]{4}(?P<t>[ .-])[0-9]{6}(?P=t)[0-9]{4,5})(?![0-9])"), _card, rescan=True),
 )
+
+
+def custom_key_rule(name: str, keys: frozenset[str]) -> Rule:
+    """A keyed rule for extra secret key names (compared case-insensitively), quoted or bare."""
+    alternatives = "|".join(re.escape(key) for key in sorted(keys, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![A-Za-z0-9_.\\-])(?P<q>\\*+[\"']|)(?P<key>(?i:{alternatives}))(?P=q){_SEPARATOR}")
+    return Rule(name, pattern, _whole, keyed=True, hints=tuple(sorted(keys)), key_test=lambda key: key.lower() in keys)

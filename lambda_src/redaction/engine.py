@@ -1,7 +1,7 @@
 """Masking of secrets and personal data before anything leaves the function.
 
 Built-in rules, in the order they apply (each can be switched off by name, extra rules added by
-name; a match becomes ``[REDACTED:<rule>]``; patterns in :mod:`log_alerts.redaction_rules`):
+name; a match becomes ``[REDACTED:<rule>]``; patterns in :mod:`redaction.rules`):
 
 ===================  ========================================================================
 ``private_key``      PEM private keys (``-----BEGIN … PRIVATE KEY-----`` to its ``END`` line)
@@ -40,14 +40,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from .contract import REDACTION_RULES
-from .redaction_rules import BUILTIN_RULES, MASK, Rule, _whole, luhn_ok, secret_key, value_span
+from .names import BUILTIN_RULE_NAMES, CUSTOM_KEY_RULE
+from .rules import BUILTIN_RULES, MASK, Rule, _whole, custom_key_rule, luhn_ok, secret_key, value_span
 
 __all__ = ["BUILTIN_NAMES", "BUILTIN_RULES", "MASK", "Redactor", "Rule", "luhn_ok", "secret_key"]
 
-BUILTIN_NAMES = REDACTION_RULES
-if tuple(rule.name for rule in BUILTIN_RULES) != REDACTION_RULES:  # pragma: no cover - a broken edit
-    raise ImportError("log_alerts.redaction: BUILTIN_RULES must follow contract.REDACTION_RULES")
+BUILTIN_NAMES = BUILTIN_RULE_NAMES
+if tuple(rule.name for rule in BUILTIN_RULES) != BUILTIN_RULE_NAMES:  # pragma: no cover - a broken edit
+    raise ImportError("redaction.engine: BUILTIN_RULES must follow names.BUILTIN_RULE_NAMES")
 KEY_RULE = "password_json"
 # JSON nested deeper than this is redacted as text (the text rules cover JSON syntax too).
 MAX_DEPTH = 64
@@ -122,7 +122,7 @@ def _apply(rule: Rule, text: str, counts: dict[str, int]) -> str:
         if match is None:
             break
         if rule.keyed:
-            span = value_span(match)
+            span = value_span(match, rule.key_test)
             if span is None:
                 position = match.end("key")
                 continue
@@ -157,17 +157,24 @@ def _json_document(text: str) -> Optional[Any]:
 class Redactor:
     rules: Sequence[Rule] = field(default_factory=lambda: BUILTIN_RULES)
     extra: Sequence[Rule] = ()
+    # Extra secret key names (lower case): their values are masked as ``custom_key``, in JSON and in text.
+    secret_names: frozenset[str] = frozenset()
 
     @classmethod
-    def build(cls, *, disabled: Iterable[str] = (), extra: Optional[Mapping[str, str]] = None) -> "Redactor":
-        """The built-in rules minus ``disabled``, plus ``extra`` (name → regex, whole match masked)."""
+    def build(cls, *, disabled: Iterable[str] = (), extra: Optional[Mapping[str, str]] = None,
+              secret_keys: Iterable[str] = ()) -> "Redactor":
+        """The built-in rules minus ``disabled``, plus ``extra`` (name → regex, whole match masked), plus
+        ``secret_keys`` (key names whose values are masked, compared case-insensitively)."""
         off = set(disabled)
         unknown = off - set(BUILTIN_NAMES)
         if unknown:
             raise ValueError(f"unknown redaction rule(s): {', '.join(sorted(unknown))}")
         rules = [rule for rule in BUILTIN_RULES if rule.name not in off]
+        names = frozenset(key.lower() for key in secret_keys if key)
+        if names:
+            rules.append(custom_key_rule(CUSTOM_KEY_RULE, names))
         extras = [Rule(name, re.compile(pattern), _whole) for name, pattern in (extra or {}).items()]
-        return cls(rules + extras, tuple(extras))
+        return cls(rules + extras, tuple(extras), names)
 
     @property
     def _keys_masked(self) -> bool:
@@ -227,7 +234,10 @@ class Redactor:
 
     def _pair(self, key: str, item: Any, counts: dict[str, int], depth: int) -> tuple[str, Any]:
         name = self._text(key, counts)
-        if self._keys_masked and secret_key(key) and not (item is None or isinstance(item, bool) or item == ""):
-            counts[KEY_RULE] = counts.get(KEY_RULE, 0) + 1
-            return name, MASK.format(name=KEY_RULE)
+        if not (item is None or isinstance(item, bool) or item == ""):
+            rule = (KEY_RULE if self._keys_masked and secret_key(key) else
+                    CUSTOM_KEY_RULE if self.secret_names and key.lower() in self.secret_names else None)
+            if rule is not None:
+                counts[rule] = counts.get(rule, 0) + 1
+                return name, MASK.format(name=rule)
         return name, self._walk(item, counts, depth + 1)

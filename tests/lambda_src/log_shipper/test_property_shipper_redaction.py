@@ -1,0 +1,70 @@
+"""The shipper's redaction, for any batch of messages:
+
+* it never drops a document: one record per event, with the event's id, in order;
+* a line the rules find nothing in is shipped byte for byte as with redaction off;
+* the pre-check never says "no" for a line a rule masks, and its batch form agrees with the line form.
+"""
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from log_shipper.contract import ShipperConfig
+from log_shipper.redact import Redaction, redacted_records
+from log_subscription import LogBatch, LogEvent
+from redaction import Redactor
+from redaction.precheck import LONG_LINE, PreCheck
+
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+REDACTION = Redaction.from_config(ShipperConfig("s", "q", redact_patterns={"customer_id": r"CUST-\d{6}"},
+                                                redact_secret_keys=("ssn",)))
+REDACTOR = Redactor.build(extra={"customer_id": r"CUST-\d{6}"}, secret_keys=("ssn",))
+PRECHECK = PreCheck(REDACTOR)
+# Fragments that make matches likely, mixed with anything.
+FRAGMENTS = ["password=", "pass", '"token": "', "Bearer ", "abcdefgh12345", "@", "example.com", "4111 1111 1111 1111",
+             "4111111111111111", "4.111111111111111e15", "AKIA", "IOSFODNN7EXAMPLE", "eyJ", "\\u0040", "%40", "ssn:",
+             "CUST-123456", "://u:p@h", "9e8f", "-----BEGIN PRIVATE KEY-----", "ghp_", "0" * 13, " ", "\t", "\n", "{", "}"]
+any_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=40)
+pieces = st.lists(st.sampled_from(FRAGMENTS) | any_text, max_size=8).map("".join)
+json_lines = st.dictionaries(st.sampled_from(["message", "password", "ssn", "card", "user", "p\\u0061ss"]),
+                             st.integers() | st.floats(allow_nan=False) | pieces, max_size=4).map(
+    lambda d: json.dumps(d).replace("p\\\\u0061ss", "p\\u0061ss"))
+messages = pieces | json_lines | st.builds(lambda a, b: f"2026-11-22T01:45:07.007Z\t{a}\tINFO\t{b}", any_text, pieces)
+long_messages = st.builds(lambda head, tail: head + "z" * LONG_LINE + tail, pieces, pieces)
+
+
+def _batch(lines: list[str]) -> tuple[LogBatch, list[LogEvent]]:
+    events = [LogEvent(f"{n:04d}", 1763775838000 + n, line) for n, line in enumerate(lines)]
+    return LogBatch("123456789012", "/aws/lambda/x", "s", "DATA_MESSAGE", events), events
+
+
+@PROPERTY
+@given(st.lists(messages | long_messages, max_size=12))
+def test_redaction_never_drops_a_document_and_never_changes_a_line_without_a_match(lines):
+    # GIVEN any batch of messages
+    batch, events = _batch(lines)
+    # WHEN it is encoded with and without redaction
+    masked, _ = redacted_records(REDACTION, batch, events, region="eu-west-1")
+    plain, _ = redacted_records(None, batch, events, region="eu-west-1")
+    # THEN every event has exactly one record, in order
+    assert [event_id for event_id, _ in masked.records] == [event_id for event_id, _ in plain.records]
+    assert len(masked.records) == len(events)
+    for event, (_, data), (_, original) in zip(events, masked.records, plain.records):
+        _, counts = REDACTOR.redact(event.message)
+        if not counts:
+            # AND a line with nothing to mask is shipped exactly as without redaction
+            assert data == original
+        else:
+            assert json.loads(data)["redacted"] == sorted(counts)
+
+
+@PROPERTY
+@given(st.lists(messages | long_messages, max_size=12))
+def test_the_pre_check_never_skips_a_line_a_rule_masks(lines):
+    flags = PRECHECK.flags(lines)
+    assert flags == [PRECHECK.maybe(line) for line in lines]
+    for line, maybe in zip(lines, flags):
+        if not maybe:
+            assert REDACTOR.redact(line)[1] == {}, line
