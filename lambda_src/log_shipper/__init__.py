@@ -19,4 +19,6 @@ Modules:
 * :mod:`log_shipper.deadline`: the invocation's clock, and call plans that end before it does.
 * :mod:`log_shipper.progress`: what a failed invocation already did, for Lambda's retry.
 * :mod:`log_shipper.dead_letter`: the dead-letter messages (no I/O).
+* :mod:`log_shipper.redact`: every message masked before it becomes a document (the shared ``redaction``
+  package).
 """

@@ -23,5 +23,6 @@ Only what several constructs share:
 * :mod:`log_constructs._private.subscriptions`: subscription filters, their per-log-group slots and the loop
   checks
 * :mod:`log_constructs._private.topics`: SNS topics the alarms notify
+* :mod:`log_constructs._private.redaction`: validation of redaction patterns (alerts, pipeline)
 * :mod:`log_constructs._private.validation`: named prop validation (``PropError``)
 """

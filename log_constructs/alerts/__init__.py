@@ -5,6 +5,8 @@
 * :mod:`log_constructs.alerts.resources`: the audit table, the webhook secret and the data-protection policy
 * :mod:`log_constructs.alerts.attachment`: how log groups attach, from its stack and from other stacks and
   apps (:class:`ImportedLogAlerts`, ``LogAlerts.from_name``)
+* :mod:`log_constructs.alerts.data_protection`: CloudWatch Logs data protection policies (per log group or
+  for the account)
 """
 from .attachment import ImportedLogAlerts
 from .construct import LogAlerts

@@ -26,6 +26,7 @@ cross-account destinations.
 * :mod:`log_constructs.pipeline.log_destination`: cross-account CloudWatch Logs destinations
   (:class:`RegionalLogDestination`)
 * :mod:`log_constructs.pipeline.metrics`: the ``metric*`` methods and the dashboard rows
+* :mod:`log_constructs.pipeline.redaction`: the redaction props, their metrics and dashboard row
 * :mod:`log_constructs.pipeline.logship_layer`: the logship Lambda layer a pipeline publishes, for applications' functions
 """
 from .attachment import ImportedLogPipeline
