@@ -1,10 +1,12 @@
-"""Every Python block of README.md, docs/design.md and docs/deploy.md runs as written, so docs and code cannot drift.
+"""Every Python block of README.md and of every page of the site (docs/**/*.md) runs as written, so docs
+and code cannot drift.
 
 A block that is a whole app (it builds its own ``cdk.App()``) runs as it is. A fragment gets, before
 its first line, the entries of ``PREAMBLE`` for the names it uses without defining them (an
 ``orders_fn``, the ``pipeline`` of an earlier block, ...), never an edit of the block. CDK blocks are
 then synthesized (the ``app`` of the preamble, or the block's own). A block that cannot run here is
-marked in the markdown, right before it, with ``<!-- not runnable: <reason> -->``.
+marked in the markdown, right before it, with ``<!-- not runnable: <reason> -->``. A README block that
+is also on a page, character for character, runs once (as the page's).
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = ("README.md", "docs/design.md", "docs/deploy.md")  # deploy.md: shell commands only, so far
+# The site's pages (mkdocstrings' templates are not pages), then the README.
+DOCUMENTS = (*sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").rglob("*.md")
+                     if "templates" not in path.relative_to(ROOT / "docs").parts), "README.md")
 NOT_RUNNABLE = re.compile(r"<!-- not runnable: (?P<reason>\S.*?) -->\s*$")
 
 # name → the code that defines it for a fragment; entries may use earlier entries (pulled in as well).
@@ -76,14 +80,16 @@ class Block:
 
 
 def _blocks() -> list[Block]:
-    found = []
+    found: list[Block] = []
     for document in DOCUMENTS:
         text = (ROOT / document).read_text()
         for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
             before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
             marker = NOT_RUNNABLE.search(before)
-            found.append(Block(document, text[: match.start()].count("\n") + 1, match.group(1),
-                               marker["reason"] if marker else None))
+            block = Block(document, text[: match.start()].count("\n") + 1, match.group(1),
+                          marker["reason"] if marker else None)
+            if not any(b.code == block.code and b.not_runnable == block.not_runnable for b in found):
+                found.append(block)
     return found
 
 
@@ -119,8 +125,9 @@ BLOCKS = _blocks()
 
 
 def test_the_documents_have_their_blocks_and_every_exception_says_why():
-    assert len([b for b in BLOCKS if b.document == "README.md"]) >= 15
+    assert len([b for b in BLOCKS if b.document.startswith("docs/constructs/")]) >= 9
     assert len([b for b in BLOCKS if b.document == "docs/design.md"]) >= 3
+    assert {"docs/getting-started.md", "docs/logship.md", "docs/application-guide.md"} <= {b.document for b in BLOCKS}
     assert all(b.not_runnable.strip() for b in BLOCKS if b.not_runnable is not None)
 
 
