@@ -7,11 +7,17 @@ its first line, the entries of ``PREAMBLE`` for the names it uses without defini
 then synthesized (the ``app`` of the preamble, or the block's own). A block that cannot run here is
 marked in the markdown, right before it, with ``<!-- not runnable: <reason> -->``. A README block that
 is also on a page, character for character, runs once (as the page's).
+
+A block that builds an app (it calls ``app.synth()`` itself) runs with the compliance page's snippet
+(the five cdk-nag packs as validation plugins) inserted before its ``app.synth()``, and must
+synthesize with no finding on any resource, the library's or the user's: the reader gets what the
+page shows, and nothing the test adds besides the snippet the compliance page tells them to add.
 """
 from __future__ import annotations
 
 import ast
 import builtins
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -122,6 +128,27 @@ def preamble_for(code: str) -> str:
 
 
 BLOCKS = _blocks()
+COMPLIANCE_PAGE = "docs/compliance-guide.md"
+PACKS = {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"}
+
+
+def compliance_snippet() -> str:
+    """The compliance page's block that adds the five packs to ``app``."""
+    (snippet,) = [b.code for b in BLOCKS if b.document == COMPLIANCE_PAGE and "Validations.of(app).add_plugins(" in b.code]
+    return snippet
+
+
+def builds_an_app(block: Block) -> bool:
+    return "app.synth()" in block.code
+
+
+def with_the_packs(code: str) -> str:
+    """``code`` with the compliance snippet right before its (last) ``app.synth()``, at its indentation."""
+    head, tail = code.rsplit("app.synth()", 1)
+    indent = head.rsplit("\n", 1)[-1]
+    snippet = "".join(indent + line + "\n" if line.strip() else "\n"
+                      for line in compliance_snippet().splitlines())
+    return head[: len(head) - len(indent)] + snippet + indent + "app.synth()" + tail
 
 
 def test_the_documents_have_their_blocks_and_every_exception_says_why():
@@ -129,6 +156,9 @@ def test_the_documents_have_their_blocks_and_every_exception_says_why():
     assert len([b for b in BLOCKS if b.document == "docs/design.md"]) >= 3
     assert {"docs/getting-started.md", "docs/logship.md", "docs/application-guide.md"} <= {b.document for b in BLOCKS}
     assert all(b.not_runnable.strip() for b in BLOCKS if b.not_runnable is not None)
+    # the apps a reader builds: the quick start, the platform's, the applications', logship in a function
+    apps = {b.document for b in BLOCKS if builds_an_app(b) and b.not_runnable is None}
+    assert {"docs/getting-started.md", "docs/platform-guide.md", "docs/application-guide.md", "docs/logship.md"} <= apps
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.not_runnable is None], ids=lambda b: b.id)
@@ -148,10 +178,17 @@ def test_the_block_runs_and_synthesizes(block: Block, tmp_path: Path, monkeypatc
     try:
         # WHEN it runs (a whole app synthesizes itself)
         exec(compile(preamble, f"<preamble of {block.id}>", "exec"), namespace)
-        exec(compile(block.code, block.id, "exec"), namespace)
+        code = with_the_packs(block.code) if builds_an_app(block) else block.code
+        exec(compile(code, block.id, "exec"), namespace)
         # THEN a fragment's app synthesizes too
-        if "app" in namespace and "app.synth()" not in block.code:
+        if "app" in namespace and not builds_an_app(block):
             namespace["app"].synth()
+        # AND an app runs the five packs and none of them finds anything
+        if builds_an_app(block):
+            report = json.loads((Path(namespace["app"].outdir) / "validation-report.json").read_text())
+            plugins = {r["pluginName"]: r for r in report["pluginReports"]}
+            assert PACKS <= set(plugins)
+            assert {name: r["violations"] for name, r in plugins.items() if r["violations"]} == {}
     finally:
         added = [h for h in root.handlers if h not in handlers_before]
         for logger, (disabled, level, handlers, propagate) in saved.items():
