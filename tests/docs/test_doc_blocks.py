@@ -118,6 +118,8 @@ def _free_names(code: str) -> set[str]:
             bound.add(node.name)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)  # except PropError as refused:
     return read - bound - set(dir(builtins))
 
 
