@@ -201,12 +201,15 @@ def test_the_app_synthesizes_under_the_five_packs_with_no_finding(block: Block, 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.not_runnable is None and not builds_an_app(b)],
                          ids=lambda b: b.id)
-def test_the_block_runs_and_synthesizes(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_block_runs_and_synthesizes(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws) -> None:
     # GIVEN the block, after the preamble entries it needs
     monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "cdk.out"))
     monkeypatch.chdir(tmp_path)
     # the environment a page's function gets from its stack (logship's stream name)
     monkeypatch.setenv("LOGSHIP_FIREHOSE_STREAM", STREAM_NAME)
+    # and the attach point the platform publishes (FirehoseHandler.from_pipeline("default") reads it), in the emulator
+    aws.client("ssm", direct=True).put_parameter(Name="/log-constructs/pipeline/default/delivery-stream-name",
+                                                 Value=STREAM_NAME, Type="String", Overwrite=True)
     preamble = preamble_for(block.code)
     namespace: dict = {"__name__": "doc_block"}
     root = logging.getLogger()
