@@ -7,13 +7,15 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_CLI_NOTICES := false
+# Material for MkDocs prints an end-of-life notice on every build; the pins are deliberate.
+export NO_MKDOCS_2_WARNING := 1
 # Both cores: test files are spread over the workers (a file stays on one: its session fixtures run once).
 PYTEST_ARGS ?= -n auto --dist loadfile
 # checkov has a virtualenv of its own: its pinned dependencies would clash with the test dependencies.
 CHECKOV_VENV := .venv-checkov
 CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: setup synth test lint checkov bench clean compliance diagram rehearsal-setup rehearse
+.PHONY: setup synth test lint checkov bench clean compliance diagram rehearsal-setup rehearse docs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,7 +80,7 @@ CHECKOV_ARGS := --framework cloudformation --quiet --compact --skip-download
 checkov: synth $(CHECKOV_VENV)/.installed
 	$(CHECKOV) $(CHECKOV_ARGS) $$(printf -- '-f %s ' cdk.out/*.template.json cdk.out.serverless/*.template.json)
 
-test: synth $(CHECKOV_VENV)/.installed rehearsal-setup
+test: synth docs $(CHECKOV_VENV)/.installed rehearsal-setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/cfn-lint cdk.out/*.template.json cdk.out.serverless/*.template.json
 	@echo "cfn-lint: no errors in $$(ls cdk.out/*.template.json cdk.out.serverless/*.template.json | wc -l) template(s)"
@@ -89,7 +91,12 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf cdk.out cdk.out.serverless .pytest_cache
+	rm -rf cdk.out cdk.out.serverless .pytest_cache site
+
+# The documentation site into site/ (mkdocs.yml). --strict: a broken link or anchor, a missing snippet or a
+# docstring that names a parameter the signature lacks fails the build. Offline: no fonts or inventories fetched.
+docs: $(VENV)/.installed
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # docs/compliance.md from cdk.out/validation-report.json: every rule of the five cdk-nag packs, the
 # resources it covered, pass or acknowledged, and the reason.

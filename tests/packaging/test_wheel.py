@@ -233,9 +233,9 @@ def test_tests_install_the_powertools_release_the_functions_deploy() -> None:
 # -- a newcomer, following the README from the top ------------------------------------------------
 
 
-def _readme_block(*needles: str) -> str:
-    """The README's first Python block holding every needle (the quick start comes first)."""
-    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.S | re.M)
+def _doc_block(document: str, *needles: str) -> str:
+    """The document's first Python block holding every needle (the README's quick start comes first)."""
+    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / document).read_text(), re.S | re.M)
     return [b for b in blocks if all(n in b for n in needles)][0]
 
 
@@ -262,10 +262,10 @@ def newcomer_venv(wheel: Path, logship_wheel: Path, tmp_path_factory: pytest.Tem
 
 @pytest.fixture(scope="session")
 def newcomer_synth(newcomer_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    """The README's quick start as written, with the README's compliance snippet before its app.synth()."""
+    """The README's quick start as written, with the compliance page's snippet before its app.synth()."""
     work = tmp_path_factory.mktemp("newcomer-app")
-    quick_start = _readme_block("app = cdk.App()", "app.synth()")
-    compliance = _readme_block("Validations.of(app).add_plugins(")
+    quick_start = _doc_block("README.md", "app = cdk.App()", "app.synth()")
+    compliance = _doc_block("docs/compliance-guide.md", "Validations.of(app).add_plugins(")
     head, synth = quick_start.rsplit("app.synth()", 1)
     (work / "app.py").write_text(head + compliance + "app.synth()" + synth)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
