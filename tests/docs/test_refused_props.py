@@ -46,7 +46,8 @@ def sample(stack: cdk.Stack, prop: str):
         "free_storage_alarm_mib": 10_000, "data_freshness_alarm_seconds": 900, "index_template": True,
         "index_shards": 1, "index_replicas": 0, "index_field_limit": 2000, "index_lifecycle": True,
         "index_delete_after_days": 30, "index_warm_after_days": 7, "index_cold_after_days": 14,
-        "dashboards_saved_objects": True,
+        "dashboards_saved_objects": True, "redact": True, "redaction_patterns": {"ticket": r"TICKET-\d+"},
+        "redaction_secret_keys": ["ssn"], "redaction_rule_sets": {"/aws/cloudtrail/": "audit"},
     }[prop]
 
 
