@@ -37,7 +37,7 @@ def test_the_pipeline_builds_a_python_313_layer_retained_when_replaced(platform:
             "CompatibleRuntimes": ["python3.13"],
             "CompatibleArchitectures": ["arm64", "x86_64"],
             "LicenseInfo": "Apache-2.0 (logship), BSD-2-Clause (python-json-logger)",
-            "Description": Match.string_like_regexp(r"^logship \(log_constructs "),
+            "Description": Match.string_like_regexp(r"^logship: "),
             "Content": {"S3Bucket": Match.any_value(), "S3Key": Match.string_like_regexp(r"\.zip$")},
         },
         "DeletionPolicy": "Retain",
