@@ -23,13 +23,13 @@ ENV_DOMAIN_ENDPOINT = "DOMAIN_ENDPOINT"
 ENV_INDEX_NAME = "INDEX_NAME"
 ENV_INDEX_ROTATION = "INDEX_ROTATION"
 ENV_BULK_MAX_BYTES = "BULK_MAX_BYTES"
-# Redaction (log_shipper.redact): on unless REDACT is "off"; extra patterns (JSON name → regex), extra secret key
+# Redaction (log_shipper.redact): on unless REDACT is "false" (the alerts function's vocabulary); extra patterns (JSON name → regex), extra secret key
 # names (JSON list), and log group name prefixes whose batches get another rule set (JSON prefix → set name).
 ENV_REDACT = "REDACT"
 ENV_REDACT_PATTERNS = "REDACT_PATTERNS"
 ENV_REDACT_SECRET_KEYS = "REDACT_SECRET_KEYS"
 ENV_REDACT_RULE_SETS = "REDACT_RULE_SETS"
-REDACT_OFF = "off"
+REDACT_OFF = "false"  # the alerts function's word too (log_alerts.contract): one vocabulary for REDACT
 # Rule sets: the built-in rules each one leaves out. ``audit`` keeps what investigators search on (access key
 # ids; principal ARNs, whose session names are often e-mail addresses; source IPs, which no built-in rule
 # masks) and still masks every secret.
@@ -242,8 +242,8 @@ def _json_env(environ: Mapping[str, str], name: str, kind: type, default: object
 
 def _redaction_config(environ: Mapping[str, str]) -> dict[str, object]:
     raw = environ.get(ENV_REDACT, "")
-    if raw not in ("", REDACT_OFF):
-        raise ConfigurationError(f"log shipper: {ENV_REDACT} is {raw!r}; valid: unset (on) or {REDACT_OFF!r}")
+    if raw not in ("", "true", REDACT_OFF):
+        raise ConfigurationError(f"log shipper: {ENV_REDACT} is {raw!r}; valid: unset or 'true' (on), {REDACT_OFF!r}")
     rule_sets = _json_env(environ, ENV_REDACT_RULE_SETS, dict, {})
     unknown = sorted(set(rule_sets.values()) - set(RULE_SETS))  # type: ignore[attr-defined]
     if unknown:

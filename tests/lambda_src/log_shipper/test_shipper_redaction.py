@@ -151,14 +151,14 @@ def test_rule_sets_by_log_group_prefix_and_extra_rules(env, monkeypatch):  # noq
 
 def test_redaction_off_ships_lines_as_written(env, monkeypatch):  # noqa: F811
     record_puts(env)
-    monkeypatch.setenv("REDACT", "off")
+    monkeypatch.setenv("REDACT", "false")
     env.invoke(encode_payload("/g", "s", [{"id": "1", "timestamp": 1763775838000, "message": "password=kept"}]))
     (doc,) = env.documents()
     assert doc["message"] == "password=kept" and "redacted" not in doc
 
 
 @pytest.mark.parametrize("name, value, message", [
-    ("REDACT", "no", "REDACT is 'no'; valid: unset (on) or 'off'"),
+    ("REDACT", "no", "REDACT is 'no'; valid: unset or 'true' (on), 'false'"),
     ("REDACT_RULE_SETS", '{"/a": "lenient"}', "REDACT_RULE_SETS names unknown rule set(s) ['lenient']; valid: default, audit"),
     ("REDACT_SECRET_KEYS", '{"a": "b"}', "REDACT_SECRET_KEYS must be a JSON list of strings"),
     ("REDACT_PATTERNS", "{", "REDACT_PATTERNS is not JSON"),
@@ -175,4 +175,4 @@ def test_the_environment_round_trips():
                            redact_rule_sets={"/security/": "audit"})
     assert ShipperConfig.from_environment(config.to_environment()) == config
     off = ShipperConfig("s", "q", redact=False)
-    assert off.to_environment()["REDACT"] == "off" and not ShipperConfig.from_environment(off.to_environment()).redact
+    assert off.to_environment()["REDACT"] == "false" and not ShipperConfig.from_environment(off.to_environment()).redact

@@ -53,7 +53,7 @@ def test_patterns_secret_keys_and_rule_sets_reach_the_shipper():
 
 def test_turning_redaction_off_warns_naming_the_construct():
     pipeline, variables, stack = _build(redact=False)
-    assert variables["REDACT"] == "off"
+    assert variables["REDACT"] == "false"
     assert any("Logs/Pipeline: redact=False" in w for w in _warnings(stack))
     assert not [r for r in pipeline.dashboard_widgets(period=cdk.Duration.minutes(5)) if r.title == "Redaction"]
 
