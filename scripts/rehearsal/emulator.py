@@ -1,8 +1,9 @@
 """Start and stop the rehearsal's emulator: LocalStack in host mode (no Docker) and its OpenSearch engine.
 
 Everything binds 127.0.0.1 on free ports, so parallel runs never collide; :meth:`Emulator.stop` ends
-every process it started (LocalStack ignores SIGTERM, so it is killed), and LocalStack's files stay
-below its virtualenv. No hosts-file entry is
+every process it started (LocalStack ignores SIGTERM, so it is killed). Each run keeps LocalStack's
+state in a folder of its own (:func:`run_root`), so no stream or table of one run is met by the
+next; only packages and caches are shared below the virtualenv. No hosts-file entry is
 needed: ``LOCALSTACK_HOST`` makes LocalStack name (and probe) its domains at 127.0.0.1.
 """
 from __future__ import annotations
@@ -88,6 +89,24 @@ class Emulator:
         self.processes.clear()
 
 
+# Folders of LocalStack's root that hold packages and caches, not state: shared by every run of one
+# virtualenv (kinesis-local is installed from npm on first use and kept), so a run starts fast.
+SHARED_FOLDERS = ("var/lib/localstack/lib", "var/lib/localstack/cache")
+
+
+def run_root(venv: Path, workdir: Path) -> Path:
+    """A fresh FILESYSTEM_ROOT for one run, its package and cache folders linked to the virtualenv's."""
+    root = workdir / "localstack-root"
+    for folder in SHARED_FOLDERS:
+        shared = venv / "root" / folder
+        shared.mkdir(parents=True, exist_ok=True)
+        link = root / folder
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            link.symlink_to(shared, target_is_directory=True)
+    return root
+
+
 def localstack_python(venv: Path) -> Path:
     python = venv / "bin" / "python"
     if not python.exists():
@@ -125,10 +144,10 @@ def start(venv: Path, *, workdir: Optional[Path] = None, ready_s: float = 90.0) 
             "DISABLE_EVENTS": "1",  # no analytics calls
             "LOCALSTACK_TELEMETRY_DISABLED": "1",
             # Host mode: LocalStack takes any container-like sandbox for Docker and would then keep its
-            # files under /var/lib/localstack; here they stay beside its virtualenv (the kinesis-local
-            # package it installs on first use is kept there for the next run).
+            # files under /var/lib/localstack. Here each run has a root of its own (services keep state
+            # there, e.g. kinesis-local's streams), whose package and catalogue folders are shared.
             "OVERRIDE_IN_DOCKER": "0",
-            "FILESYSTEM_ROOT": str(venv / "root"),
+            "FILESYSTEM_ROOT": str(run_root(venv, workdir)),
         }
         log = emulator.log
         with open(log, "wb") as out:
