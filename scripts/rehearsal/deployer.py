@@ -145,6 +145,7 @@ class Deployer:
         self.workarounds: list[Workaround] = []
         self._layers: dict[tuple[str, str], str] = {}
         self._bootstrapped: set[tuple[str, str]] = set()
+        self._prepared: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def client(self, service: str, account: str, region: str):
         # LocalStack takes the account from a 12-digit access key id.
@@ -201,9 +202,15 @@ class Deployer:
     # --- the template as the emulator can take it -----------------------------------------------
 
     def prepare(self, spec: StackSpec) -> dict[str, Any]:
-        template = json.loads(spec.template.read_text())
-        resources = template.get("Resources", {})
-        text = json.dumps(template)
+        """The template as deployed: rewritten once per stack (deploys, redeploys and runs share it, and each
+        workaround is recorded once)."""
+        key = (spec.stack_name, spec.account, spec.region)
+        if key not in self._prepared:
+            self._prepared[key] = self._rewrite(spec)
+        return self._prepared[key]
+
+    def _rewrite(self, spec: StackSpec) -> dict[str, Any]:
+        text = spec.template.read_text()
         for parameter in sorted(set(POWERTOOLS_REFERENCE.findall(text))):
             arn = self.powertools_layer(spec.account, spec.region, parameter)
             text = text.replace("{{resolve:ssm:%s}}" % parameter, arn)
