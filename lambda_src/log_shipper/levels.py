@@ -44,19 +44,31 @@ def normalize(level: Any) -> str | None:
     return _ALIASES.get(name, name)
 
 
-def lambda_text(message: str) -> re.Match[str] | None:
-    """:data:`LAMBDA_TEXT`'s match (groups: time, request id, level, rest), or None."""
-    # The fields cannot hold a tab, so a match has its level exactly between the 2nd and 3rd tab.
+def lambda_text(message: str) -> tuple[str, str, str, str] | None:
+    """What :data:`LAMBDA_TEXT` matches (time, request id, level, rest), or None; without running it.
+
+    The fields cannot hold a tab, so a match has its level exactly between the 2nd and 3rd tab; the
+    time and the request id are then non-empty and hold no whitespace (``str.split()`` splits at what
+    ``\\s`` matches).
+    """
     if "\t" not in message:
         return None
     parts = message.split("\t", 3)
     if len(parts) < 4 or parts[2] not in _LEVEL_SET:
         return None
-    return LAMBDA_TEXT.match(message)
+    time, request_id, level, rest = parts
+    both = time + request_id
+    if not time or not request_id or both.split() != [both]:
+        return None
+    return time, request_id, level, rest
 
 
 def marker_level(message: str) -> str | None:
     """The level of a ``[LEVEL]`` marker near the start or of Python logging's default format, or None."""
+    if message[:1] == "[":  # Python's runtime format: "[ERROR]\t..." (the first marker is the one at 0)
+        end = message.find("]", 1, 12)
+        if end > 0 and message[1:end] in _SPELLINGS:
+            return _SPELLINGS[message[1:end]]
     head = message[:MARKER_WINDOW]
     if "[" in head:
         match = MARKER.search(head)
@@ -71,9 +83,9 @@ def marker_level(message: str) -> str | None:
 
 def text_level(message: str) -> str | None:
     """The level a plain-text message carries, or None."""
-    match = lambda_text(message)
-    if match:
-        return normalize(match.group(3))
+    parts = lambda_text(message)
+    if parts:
+        return normalize(parts[2])
     return marker_level(message)
 
 

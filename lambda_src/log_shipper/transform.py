@@ -58,6 +58,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
 _encode_fields = one_shot_encoder(RECORD_ENCODER)  # decoded JSON objects: no cycle to check for
 _REDACTED = f",{_string(REDACTED_FIELD)}:"
+_LEVEL_FIELDS = {name: ',"level":' + _string(name) for name in ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERROR",
+                                                                "CRITICAL", "FATAL", "ALERT", "EMERGENCY")}
 # Headroom for the metadata fields around a message: above this the message is kept raw, unparsed.
 STRUCTURE_LIMIT = MAX_RECORD_BYTES - 4096
 # Messages up to this many characters are within STRUCTURE_LIMIT bytes (≤ 4 bytes per character).
@@ -122,11 +124,11 @@ def _structure(message: str) -> tuple[str, str | None, dict[str, Any] | None, st
     fields = json_object(message)
     request_id = level = None
     if fields is None:
-        match = lambda_text(message)
-        if match:
-            level = normalize(match.group(3))
-            request_id = match.group(2)
-            fields = json_object(match.group(4))  # e.g. Node's console.log(JSON.stringify(...))
+        parts = lambda_text(message)
+        if parts:
+            _, request_id, level, rest = parts
+            level = normalize(level)
+            fields = json_object(rest)  # e.g. Node's console.log(JSON.stringify(...))
         else:
             level = marker_level(message)
     if fields is not None:
@@ -164,27 +166,27 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
     return doc
 
 
-def _fast_record(event: LogEvent, timestamp: str, meta: str, fired: tuple[str, ...] | None = None) -> bytes | None:
-    """``encode_document(document(event, batch))`` written from parts, or None: the general path's case."""
+def _fast_record(event: LogEvent, head: str, meta: str, fired: tuple[str, ...] | None = None) -> bytes | None:
+    """``encode_document(document(event, batch))`` written from parts, or None: the general path's case.
+
+    ``head``: the record up to the message's value (``{"@timestamp":"…","message":``).
+    """
     message = event.message
     if len(message) > _FAST_CHARS or not (message.isascii() or not _has_surrogates(message)):
         return None
     text, request_id, fields, level = _structure(message)
-    parts = ['{"@timestamp":"', timestamp, '","message":', _string(text), meta, _string(event.id)]
-    if request_id is not None:
-        parts += (',"request_id":', _string(request_id))
+    request = "" if request_id is None else ',"request_id":' + _string(request_id)
+    structured = ""
     if fields is not None:
         if not is_clean(fields):
             fields, overflow = sanitize_fields(fields)
             if overflow:
                 return None
-        parts += (',"json":', _encode_fields(fields))
-    if level:
-        parts += (',"level":', _string(level))
+        structured = ',"json":' + _encode_fields(fields)
+    flags = _LEVEL_FIELDS.get(level) or ("" if not level else ',"level":' + _string(level))
     if fired:
-        parts += (_REDACTED, _encode_fields(list(fired)))
-    parts.append("}\n")
-    data = "".join(parts).encode("utf-8", "replace")
+        flags += _REDACTED + _encode_fields(list(fired))
+    data = f"{head}{_string(text)}{meta}{_string(event.id)}{request}{structured}{flags}}}\n".encode("utf-8", "replace")
     return data if len(data) <= MAX_RECORD_BYTES else None
 
 
@@ -198,17 +200,20 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
     fields = RECORD_ENCODER.encode(metadata(batch, region))[1:-1]  # the batch's fields, encoded once
     meta = f",{fields},\"id\":" if fields else ',"id":'
     append = out.records.append
+    heads: dict[int, str] = {}  # timestamp → the record's start (a batch's events share their milliseconds often)
     for event in batch.events if events is None else events:
-        try:
-            timestamp = iso_timestamp(event.timestamp_ms)
-        except (OverflowError, ValueError) as error:
-            out.invalid.append(InvalidEvent(
-                {"id": event.id, "timestamp": event.timestamp_ms, "message": event.message},
-                f"timestamp {event.timestamp_ms} is out of range: {error}",
-            ))
-            continue
+        head = heads.get(event.timestamp_ms)
+        if head is None:
+            try:
+                head = heads[event.timestamp_ms] = f'{{"@timestamp":"{iso_timestamp(event.timestamp_ms)}","message":'
+            except (OverflowError, ValueError) as error:
+                out.invalid.append(InvalidEvent(
+                    {"id": event.id, "timestamp": event.timestamp_ms, "message": event.message},
+                    f"timestamp {event.timestamp_ms} is out of range: {error}",
+                ))
+                continue
         rules = fired.get(event.id) if fired else None
-        data = _fast_record(event, timestamp, meta, rules)
+        data = _fast_record(event, head, meta, rules)
         if data is None:
             doc = document(event, batch, region)
             if rules:

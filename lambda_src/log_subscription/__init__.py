@@ -11,7 +11,7 @@ import json
 import math
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 
@@ -29,8 +29,10 @@ class PayloadError(ValueError):
         self.stage = stage
 
 
-@dataclass(frozen=True)
-class LogEvent:
+class LogEvent(NamedTuple):
+    """One log event. A named tuple: a batch makes thousands, and a tuple is made in half the time of a
+    frozen dataclass."""
+
     id: str
     timestamp_ms: int
     message: str
@@ -58,15 +60,11 @@ class LogBatch:
         return self.message_type == CONTROL_MESSAGE
 
 
+_new_tuple = tuple.__new__
+
+
 def _event(raw: Any) -> LogEvent | InvalidEvent:
-    if type(raw) is dict:  # what json.loads gives: the usual event costs a few C-level checks
-        try:
-            event_id, timestamp, message = raw["id"], raw["timestamp"], raw["message"]
-        except KeyError:
-            pass
-        else:
-            if type(timestamp) is int and type(message) is str and MIN_TIMESTAMP_MS <= timestamp <= MAX_TIMESTAMP_MS:
-                return LogEvent(event_id if type(event_id) is str else str(event_id), timestamp, message)
+    """The event ``raw`` is, or why it is none (the checks :func:`decode_payload`'s loop skips for the usual event)."""
     if not isinstance(raw, Mapping):
         return InvalidEvent(raw, f"event is {type(raw).__name__}, not an object")
     missing = [key for key in ("id", "timestamp", "message") if key not in raw]
@@ -125,9 +123,17 @@ def decode_payload(event: Mapping[str, Any], *, strict_utf8: bool = True) -> Log
     if not isinstance(data["logEvents"], list):
         raise PayloadError("malformed", "logEvents is not a list")
     batch = LogBatch(str(data["owner"]), str(data["logGroup"]), str(data["logStream"]), str(message_type))
+    valid, invalid = batch.events.append, batch.invalid.append
     for raw in data["logEvents"]:
+        # The usual event (what json.loads gives, with a string id) costs a few C-level checks in this loop.
+        if type(raw) is dict:
+            event_id, timestamp, message = raw.get("id"), raw.get("timestamp"), raw.get("message")
+            if (type(event_id) is str and type(timestamp) is int and type(message) is str
+                    and MIN_TIMESTAMP_MS <= timestamp <= MAX_TIMESTAMP_MS):
+                valid(_new_tuple(LogEvent, (event_id, timestamp, message)))  # LogEvent(...) less a Python frame
+                continue
         decoded = _event(raw)
-        (batch.events if isinstance(decoded, LogEvent) else batch.invalid).append(decoded)
+        (valid if type(decoded) is LogEvent else invalid)(decoded)
     return batch
 
 
@@ -136,13 +142,16 @@ _scan_json = json.JSONDecoder().scan_once
 
 def json_object(message: str) -> dict[str, Any] | None:
     """The JSON object a log message holds (``{...}``, whitespace around), or ``None``."""
-    if message[:1] != "{" and message.lstrip()[:1] != "{":  # most messages: no copy, no parse
-        return None
-    stripped = message.strip()
-    if len(stripped) < 2 or stripped[0] != "{" or stripped[-1] != "}":
+    if message[:1] == "{":  # most JSON lines: parsed in place, no copy
+        start = 0
+    elif message.lstrip()[:1] == "{":
+        start = len(message) - len(message.lstrip())
+    else:  # most messages: no copy, no parse
         return None
     try:  # json's C scanner directly: json.loads adds three Python calls per message around it
-        value, end = _scan_json(stripped, 0)
+        value, end = _scan_json(message, start)
     except (StopIteration, ValueError, RecursionError):
         return None
-    return value if end == len(stripped) and isinstance(value, dict) else None
+    if end != len(message) and not message[end:].isspace():  # only whitespace may follow
+        return None
+    return value if isinstance(value, dict) else None

@@ -4,6 +4,7 @@
 * The cheap checks in front of the level regexes never change a result: the same levels as the
   regexes run on every message.
 * ``sanitize_fields``' shortcut for clean fields gives what the full sanitizer gives.
+* ``json_object``, which parses in place, finds the object ``json.loads`` finds in the stripped message.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from log_shipper import fields as shipper_fields
 from log_shipper import levels
 from log_shipper.transform import document, to_records
-from log_subscription import LogBatch, LogEvent
+from log_subscription import LogBatch, LogEvent, json_object
 from logship.firehose import encode_document
 
 PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -68,7 +69,29 @@ def test_records_written_from_parts_are_the_general_paths_bytes(events, group, s
 def test_the_cheap_checks_before_the_level_regexes_never_change_the_level(message):
     # GIVEN any message / WHEN its level is read / THEN it is the level the regexes alone give
     assert levels.text_level(message) == _regex_only_text_level(message)
-    assert (levels.lambda_text(message) is None) == (levels.LAMBDA_TEXT.match(message) is None)
+    match = levels.LAMBDA_TEXT.match(message)
+    assert levels.lambda_text(message) == (match.groups() if match else None)
+
+
+def _loaded_object(message: str) -> object:
+    stripped = message.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        value = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+@PROPERTY
+@given(message=messages | st.builds(lambda pad, obj, tail: pad + json.dumps(obj) + tail,
+                                    st.sampled_from(["", " ", "\u3000", "\x1c"]), json_objects,
+                                    st.sampled_from(["", "\n", " \t", "\u2028", "x", "}", " {}"])))
+def test_the_json_object_of_a_message_is_what_json_loads_finds_in_it_stripped(message):
+    # GIVEN any message, JSON objects among them with whitespace (and not only whitespace) around
+    # WHEN its JSON object is read / THEN it is json.loads' object of the stripped text, or None for both
+    assert json_object(message) == _loaded_object(message)
 
 
 @PROPERTY
