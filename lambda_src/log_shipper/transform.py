@@ -99,11 +99,15 @@ def metadata(batch: LogBatch, region: str | None = None) -> dict[str, str]:
 
 
 def _has_surrogates(text: str) -> bool:
+    return _utf8_size(text) is None
+
+
+def _utf8_size(text: str) -> int | None:
+    """The size of ``text`` in UTF-8, or None when it holds a lone surrogate (bytes that were not UTF-8)."""
     try:
-        text.encode("utf-8")
+        return len(text.encode("utf-8"))
     except UnicodeEncodeError:
-        return True
-    return False
+        return None
 
 
 def _original_bytes(text: str) -> bytes:
@@ -121,7 +125,8 @@ def _clean_text(text: str) -> str:
 
 def _structure(message: str) -> tuple[str, str | None, dict[str, Any] | None, str | None]:
     """(text for ``message``, request id, JSON fields, level) of a message small enough to parse."""
-    fields = json_object(message)
+    first = message[:1]
+    fields = json_object(message) if first == "{" or first.isspace() else None  # the usual text: no call
     request_id = level = None
     if fields is None:
         parts = lambda_text(message)
@@ -145,11 +150,13 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
     message = event.message
     doc: dict[str, Any] = {"@timestamp": iso_timestamp(event.timestamp_ms), "message": message, **metadata(batch, region),
                            "id": event.id}
-    if _has_surrogates(message):
+    size = _utf8_size(message)
+    if size is None:
         doc["invalid_utf8"] = True
         doc["message_base64"] = base64.b64encode(_original_bytes(message)).decode("ascii")
         message = doc["message"] = _clean_text(message)
-    if len(message) > STRUCTURE_LIMIT // 4 and len(message.encode("utf-8")) > STRUCTURE_LIMIT:
+        size = len(message) if len(message) <= STRUCTURE_LIMIT // 4 else len(message.encode("utf-8"))
+    if size > STRUCTURE_LIMIT:
         level = text_level(message)  # too large to keep structured: the raw text truncates best
         if level:
             doc["level"] = level

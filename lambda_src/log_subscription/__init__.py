@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import json
 import math
+import operator
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple
@@ -61,6 +62,7 @@ class LogBatch:
 
 
 _new_tuple = tuple.__new__
+_EVENT_FIELDS = operator.itemgetter("id", "timestamp", "message")
 
 
 def _event(raw: Any) -> LogEvent | InvalidEvent:
@@ -126,11 +128,15 @@ def decode_payload(event: Mapping[str, Any], *, strict_utf8: bool = True) -> Log
     valid, invalid = batch.events.append, batch.invalid.append
     for raw in data["logEvents"]:
         # The usual event (what json.loads gives, with a string id) costs a few C-level checks in this loop.
-        if type(raw) is dict:
-            event_id, timestamp, message = raw.get("id"), raw.get("timestamp"), raw.get("message")
+        try:
+            values = _EVENT_FIELDS(raw)
+        except (KeyError, TypeError):
+            pass
+        else:
+            event_id, timestamp, message = values
             if (type(event_id) is str and type(timestamp) is int and type(message) is str
                     and MIN_TIMESTAMP_MS <= timestamp <= MAX_TIMESTAMP_MS):
-                valid(_new_tuple(LogEvent, (event_id, timestamp, message)))  # LogEvent(...) less a Python frame
+                valid(_new_tuple(LogEvent, values))  # LogEvent(*values) less a Python frame
                 continue
         decoded = _event(raw)
         (valid if type(decoded) is LogEvent else invalid)(decoded)

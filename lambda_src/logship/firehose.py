@@ -79,23 +79,26 @@ def _slim(document: Mapping[str, Any], text_field: str, original_bytes: int) -> 
 
 
 def _truncated_text(document: Mapping[str, Any], text_field: str, text: str, limit: int) -> bytes:
-    escaped = encode_basestring(text)
+    encoded = encode_basestring(text).encode("utf-8", errors="replace")
     rest = RECORD_ENCODER.encode({k: v for k, v in document.items() if k != text_field})
     # The record is ``rest`` with one more member (a comma, the key, a colon, the text) and a newline.
-    size = (len(rest.encode("utf-8", errors="replace")) + len(encode_basestring(text_field).encode()) + 3
-            + len(escaped.encode("utf-8", errors="replace")))
+    size = len(rest.encode("utf-8", errors="replace")) + len(encode_basestring(text_field).encode()) + 3 + len(encoded)
     if size <= limit:
         return _dumps(document)
-    return _cut(_slim(document, text_field, size), text_field, text, limit, escaped=escaped)
+    return _cut(_slim(document, text_field, size), text_field, text, limit, encoded=encoded)
 
 
-def _cut(slim: dict[str, Any], text_field: str, text: str, limit: int, *, escaped: Optional[str] = None) -> bytes:
-    """The record of ``slim`` with as much of ``text`` as fits, then :data:`TRUNCATION_MARK` (written last)."""
+def _cut(slim: dict[str, Any], text_field: str, text: str, limit: int, *, encoded: Optional[bytes] = None) -> bytes:
+    """The record of ``slim`` with as much of ``text`` as fits, then :data:`TRUNCATION_MARK` (written last).
+
+    ``encoded``: ``text`` escaped as a JSON string, in UTF-8, when the caller has it already.
+    """
     head = (RECORD_ENCODER.encode(slim)[:-1] + "," + encode_basestring(text_field) + ':"').encode("utf-8", "replace")
     tail = (TRUNCATION_MARK + '"}\n').encode()
     room = max(limit - len(head) - len(tail) - 8, 0)
     # The text's escaped UTF-8, cut at ``room`` bytes, after a whole character and a whole escape.
-    encoded = (escaped or encode_basestring(text)).encode("utf-8", errors="replace")
+    if encoded is None:
+        encoded = encode_basestring(text).encode("utf-8", errors="replace")
     body = encoded[1:min(room, len(encoded) - 2) + 1]  # without the quotes around it
     data = b"".join((head, _whole_escapes(_whole_characters(body)), tail))
     if len(data) <= limit:
