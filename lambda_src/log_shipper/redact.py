@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Iterable, Mapping, Optional, Sequence
 
 from log_subscription import LogBatch, LogEvent
@@ -92,9 +93,7 @@ class Redaction:
         rules = self.sets[self.rule_set(batch.log_group, batch.log_stream)]
         out = Redacted(list(events))
         flags = rules.precheck.flags([event.message for event in events])
-        for position, maybe in enumerate(flags):
-            if not maybe:
-                continue
+        for position in compress(range(len(flags)), flags):  # only the lines a rule may match
             event = events[position]
             text, counts = rules.redactor.redact(event.message)
             if counts:

@@ -11,9 +11,10 @@ spells with escapes (``"p\\u0061ssword"``). Extra patterns are searched as they 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from itertools import accumulate
-from typing import Callable, Optional, Sequence
+from bisect import bisect_left
+from itertools import accumulate, count
+from operator import add
+from typing import Any, Callable, Optional, Sequence
 
 from .engine import Redactor
 from .rules import STEMS
@@ -34,57 +35,45 @@ LITERALS: dict[str, tuple[str, ...]] = {
     "email": ("@", "%40"),
 }
 # Rules whose matches are better found by a pattern: AWS key ids (case-sensitive), behind a memchr for "A".
+# (Written to start with a literal, so that ``re`` skips from one "A" to the next in C.)
 PATTERNS: dict[str, re.Pattern[str]] = {
-    "aws_key_id": re.compile(r"(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AGPA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}"),
+    "aws_key_id": re.compile(r"A(?:KIA|SIA|BIA|CCA|IDA|ROA|GPA|IPA|NPA|NVA|PKA)[A-Z0-9]{16}"),
 }
 # What a match needs in the line: one of these characters (each looked for with memchr).
 NEEDS: dict[str, str] = {"aws_key_id": "A"}
-# Card numbers: the line's UTF-8 bytes with every digit written 0, the separators - and every other byte x
-# (one C pass); then a bounded run of 13-19 digits, digit groups with separators, or a number written
-# with an exponent of 10 or more (a JSON number) -- the card rule's shapes, found by literal searches.
-_CARD_TABLE = bytes.maketrans(bytes(range(256)), bytes(
-    0x30 if 0x30 <= b <= 0x39 else 0x2D if b in b" .-" else 0x65 if b in b"eE" else 0x2B if b == 0x2B else 0x78
-    for b in range(256)))
-# A run of digits starts after a byte that is no digit: x, - (a separator), e or + (an exponent).
-_CARD_RUN_STARTS = tuple(lead + b"0" * 13 for lead in (b"x", b"-", b"e", b"+"))
-_CARD_RUN = re.compile(rb"0{13,19}(?!0)")
-_CARD_GROUPS = (b"0000-0000-0000-0", b"0000-000000-0000")
-# A number with an exponent (a card number written as a JSON float): in a second shape (digits 0, e and E
-# e, signs +, letters, ``_`` and ``.`` a, anything else x) a mantissa's last digit, e, a sign or none, an
-# exponent of 1-3 digits and a byte that ends a number (not in a hex id such as ``9e8f``); then the number.
-_EXPONENT_TABLE = bytes.maketrans(bytes(range(256)), bytes(
-    0x30 if 0x30 <= b <= 0x39 else 0x65 if b in b"eE" else 0x2B if b in b"+-" else
-    0x61 if (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b in b"_.") else 0x78 for b in range(256)))
-_EXPONENT_SHAPES = tuple(b"0e" + sign + b"0" * digits + b"x" for sign in (b"", b"+") for digits in (1, 2, 3))
+# Card numbers and numbers written with an exponent are found in one shape of the lines' UTF-8 bytes
+# (one C pass): every digit written 0, e and E e, letters and _ a, the separators ``+ - . space`` kept,
+# every other byte x. Then, each by a search that starts with a literal (so ``re`` skips ahead in C):
+# a run of 13-19 digits, digit groups with separators (the card rule's shapes), and a mantissa's last
+# digit, e, a sign or none, an exponent of 1-3 digits and a byte that ends a number (not a hex id such
+# as ``9e8f``; a card number written as a JSON float has one).
+_SHAPE = bytes.maketrans(bytes(range(256)), bytes(
+    0x30 if 0x30 <= b <= 0x39 else 0x65 if b in b"eE" else b if b in b"+-. " else
+    0x61 if (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b == 0x5F) else 0x78 for b in range(256)))
+# A run of digits: its first 13 are found with memchr-fast ``find`` (``re`` would stop at every digit).
+_THIRTEEN_DIGITS = b"0" * 13
+_DIGITS_FROM = re.compile(rb"0*").match
+_CARD_GROUPS = re.compile(rb"0000[ .-](?:0000[ .-]0000[ .-]0|000000[ .-]0000)")
+_EXPONENT_SHAPE = re.compile(rb"0e[+-]?0{1,3}[ x]")
 _EXPONENT_NUMBER = re.compile(r"(?<![0-9A-Za-z_.-])-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+(?![0-9A-Za-z_.])")
 
 
 def card_positions(shape: bytes) -> list[int]:
     """Where a card-shaped run of digits or group of digits starts in ``shape`` (a line, or lines, translated
-    with ``_CARD_TABLE`` after a leading ``x``), and where a number may be written with an exponent."""
-    found: list[int] = []
-    for lead in _CARD_RUN_STARTS:
-        start = shape.find(lead)
-        while start != -1:
-            if _CARD_RUN.match(shape, start + 1):  # 13-19 digits: longer runs are no card number
-                found.append(start + 1)
-            start = shape.find(lead, start + 14)
-    return found + _occurrences(shape, _CARD_GROUPS)
+    with ``_SHAPE`` after a leading byte that is no digit)."""
+    found = []
+    start = shape.find(_THIRTEEN_DIGITS)
+    while start != -1:  # each search starts after a byte that is no digit: ``start`` begins a run
+        end = _DIGITS_FROM(shape, start + 13).end()  # type: ignore[union-attr]
+        if end - start <= 19:  # 13-19 digits: longer runs are no card number
+            found.append(start)
+        start = shape.find(_THIRTEEN_DIGITS, end)
+    return found + [match.start() for match in _CARD_GROUPS.finditer(shape)]
 
 
 def exponent_positions(shape: bytes) -> list[int]:
-    """Where a mantissa's last digit may be, in ``shape`` translated with ``_EXPONENT_TABLE`` (lines + ``x``)."""
-    return _occurrences(shape, _EXPONENT_SHAPES)
-
-
-def _occurrences(shape: bytes, needles: tuple[bytes, ...]) -> list[int]:
-    found: list[int] = []
-    for needle in needles:
-        start = shape.find(needle)
-        while start != -1:
-            found.append(start)
-            start = shape.find(needle, start + 1)
-    return found
+    """Where a mantissa's last digit may be, in ``shape`` (lines translated with ``_SHAPE``, then a byte x)."""
+    return [match.start() for match in _EXPONENT_SHAPE.finditer(shape)]
 
 
 def _exponent_at(text: str, index: int) -> bool:
@@ -99,13 +88,33 @@ def _exponent_at(text: str, index: int) -> bool:
 
 def card_maybe(line: str) -> bool:
     """Whether ``line`` holds a shape the card rule looks at (its checksum decides later)."""
-    data = b"\n" + line.encode("utf-8", "surrogatepass") + b"\n"
-    if card_positions(data.translate(_CARD_TABLE)):
+    shape = (b"\n" + line.encode("utf-8", "surrogatepass") + b"\n").translate(_SHAPE)
+    if card_positions(shape):
         return True
-    exponents = exponent_positions(data.translate(_EXPONENT_TABLE))
+    exponents = exponent_positions(shape)
     if not line.isascii():  # positions in the bytes are not positions in the text: the number is searched for
         return bool(exponents) and _EXPONENT_NUMBER.search(line) is not None
     return any(_exponent_at(line, position - 1) for position in exponents)
+
+
+# Characters from the rarest in log text to the most common (English letter frequencies; digits, spaces
+# and punctuation count as common): the literals are found together by one pattern that stops only at
+# their rarest characters and looks back for the rest, so most of a text is skipped in C.
+RARITY = "\\@%zqxjkvbpygfwmucldrhsnioate"
+
+
+def _rarest(literal: str) -> int:
+    return min(range(len(literal)), key=lambda i: RARITY.find(literal[i]) % (len(RARITY) + 1))
+
+
+def literal_pattern(literals: Sequence[str]) -> re.Pattern[str]:
+    """One pattern matching wherever one of ``literals`` occurs, entered at each literal's rarest character."""
+    anchors: dict[str, list[str]] = {}
+    for literal in sorted(set(literals), key=len, reverse=True):
+        i = _rarest(literal)
+        behind = f"(?<={re.escape(literal[:i + 1])})" if i else ""
+        anchors.setdefault(literal[i], []).append(behind + re.escape(literal[i + 1:]))
+    return re.compile("|".join(f"{re.escape(anchor)}(?:{'|'.join(rests)})" for anchor, rests in anchors.items()))
 
 
 ALWAYS = ("\\u",)
@@ -140,6 +149,7 @@ class PreCheck:
                 literals.update(dict.fromkeys(hint.lower() for hint in rule.hints))
         self.literals = tuple(literals)
         self.searches = tuple(searches)
+        self._literal = literal_pattern(self.literals).search
         self._chars = tuple(sorted({char for literal in self.literals for char in literal}))
         self._literal_chars = tuple((literal, frozenset(literal)) for literal in self.literals)
 
@@ -148,56 +158,48 @@ class PreCheck:
         lowered = line.lower()
         if len(line) > LONG_LINE:
             return self._maybe_long(line, lowered)
-        for literal in self.literals:
-            if literal in lowered:
-                return True
+        if self._literal(lowered) is not None:
+            return True
         for search, needs in self.searches:
             if (not needs or any(char in line for char in needs)) and search(line) is not None:
                 return True
         return False
 
     def flags(self, lines: Sequence[str]) -> list[bool]:
-        """``maybe`` of every line, with each literal searched once in all short ASCII lines joined."""
+        """``maybe`` of every line; each search runs once over the short ASCII lines joined."""
         out = [False] * len(lines)
-        batch = [i for i, line in enumerate(lines) if len(line) <= LONG_LINE and line.isascii()]
-        chosen = set(batch)
-        for i, line in enumerate(lines):
-            if i not in chosen:
-                out[i] = self.maybe(line)
-        if not batch:
-            return out
-        texts = [lines[i] for i in batch]
-        joined = "\n".join(texts)  # literals and card shapes hold no newline: a hit lies within one line
-        starts = [0, *accumulate(len(text) + 1 for text in texts)]
+        texts = list(lines)
+        for i in [i for i, line in enumerate(lines) if len(line) > LONG_LINE or not line.isascii()]:
+            out[i] = self.maybe(lines[i])
+            texts[i] = ""  # its place in the joined text stays, empty
+        # Literals, shapes and the built-in patterns hold no newline: a hit lies within one line, the k-th
+        # of which ends where ``ends[k]`` says (the joined text's newline after it, or its end).
+        joined = "\n".join(texts)
+        ends = list(map(add, accumulate(map(len, texts)), count()))
 
-        def hits(find: Callable[[str | bytes, int], int], needle: str | bytes) -> None:
-            position = find(needle, 0)  # type: ignore[arg-type]
-            while position != -1:
-                k = bisect_right(starts, position) - 1
-                out[batch[k]] = True
-                position = find(needle, starts[k + 1])  # type: ignore[arg-type]
+        def mark(search: Callable[[Any, int], Optional[re.Match[Any]]], text: str | bytes, offset: int = 0) -> None:
+            match = search(text, 0)
+            while match is not None:
+                k = bisect_left(ends, match.start() - offset)
+                out[k] = True
+                match = search(text, ends[k] + 1 + offset)
 
-        lowered = joined.lower()
-        for literal in self.literals:
-            hits(lowered.find, literal)
+        mark(self._literal, joined.lower())
         for search, needs in self.searches:
             if search is _card_search:
-                data = b"\n" + joined.encode("ascii") + b"\n"
-                for position in card_positions(data.translate(_CARD_TABLE)):
-                    out[batch[bisect_right(starts, position - 1) - 1]] = True
-                for position in exponent_positions(data.translate(_EXPONENT_TABLE)):
-                    k = bisect_right(starts, position - 1) - 1
-                    if not out[batch[k]] and _exponent_at(joined, position - 1):
-                        out[batch[k]] = True
+                shape = (b"\n" + joined.encode("ascii") + b"\n").translate(_SHAPE)  # position p is joined's p - 1
+                for position in card_positions(shape):
+                    out[bisect_left(ends, position - 1)] = True
+                for position in exponent_positions(shape):
+                    k = bisect_left(ends, position - 1)
+                    if not out[k] and _exponent_at(joined, position - 1):
+                        out[k] = True
             elif needs:
-                if needs in joined:
-                    for k, text in enumerate(texts):
-                        if not out[batch[k]] and search(text) is not None:
-                            out[batch[k]] = True
+                mark(search, joined)
             else:  # an extra pattern: line by line (it may match a newline)
                 for k, text in enumerate(texts):
-                    if not out[batch[k]] and search(text) is not None:
-                        out[batch[k]] = True
+                    if text and not out[k] and search(text) is not None:
+                        out[k] = True
         return out
 
     def _maybe_long(self, line: str, lowered: str) -> bool:
