@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from itertools import accumulate, count
-from operator import add
+from itertools import accumulate, compress, count
+from operator import add, not_, or_
 from typing import Any, Callable, Optional, Sequence
 
 from .engine import Redactor
@@ -42,28 +42,28 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 # What a match needs in the line: one of these characters (each looked for with memchr).
 NEEDS: dict[str, str] = {"aws_key_id": "A"}
 # Card numbers and numbers written with an exponent are found in one shape of the lines' UTF-8 bytes
-# (one C pass): every digit written 0, e and E e, letters and _ a, the separators ``+ - . space`` kept,
-# every other byte x. Then, each by a search that starts with a literal (so ``re`` skips ahead in C):
-# a run of 13-19 digits, digit groups with separators (the card rule's shapes), and a mantissa's last
-# digit, e, a sign or none, an exponent of 1-3 digits and a byte that ends a number (not a hex id such
-# as ``9e8f``; a card number written as a JSON float has one).
+# (one C pass): every digit written 0, e and E e, letters and _ a, a sign +, the separators ``- . space``
+# -, every other byte x. Then a run of 13-19 digits is found by ``find`` (memchr-fast; ``re`` would stop
+# at every digit), and by patterns that start with a literal (``re`` skips ahead to it in C) digit groups
+# with separators (the card rule's shapes) and a mantissa's last digit, e, a sign or none, an exponent of
+# 1-3 digits and a byte that may end a number (not a hex id such as ``9e8f``; a card number written as a
+# JSON float has one).
 _SHAPE = bytes.maketrans(bytes(range(256)), bytes(
-    0x30 if 0x30 <= b <= 0x39 else 0x65 if b in b"eE" else b if b in b"+-. " else
+    0x30 if 0x30 <= b <= 0x39 else 0x65 if b in b"eE" else 0x2B if b == 0x2B else 0x2D if b in b"-. " else
     0x61 if (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b == 0x5F) else 0x78 for b in range(256)))
-# A run of digits: its first 13 are found with memchr-fast ``find`` (``re`` would stop at every digit).
 _THIRTEEN_DIGITS = b"0" * 13
 _DIGITS_FROM = re.compile(rb"0*").match
-_CARD_GROUPS = re.compile(rb"0000[ .-](?:0000[ .-]0000[ .-]0|000000[ .-]0000)")
-_EXPONENT_SHAPE = re.compile(rb"0e[+-]?0{1,3}[ x]")
+_CARD_GROUPS = re.compile(rb"0000-(?:0000-0000-0|000000-0000)")
+_EXPONENT_SHAPE = re.compile(rb"0e[+-]?0{1,3}(?:[-x]|\Z)")
 _EXPONENT_NUMBER = re.compile(r"(?<![0-9A-Za-z_.-])-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+(?![0-9A-Za-z_.])")
 
 
 def card_positions(shape: bytes) -> list[int]:
     """Where a card-shaped run of digits or group of digits starts in ``shape`` (a line, or lines, translated
-    with ``_SHAPE`` after a leading byte that is no digit)."""
+    with ``_SHAPE``)."""
     found = []
     start = shape.find(_THIRTEEN_DIGITS)
-    while start != -1:  # each search starts after a byte that is no digit: ``start`` begins a run
+    while start != -1:  # each search starts at 0 or after a byte that is no digit: ``start`` begins a run
         end = _DIGITS_FROM(shape, start + 13).end()  # type: ignore[union-attr]
         if end - start <= 19:  # 13-19 digits: longer runs are no card number
             found.append(start)
@@ -72,7 +72,7 @@ def card_positions(shape: bytes) -> list[int]:
 
 
 def exponent_positions(shape: bytes) -> list[int]:
-    """Where a mantissa's last digit may be, in ``shape`` (lines translated with ``_SHAPE``, then a byte x)."""
+    """Where a mantissa's last digit may be, in ``shape`` (a line, or lines, translated with ``_SHAPE``)."""
     return [match.start() for match in _EXPONENT_SHAPE.finditer(shape)]
 
 
@@ -88,19 +88,22 @@ def _exponent_at(text: str, index: int) -> bool:
 
 def card_maybe(line: str) -> bool:
     """Whether ``line`` holds a shape the card rule looks at (its checksum decides later)."""
-    shape = (b"\n" + line.encode("utf-8", "surrogatepass") + b"\n").translate(_SHAPE)
+    shape = line.encode("utf-8", "surrogatepass").translate(_SHAPE)
     if card_positions(shape):
         return True
     exponents = exponent_positions(shape)
     if not line.isascii():  # positions in the bytes are not positions in the text: the number is searched for
         return bool(exponents) and _EXPONENT_NUMBER.search(line) is not None
-    return any(_exponent_at(line, position - 1) for position in exponents)
+    return any(_exponent_at(line, position) for position in exponents)
 
 
 # Characters from the rarest in log text to the most common (English letter frequencies; digits, spaces
 # and punctuation count as common): the literals are found together by one pattern that stops only at
 # their rarest characters and looks back for the rest, so most of a text is skipped in C.
 RARITY = "\\@%zqxjkvbpygfwmucldrhsnioate"
+# A literal made only of these would stop that pattern at every one of them: it is searched for alone
+# (``str.find``, a fast scan of its own).
+COMMON = frozenset("snioate")
 
 
 def _rarest(literal: str) -> int:
@@ -121,6 +124,24 @@ ALWAYS = ("\\u",)
 # Above this many characters, literals whose characters are not all in the line are not searched for, and
 # patterns whose characters are not in it are not run: a few memchr passes instead of dozens of scans.
 LONG_LINE = 2048
+
+
+def _first(search: Callable[[Any, int], Optional[re.Match[Any]]]) -> Callable[[Any, int], int]:
+    """``search`` as ``str.find`` answers: where the first match from a position starts, or -1."""
+    def find(text: Any, position: int) -> int:
+        match = search(text, position)
+        return -1 if match is None else match.start()
+    return find
+
+
+def _finder(literal: str) -> Callable[[str, int], int]:
+    return lambda text, position: text.find(literal, position)
+
+
+def _wide(lines: Sequence[str]) -> list[int]:
+    """The positions of the lines over ``LONG_LINE`` characters or not ASCII (one C-level pass, no Python call
+    per line)."""
+    return list(compress(count(), map(or_, map(LONG_LINE.__lt__, map(len, lines)), map(not_, map(str.isascii, lines)))))
 
 
 def _card_search(line: str) -> Optional[bool]:
@@ -149,7 +170,9 @@ class PreCheck:
                 literals.update(dict.fromkeys(hint.lower() for hint in rule.hints))
         self.literals = tuple(literals)
         self.searches = tuple(searches)
-        self._literal = literal_pattern(self.literals).search
+        anchored = [literal for literal in self.literals if literal[_rarest(literal)] not in COMMON]
+        self._literal = _first(literal_pattern(anchored).search)
+        self._alone = tuple(literal for literal in self.literals if literal not in anchored)
         self._chars = tuple(sorted({char for literal in self.literals for char in literal}))
         self._literal_chars = tuple((literal, frozenset(literal)) for literal in self.literals)
 
@@ -158,7 +181,7 @@ class PreCheck:
         lowered = line.lower()
         if len(line) > LONG_LINE:
             return self._maybe_long(line, lowered)
-        if self._literal(lowered) is not None:
+        if self._literal(lowered, 0) != -1 or any(literal in lowered for literal in self._alone):
             return True
         for search, needs in self.searches:
             if (not needs or any(char in line for char in needs)) and search(line) is not None:
@@ -169,7 +192,7 @@ class PreCheck:
         """``maybe`` of every line; each search runs once over the short ASCII lines joined."""
         out = [False] * len(lines)
         texts = list(lines)
-        for i in [i for i, line in enumerate(lines) if len(line) > LONG_LINE or not line.isascii()]:
+        for i in _wide(lines):
             out[i] = self.maybe(lines[i])
             texts[i] = ""  # its place in the joined text stays, empty
         # Literals, shapes and the built-in patterns hold no newline: a hit lies within one line, the k-th
@@ -177,25 +200,28 @@ class PreCheck:
         joined = "\n".join(texts)
         ends = list(map(add, accumulate(map(len, texts)), count()))
 
-        def mark(search: Callable[[Any, int], Optional[re.Match[Any]]], text: str | bytes, offset: int = 0) -> None:
-            match = search(text, 0)
-            while match is not None:
-                k = bisect_left(ends, match.start() - offset)
+        def mark(find: Callable[[Any, int], int], text: str | bytes) -> None:
+            position = find(text, 0)
+            while position != -1:
+                k = bisect_left(ends, position)
                 out[k] = True
-                match = search(text, ends[k] + 1 + offset)
+                position = find(text, ends[k] + 1)
 
-        mark(self._literal, joined.lower())
+        lowered = joined.lower()
+        mark(self._literal, lowered)
+        for literal in self._alone:
+            mark(_finder(literal), lowered)
         for search, needs in self.searches:
             if search is _card_search:
-                shape = (b"\n" + joined.encode("ascii") + b"\n").translate(_SHAPE)  # position p is joined's p - 1
+                shape = joined.encode("ascii").translate(_SHAPE)  # its positions are joined's
                 for position in card_positions(shape):
-                    out[bisect_left(ends, position - 1)] = True
+                    out[bisect_left(ends, position)] = True
                 for position in exponent_positions(shape):
-                    k = bisect_left(ends, position - 1)
-                    if not out[k] and _exponent_at(joined, position - 1):
+                    k = bisect_left(ends, position)
+                    if not out[k] and _exponent_at(joined, position):
                         out[k] = True
             elif needs:
-                mark(search, joined)
+                mark(_first(search), joined)
             else:  # an extra pattern: line by line (it may match a newline)
                 for k, text in enumerate(texts):
                     if text and not out[k] and search(text) is not None:
