@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from itertools import accumulate, compress, count
-from operator import add, not_, or_
+from itertools import accumulate, count
+from operator import add
 from typing import Any, Callable, Optional, Sequence
 
 from .engine import Redactor
@@ -52,7 +52,7 @@ _SHAPE = bytes.maketrans(bytes(range(256)), bytes(
     0x30 if 0x30 <= b <= 0x39 else 0x65 if b in b"eE" else 0x2B if b == 0x2B else 0x2D if b in b"-. " else
     0x61 if (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A or b == 0x5F) else 0x78 for b in range(256)))
 _THIRTEEN_DIGITS = b"0" * 13
-_DIGITS_FROM = re.compile(rb"0*").match
+_TWENTY_DIGITS = b"0" * 20
 _CARD_GROUPS = re.compile(rb"0000-(?:0000-0000-0|000000-0000)")
 _EXPONENT_SHAPE = re.compile(rb"0e[+-]?0{1,3}(?:[-x]|\Z)")
 _EXPONENT_NUMBER = re.compile(r"(?<![0-9A-Za-z_.-])-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+(?![0-9A-Za-z_.])")
@@ -63,11 +63,14 @@ def card_positions(shape: bytes) -> list[int]:
     with ``_SHAPE``)."""
     found = []
     start = shape.find(_THIRTEEN_DIGITS)
-    while start != -1:  # each search starts at 0 or after a byte that is no digit: ``start`` begins a run
-        end = _DIGITS_FROM(shape, start + 13).end()  # type: ignore[union-attr]
-        if end - start <= 19:  # 13-19 digits: longer runs are no card number
+    while start != -1:
+        if start and shape[start - 1] == 0x30:  # inside a run already too long: on past it
+            start = shape.find(_THIRTEEN_DIGITS, start + 13)
+        elif shape.startswith(_TWENTY_DIGITS, start):  # a run of 20 digits or more is no card number
+            start = shape.find(_THIRTEEN_DIGITS, start + 20)
+        else:  # a run of 13-19 digits
             found.append(start)
-        start = shape.find(_THIRTEEN_DIGITS, end)
+            start = shape.find(_THIRTEEN_DIGITS, start + 13)
     return found + [match.start() for match in _CARD_GROUPS.finditer(shape)]
 
 
@@ -138,12 +141,6 @@ def _finder(literal: str) -> Callable[[str, int], int]:
     return lambda text, position: text.find(literal, position)
 
 
-def _wide(lines: Sequence[str]) -> list[int]:
-    """The positions of the lines over ``LONG_LINE`` characters or not ASCII (one C-level pass, no Python call
-    per line)."""
-    return list(compress(count(), map(or_, map(LONG_LINE.__lt__, map(len, lines)), map(not_, map(str.isascii, lines)))))
-
-
 def _card_search(line: str) -> Optional[bool]:
     return True if card_maybe(line) else None
 
@@ -192,7 +189,7 @@ class PreCheck:
         """``maybe`` of every line; each search runs once over the short ASCII lines joined."""
         out = [False] * len(lines)
         texts = list(lines)
-        for i in _wide(lines):
+        for i in [i for i, line in enumerate(lines) if len(line) > LONG_LINE or not line.isascii()]:
             out[i] = self.maybe(lines[i])
             texts[i] = ""  # its place in the joined text stays, empty
         # Literals, shapes and the built-in patterns hold no newline: a hit lies within one line, the k-th
