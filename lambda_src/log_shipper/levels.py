@@ -16,6 +16,8 @@ _LEVELS = "|".join(LEVEL_NAMES)
 _LEVEL_SET = frozenset(LEVEL_NAMES)
 _ALIASES = {"WARNING": "WARN", "ERR": "ERROR"}
 _PINO_LEVELS = {10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL"}
+# Each level name as written in Lambda's text format → its normalized name.
+LEVELS = {name: _ALIASES.get(name, name) for name in LEVEL_NAMES}
 _SPELLINGS = {spelling: _ALIASES.get(name, name) for name in LEVEL_NAMES
               for spelling in (name, name.lower(), name.title())}
 _JSON_LEVEL_KEYS = ("level", "levelname", "log.level", "severity")
@@ -93,7 +95,8 @@ def json_level(fields: dict[str, Any]) -> str | None:
     """The level of a structured message (``level``, ``levelname``, ``log.level`` or ``severity``)."""
     for key in _JSON_LEVEL_KEYS:
         if key in fields:
-            level = normalize(fields[key])
+            value = fields[key]
+            level = (type(value) is str and _SPELLINGS.get(value)) or normalize(value)  # the usual: looked up
             if level:
                 return level
     return None

@@ -48,7 +48,7 @@ from logship.firehose import MAX_RECORD_BYTES, RECORD_ENCODER, TRUNCATION_MARK, 
 
 from .contract import REDACTED_FIELD
 from .fields import MAX_JSON_DEPTH, MAX_JSON_KEYS, OVERFLOW_FIELD, is_clean, sanitize_fields
-from .levels import json_level, lambda_text, marker_level, normalize, text_level
+from .levels import LEVELS, json_level, lambda_text, marker_level, text_level
 
 __all__ = ["MAX_JSON_DEPTH", "MAX_JSON_KEYS", "OVERFLOW_FIELD", "STRUCTURE_LIMIT", "Records", "document",
            "iso_timestamp", "metadata", "sanitize_fields", "text_level", "to_records"]
@@ -125,21 +125,23 @@ def _clean_text(text: str) -> str:
 
 def _structure(message: str) -> tuple[str, str | None, dict[str, Any] | None, str | None]:
     """(text for ``message``, request id, JSON fields, level) of a message small enough to parse."""
+    # A message that does not start with "{" or a space is no JSON object: json_object is not called.
     first = message[:1]
-    fields = json_object(message) if first == "{" or first.isspace() else None  # the usual text: no call
+    fields = json_object(message) if first == "{" or first.isspace() else None
     request_id = level = None
     if fields is None:
         parts = lambda_text(message)
         if parts:
             _, request_id, level, rest = parts
-            level = normalize(level)
-            fields = json_object(rest)  # e.g. Node's console.log(JSON.stringify(...))
+            level = LEVELS[level]
+            first = rest[:1]  # a JSON tail, e.g. Node's console.log(JSON.stringify(...))
+            fields = json_object(rest) if first == "{" or first.isspace() else None
         else:
             level = marker_level(message)
     if fields is not None:
         level = json_level(fields) or level
         for key in ("message", "msg"):  # the text moves to "message" (not kept twice)
-            if isinstance(fields.get(key), str):
+            if type(fields.get(key)) is str:  # (what json decodes: no subclass)
                 message = fields.pop(key)
                 break
     return message, request_id, fields, level
@@ -173,12 +175,11 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
     return doc
 
 
-def _fast_record(event: LogEvent, head: str, meta: str, fired: tuple[str, ...] | None = None) -> bytes | None:
+def _fast_record(event_id: str, message: str, head: str, meta: str, fired: tuple[str, ...] | None) -> bytes | None:
     """``encode_document(document(event, batch))`` written from parts, or None: the general path's case.
 
     ``head``: the record up to the message's value (``{"@timestamp":"…","message":``).
     """
-    message = event.message
     if len(message) > _FAST_CHARS or not (message.isascii() or not _has_surrogates(message)):
         return None
     text, request_id, fields, level = _structure(message)
@@ -193,7 +194,7 @@ def _fast_record(event: LogEvent, head: str, meta: str, fired: tuple[str, ...] |
     flags = _LEVEL_FIELDS.get(level) or ("" if not level else ',"level":' + _string(level))
     if fired:
         flags += _REDACTED + _encode_fields(list(fired))
-    data = f"{head}{_string(text)}{meta}{_string(event.id)}{request}{structured}{flags}}}\n".encode("utf-8", "replace")
+    data = f"{head}{_string(text)}{meta}{_string(event_id)}{request}{structured}{flags}}}\n".encode("utf-8", "replace")
     return data if len(data) <= MAX_RECORD_BYTES else None
 
 
@@ -209,18 +210,17 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
     append = out.records.append
     heads: dict[int, str] = {}  # timestamp → the record's start (a batch's events share their milliseconds often)
     for event in batch.events if events is None else events:
-        head = heads.get(event.timestamp_ms)
+        event_id, timestamp_ms, message = event
+        head = heads.get(timestamp_ms)
         if head is None:
             try:
-                head = heads[event.timestamp_ms] = f'{{"@timestamp":"{iso_timestamp(event.timestamp_ms)}","message":'
+                head = heads[timestamp_ms] = f'{{"@timestamp":"{iso_timestamp(timestamp_ms)}","message":'
             except (OverflowError, ValueError) as error:
-                out.invalid.append(InvalidEvent(
-                    {"id": event.id, "timestamp": event.timestamp_ms, "message": event.message},
-                    f"timestamp {event.timestamp_ms} is out of range: {error}",
-                ))
+                out.invalid.append(InvalidEvent({"id": event_id, "timestamp": timestamp_ms, "message": message},
+                                                f"timestamp {timestamp_ms} is out of range: {error}"))
                 continue
-        rules = fired.get(event.id) if fired else None
-        data = _fast_record(event, head, meta, rules)
+        rules = fired.get(event_id) if fired else None
+        data = _fast_record(event_id, message, head, meta, rules)
         if data is None:
             doc = document(event, batch, region)
             if rules:
@@ -230,5 +230,5 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
                 out.invalid_utf8 += 1
             if data.endswith(_TRUNCATED_TAIL):  # encode_document puts the cut message last
                 out.truncated += 1
-        append((event.id, data))
+        append((event_id, data))
     return out
