@@ -152,7 +152,7 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
     message = event.message
     doc: dict[str, Any] = {"@timestamp": iso_timestamp(event.timestamp_ms), "message": message, **metadata(batch, region),
                            "id": event.id}
-    size = _utf8_size(message)
+    size = len(message) if message.isascii() else _utf8_size(message)  # (isascii reads a flag: no pass)
     if size is None:
         doc["invalid_utf8"] = True
         doc["message_base64"] = base64.b64encode(_original_bytes(message)).decode("ascii")
@@ -173,29 +173,6 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
     if level:
         doc["level"] = level
     return doc
-
-
-def _fast_record(event_id: str, message: str, head: str, meta: str, fired: tuple[str, ...] | None) -> bytes | None:
-    """``encode_document(document(event, batch))`` written from parts, or None: the general path's case.
-
-    ``head``: the record up to the message's value (``{"@timestamp":"…","message":``).
-    """
-    if len(message) > _FAST_CHARS or not (message.isascii() or not _has_surrogates(message)):
-        return None
-    text, request_id, fields, level = _structure(message)
-    request = "" if request_id is None else ',"request_id":' + _string(request_id)
-    structured = ""
-    if fields is not None:
-        if not is_clean(fields):
-            fields, overflow = sanitize_fields(fields)
-            if overflow:
-                return None
-        structured = ',"json":' + _encode_fields(fields)
-    flags = _LEVEL_FIELDS.get(level) or ("" if not level else ',"level":' + _string(level))
-    if fired:
-        flags += _REDACTED + _encode_fields(list(fired))
-    data = f"{head}{_string(text)}{meta}{_string(event_id)}{request}{structured}{flags}}}\n".encode("utf-8", "replace")
-    return data if len(data) <= MAX_RECORD_BYTES else None
 
 
 def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, region: str | None = None,
@@ -220,7 +197,27 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
                                                 f"timestamp {timestamp_ms} is out of range: {error}"))
                 continue
         rules = fired.get(event_id) if fired else None
-        data = _fast_record(event_id, message, head, meta, rules)
+        data = None
+        # The fast path: the record written from parts (the general path's bytes; the property tests hold
+        # them equal). Messages too large to parse or with bytes that are not UTF-8 take the general path.
+        if len(message) <= _FAST_CHARS and (message.isascii() or not _has_surrogates(message)):
+            text, request_id, fields, level = _structure(message)
+            structured = ""
+            if fields is not None and not is_clean(fields):
+                fields, overflow = sanitize_fields(fields)
+                structured = None if overflow else ""  # key overflow: the general path
+            if structured is not None:
+                if fields is not None:
+                    structured = ',"json":' + _encode_fields(fields)
+                if request_id is not None:
+                    structured = f',"request_id":{_string(request_id)}{structured}'
+                flags = _LEVEL_FIELDS.get(level) or ("" if not level else ',"level":' + _string(level))
+                if rules:
+                    flags += _REDACTED + _encode_fields(list(rules))
+                quoted_id = f'"{event_id}"' if event_id.isdigit() else _string(event_id)  # ids are digits
+                record = f"{head}{_string(text)}{meta}{quoted_id}{structured}{flags}}}\n".encode("utf-8", "replace")
+                if len(record) <= MAX_RECORD_BYTES:
+                    data = record
         if data is None:
             doc = document(event, batch, region)
             if rules:
