@@ -182,8 +182,8 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
     :param fired: event id → the redaction rules that masked something in its message (``redacted``).
     """
     out = Records(invalid=list(batch.invalid))
-    fields = RECORD_ENCODER.encode(metadata(batch, region))[1:-1]  # the batch's fields, encoded once
-    meta = f",{fields},\"id\":" if fields else ',"id":'
+    shared = RECORD_ENCODER.encode(metadata(batch, region))[1:-1]  # the batch's fields, encoded once
+    meta = f",{shared},\"id\":" if shared else ',"id":'
     append = out.records.append
     heads: dict[int, str] = {}  # timestamp → the record's start (a batch's events share their milliseconds often)
     for event in batch.events if events is None else events:
