@@ -141,6 +141,21 @@ def _finder(literal: str) -> Callable[[str, int], int]:
     return lambda text, position: text.find(literal, position)
 
 
+def _occurs(literal: str, text: str) -> bool:
+    """``literal in text`` for a long text: from each place of the literal's rarest character (by ``RARITY``),
+    found by memchr, while there are few; the whole text scanned for the literal otherwise."""
+    rarest = _rarest(literal)
+    char = literal[rarest]
+    position = text.find(char)
+    for _ in range(8):
+        if position == -1:
+            return False
+        if position >= rarest and text.startswith(literal, position - rarest):
+            return True
+        position = text.find(char, position + 1)
+    return literal in text
+
+
 def _card_search(line: str) -> Optional[bool]:
     return True if card_maybe(line) else None
 
@@ -228,7 +243,7 @@ class PreCheck:
     def _maybe_long(self, line: str, lowered: str) -> bool:
         present = frozenset(char for char in self._chars if char in lowered)
         for literal, chars in self._literal_chars:
-            if chars <= present and literal in lowered:
+            if chars <= present and _occurs(literal, lowered):
                 return True
         for search, needs in self.searches:
             if (not needs or any(char in line for char in needs)) and search(line) is not None:

@@ -15,7 +15,7 @@ from log_shipper.contract import ShipperConfig
 from log_shipper.redact import Redaction, redacted_records
 from log_subscription import LogBatch, LogEvent
 from redaction import Redactor
-from redaction.precheck import LONG_LINE, PreCheck
+from redaction.precheck import LONG_LINE, PreCheck, _occurs
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REDACTION = Redaction.from_config(ShipperConfig("s", "q", redact_patterns={"customer_id": r"CUST-\d{6}"},
@@ -68,3 +68,14 @@ def test_the_pre_check_never_skips_a_line_a_rule_masks(lines):
     for line, maybe in zip(lines, flags):
         if not maybe:
             assert REDACTOR.redact(line)[1] == {}, line
+
+
+@PROPERTY
+@given(data=st.data())
+def test_a_literal_is_found_from_its_rarest_character_exactly_when_it_is_in_the_text(data):
+    # GIVEN a literal of the pre-check and a text of its own characters (its rarest often more than 8 times)
+    literal = data.draw(st.sampled_from(PRECHECK.literals))
+    pieces = st.sampled_from([literal, literal[:-1], literal[1:], *literal, " "])
+    text = "".join(data.draw(st.lists(pieces, max_size=40)))
+    # WHEN it is looked for / THEN it is found exactly when ``in`` finds it
+    assert _occurs(literal, text) == (literal in text)
