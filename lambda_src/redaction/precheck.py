@@ -114,12 +114,19 @@ def _rarest(literal: str) -> int:
 
 
 def literal_pattern(literals: Sequence[str]) -> re.Pattern[str]:
-    """One pattern matching wherever one of ``literals`` occurs, entered at each literal's rarest character."""
+    """One pattern matching wherever one of ``literals`` occurs (it finds a place of one, not every one).
+
+    It is entered at each literal's rarest character, reads on for the rest of the literal and only then
+    looks back for its start (most stops end at the next character, before any look-behind). A literal
+    that holds another (``private key``, ``key``) is left to the shorter one.
+    """
+    unique = set(literals)
+    kept = [literal for literal in unique if not any(other != literal and other in literal for other in unique)]
     anchors: dict[str, list[str]] = {}
-    for literal in sorted(set(literals), key=len, reverse=True):
+    for literal in sorted(kept, key=len, reverse=True):
         i = _rarest(literal)
-        behind = f"(?<={re.escape(literal[:i + 1])})" if i else ""
-        anchors.setdefault(literal[i], []).append(behind + re.escape(literal[i + 1:]))
+        behind = f"(?<={re.escape(literal)})" if i else ""
+        anchors.setdefault(literal[i], []).append(re.escape(literal[i + 1:]) + behind)
     return re.compile("|".join(f"{re.escape(anchor)}(?:{'|'.join(rests)})" for anchor, rests in anchors.items()))
 
 

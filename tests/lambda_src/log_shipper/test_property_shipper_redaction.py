@@ -15,7 +15,7 @@ from log_shipper.contract import ShipperConfig
 from log_shipper.redact import Redaction, redacted_records
 from log_subscription import LogBatch, LogEvent
 from redaction import Redactor
-from redaction.precheck import LONG_LINE, PreCheck, _occurs
+from redaction.precheck import LONG_LINE, PreCheck, _occurs, literal_pattern
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REDACTION = Redaction.from_config(ShipperConfig("s", "q", redact_patterns={"customer_id": r"CUST-\d{6}"},
@@ -79,3 +79,14 @@ def test_a_literal_is_found_from_its_rarest_character_exactly_when_it_is_in_the_
     text = "".join(data.draw(st.lists(pieces, max_size=40)))
     # WHEN it is looked for / THEN it is found exactly when ``in`` finds it
     assert _occurs(literal, text) == (literal in text)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_the_pattern_of_all_literals_finds_one_exactly_when_one_is_in_the_text(data):
+    # GIVEN some of the pre-check's literals and a text made of pieces of them (and of others)
+    literals = data.draw(st.lists(st.sampled_from(PRECHECK.literals), min_size=1, max_size=8, unique=True))
+    pieces = st.sampled_from([*PRECHECK.literals, *(literal[:-1] for literal in PRECHECK.literals), "\n", " "])
+    text = "".join(data.draw(st.lists(pieces | any_text, max_size=12)))
+    # WHEN the pattern searches it / THEN it finds a place exactly when one of the literals is in the text
+    assert (literal_pattern(literals).search(text) is not None) == any(literal in text for literal in literals)
