@@ -56,6 +56,7 @@ __all__ = ["MAX_JSON_DEPTH", "MAX_JSON_KEYS", "OVERFLOW_FIELD", "STRUCTURE_LIMIT
 _TRUNCATED_TAIL = f'{TRUNCATION_MARK}"}}\n'.encode()
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
+_MILLIS_TO_MESSAGE = tuple(f'{millis}","message":' for millis in _MILLIS)  # a record's start, after its second
 _encode_fields = one_shot_encoder(RECORD_ENCODER)  # decoded JSON objects: no cycle to check for
 _REDACTED = f",{_string(REDACTED_FIELD)}:"
 _LEVEL_FIELDS = {name: ',"level":' + _string(name) for name in ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERROR",
@@ -79,6 +80,11 @@ class Records:
 @lru_cache(maxsize=4096)
 def _second(seconds: int) -> str:
     return (_EPOCH + timedelta(seconds=seconds)).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+@lru_cache(maxsize=4096)
+def _record_start(seconds: int) -> str:
+    return f'{{"@timestamp":"{_second(seconds)}'
 
 
 def iso_timestamp(timestamp_ms: int) -> str:
@@ -190,8 +196,9 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
         event_id, timestamp_ms, message = event
         head = heads.get(timestamp_ms)
         if head is None:
+            seconds, millis = divmod(timestamp_ms, 1000)
             try:
-                head = heads[timestamp_ms] = f'{{"@timestamp":"{iso_timestamp(timestamp_ms)}","message":'
+                head = heads[timestamp_ms] = _record_start(seconds) + _MILLIS_TO_MESSAGE[millis]
             except (OverflowError, ValueError) as error:
                 out.invalid.append(InvalidEvent({"id": event_id, "timestamp": timestamp_ms, "message": message},
                                                 f"timestamp {timestamp_ms} is out of range: {error}"))
