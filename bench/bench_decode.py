@@ -103,14 +103,15 @@ def floor(payload: dict) -> list[bytes]:
                     "account": owner, "id": e["id"]}) + "\n").encode() for e in data["logEvents"]]
 
 
-def ours(payload: dict) -> list[bytes]:
+def ours(payload: dict) -> list[tuple[str, bytes]]:
+    """The records as the handler takes them on: (event id, record) pairs."""
     from log_shipper.transform import to_records
     from log_subscription import decode_payload
 
-    return [data for _, data in to_records(decode_payload(payload, strict_utf8=False)).records]
+    return to_records(decode_payload(payload, strict_utf8=False)).records
 
 
-def ours_redacted(payload: dict) -> list[bytes]:
+def ours_redacted(payload: dict) -> list[tuple[str, bytes]]:
     """``ours`` with the shipper's redaction on (its default rule set, as deployed by default)."""
     from log_shipper.contract import ShipperConfig
     from log_shipper.redact import Redaction, redacted_records
@@ -118,7 +119,7 @@ def ours_redacted(payload: dict) -> list[bytes]:
 
     batch = decode_payload(payload, strict_utf8=False)
     out, _ = redacted_records(Redaction.for_config(ShipperConfig("bench", "bench")), batch, batch.events, region=None)
-    return [data for _, data in out.records]
+    return out.records
 
 
 def run() -> list[Row]:
