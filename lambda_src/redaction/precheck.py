@@ -7,6 +7,10 @@ ids, a pattern far simpler than the rule's. It may answer "maybe" for a line no 
 redactor then finds nothing and the line stays as it is); it never answers "no" for a line a rule
 masks. A ``\\u`` escape always means "maybe": a JSON line's decoded text can hold what its raw text
 spells with escapes (``"p\\u0061ssword"``). Extra patterns are searched as they are.
+
+:meth:`PreCheck.flags` answers for a whole batch with a few passes over its short ASCII lines joined,
+each in C: one pattern for all the literals, one translation of the bytes for the digit shapes, ``find``
+and patterns that start with a literal. Long lines and lines that are not ASCII are answered one by one.
 """
 from __future__ import annotations
 
