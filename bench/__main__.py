@@ -60,7 +60,8 @@ def write_readme() -> str:
         runs.append(result)
         for fields in result["rows"]:
             r = Row(**fields)
-            ratio = f"{r.ratio:,.1f}×" if r.ratio is not None else "—"
+            # Two decimals below 10×, where a target such as 0.8× is judged; one above.
+            ratio = "—" if r.ratio is None else f"{r.ratio:,.2f}×" if r.ratio < 10 else f"{r.ratio:,.1f}×"
             lines.append(f"| {r.benchmark} | {r.metric} | {_fmt(r.ours)} | {_fmt(r.baseline)} | {ratio} | {r.unit} | {r.note} |")
     lines += ["", "## Runs", ""]
     lines += [f"- `{r['benchmark']}`: {r['measured']}, {r['seconds']} s"
