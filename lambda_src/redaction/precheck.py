@@ -204,12 +204,8 @@ class PreCheck:
         lowered = line.lower()
         if len(line) > LONG_LINE:
             return self._maybe_long(line, lowered)
-        if self._literal(lowered, 0) != -1 or any(literal in lowered for literal in self._alone):
-            return True
-        for search, needs in self.searches:
-            if (not needs or any(char in line for char in needs)) and search(line) is not None:
-                return True
-        return False
+        return (self._literal(lowered, 0) != -1 or any(literal in lowered for literal in self._alone)
+                or self._searched(line))
 
     def flags(self, lines: Sequence[str]) -> list[bool]:
         """``maybe`` of every line; each search runs once over the short ASCII lines joined."""
@@ -253,10 +249,10 @@ class PreCheck:
 
     def _maybe_long(self, line: str, lowered: str) -> bool:
         present = frozenset(char for char in self._chars if char in lowered)
-        for literal, chars in self._literal_chars:
-            if chars <= present and _occurs(literal, lowered):
-                return True
-        for search, needs in self.searches:
-            if (not needs or any(char in line for char in needs)) and search(line) is not None:
-                return True
-        return False
+        return (any(chars <= present and _occurs(literal, lowered) for literal, chars in self._literal_chars)
+                or self._searched(line))
+
+    def _searched(self, line: str) -> bool:
+        """Whether a pattern of ``self.searches`` finds something in ``line`` (each only where its characters are)."""
+        return any((not needs or any(char in line for char in needs)) and search(line) is not None
+                   for search, needs in self.searches)
