@@ -59,8 +59,7 @@ _MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
 _MILLIS_TO_MESSAGE = tuple(f'{millis}","message":' for millis in _MILLIS)  # a record's start, after its second
 _encode_fields = one_shot_encoder(RECORD_ENCODER)  # decoded JSON objects: no cycle to check for
 _REDACTED = f",{_string(REDACTED_FIELD)}:"
-_LEVEL_FIELDS = {name: ',"level":' + _string(name) for name in ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "ERROR",
-                                                                "CRITICAL", "FATAL", "ALERT", "EMERGENCY")}
+_LEVEL_FIELDS = {name: ',"level":' + _string(name) for name in LEVELS.values()}  # the normalized names, encoded
 # Headroom for the metadata fields around a message: above this the message is kept raw, unparsed.
 STRUCTURE_LIMIT = MAX_RECORD_BYTES - 4096
 # Messages up to this many characters are within STRUCTURE_LIMIT bytes (≤ 4 bytes per character).
@@ -163,7 +162,7 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
         doc["invalid_utf8"] = True
         doc["message_base64"] = base64.b64encode(_original_bytes(message)).decode("ascii")
         message = doc["message"] = _clean_text(message)
-        size = len(message) if len(message) <= STRUCTURE_LIMIT // 4 else len(message.encode("utf-8"))
+        size = len(message.encode("utf-8"))
     if size > STRUCTURE_LIMIT:
         level = text_level(message)  # too large to keep structured: the raw text truncates best
         if level:
@@ -209,13 +208,11 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
         # them equal). Messages too large to parse or with bytes that are not UTF-8 take the general path.
         if len(message) <= _FAST_CHARS and (message.isascii() or not _has_surrogates(message)):
             text, request_id, fields, level = _structure(message)
-            structured = ""
+            overflow: dict[str, Any] = {}
             if fields is not None and not is_clean(fields):
                 fields, overflow = sanitize_fields(fields)
-                structured = None if overflow else ""  # key overflow: the general path
-            if structured is not None:
-                if fields is not None:
-                    structured = ',"json":' + _encode_fields(fields)
+            if not overflow:  # (key overflow: the general path)
+                structured = "" if fields is None else ',"json":' + _encode_fields(fields)
                 if request_id is not None:
                     structured = f',"request_id":{_string(request_id)}{structured}'
                 flags = _LEVEL_FIELDS.get(level) or ("" if not level else ',"level":' + _string(level))
