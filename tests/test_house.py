@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+from tests.support.imports import imported_from
+
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 400
 # log_constructs/_lambda_src is a link to lambda_src: its modules are lambda_src's, counted once.
@@ -37,10 +39,7 @@ def _imports(name: str, path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             candidates = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parent, base] if base else parent)
+            base = imported_from(node, package)
             candidates = [f"{base}.{alias.name}" if f"{base}.{alias.name}".replace(
                 "log_constructs._lambda_src.", "") in MODULES else base for alias in node.names]
         else:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.imports import imported_from
+
 ROOT = Path(__file__).resolve().parents[2]
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
 LAMBDA_PACKAGES = {p.name for p in (ROOT / "lambda_src").iterdir() if (p / "__init__.py").exists()}
@@ -100,10 +102,7 @@ def _unresolved_imports(asset: Path) -> list[str]:
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*parent, base] if base else parent)
+                base = imported_from(node, package)
                 names = [base] + [f"{base}.{alias.name}" for alias in node.names]
                 names = [names[0]] + [n for n in names[1:] if present(n)]  # "from x import name" may be a name
             else:
