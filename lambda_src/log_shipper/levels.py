@@ -69,8 +69,9 @@ def marker_level(message: str) -> str | None:
     """The level of a ``[LEVEL]`` marker near the start or of Python logging's default format, or None."""
     if message[:1] == "[":  # Python's runtime format: "[ERROR]\t..." (the first marker is the one at 0)
         end = message.find("]", 1, 12)
-        if end > 0 and message[1:end] in _SPELLINGS:
-            return _SPELLINGS[message[1:end]]
+        level = _SPELLINGS.get(message[1:end]) if end > 0 else None
+        if level:
+            return level
     head = message[:MARKER_WINDOW]
     if "[" in head:
         match = MARKER.search(head)
