@@ -1,8 +1,9 @@
 """Decoding of CloudWatch Logs subscription payloads, shared by every subscribed function.
 
-A payload is base64 → gzip → JSON (Powertools' data class does the decoding). What cannot be
-decoded raises :class:`PayloadError` naming the stage; events with missing or mistyped keys are
-returned apart from the valid ones, so one bad event never costs the rest of its batch.
+A payload is base64 → gzip → JSON (Powertools' data class reads the envelope; the base64 is decoded
+strictly). What cannot be decoded raises :class:`PayloadError` naming the stage; events with missing
+or mistyped keys are returned apart from the valid ones, so one bad event never costs the rest of
+its batch.
 """
 from __future__ import annotations
 
@@ -99,12 +100,14 @@ def decode_payload(event: Mapping[str, Any], *, strict_utf8: bool = True) -> Log
         raise PayloadError("missing awslogs.data", repr(error)) from None
     if not isinstance(raw_data, str):
         raise PayloadError("not base64", f"awslogs.data is {type(raw_data).__name__}")
+    # Powertools' decompress_logs_data decodes base64 leniently (it skips what is not base64): the data is
+    # decoded once here, strictly, and decompressed as Powertools does (gzip or zlib header).
     try:
-        binascii.a2b_base64(raw_data.encode("ascii", errors="strict"), strict_mode=True)
+        compressed = binascii.a2b_base64(raw_data.encode("ascii", errors="strict"), strict_mode=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as error:
         raise PayloadError("not base64", str(error)) from None
     try:
-        text = envelope.decompress_logs_data
+        text = zlib.decompress(compressed, zlib.MAX_WBITS | 32)
     except zlib.error as error:
         raise PayloadError("not gzip", str(error)) from None
     try:
