@@ -63,10 +63,14 @@ class _Sanitizer:
         return out
 
 
-def is_clean(fields: dict[str, Any]) -> bool:
-    """Whether ``fields`` is already acceptable as it is: no key blank or dotted, within depth and key budget."""
-    if _CONTAINERS.isdisjoint(map(type, fields.values())):  # the usual object: flat, its keys are all to check
-        return _plain_keys(fields) and len(fields) <= MAX_JSON_KEYS
+def is_clean(fields: dict[str, Any], source: str = "") -> bool:
+    """Whether ``fields`` is already acceptable as it is: no key blank or dotted, within depth and key budget.
+
+    :param source: a text holding the JSON that ``fields`` was parsed from. With a single ``{`` and no
+        ``[`` it holds no nested object or array, which spares a look at every value.
+    """
+    if (source.count("{") == 1 and "[" not in source) or _CONTAINERS.isdisjoint(map(type, fields.values())):
+        return _plain_keys(fields) and len(fields) <= MAX_JSON_KEYS  # the usual object: flat, only keys to check
     return 0 <= _clean_object(fields, 1) <= MAX_JSON_KEYS
 
 
@@ -79,19 +83,22 @@ def _plain_keys(fields: dict[str, Any]) -> bool:
 
 
 # These two follow _Sanitizer.object and _Sanitizer.value level for level, and count keys instead
-# of copying: -1 as soon as the sanitizer would change something. Every test of a whole object's
-# keys or values runs in C at once (the usual line, a flat Powertools object, needs no loop at all).
+# of copying: -1 as soon as the sanitizer would change something. The keys of an object are tested
+# all at once, in C; its values one by one (a nested object is small, where a loop beats a pass in C).
 def _clean_object(fields: dict[str, Any], level: int) -> int:
     if level > MAX_JSON_DEPTH or not _plain_keys(fields):
         return -1
     keys = len(fields)
-    if not _CONTAINERS.isdisjoint(map(type, fields.values())):
-        for inner in fields.values():
-            if type(inner) is dict or type(inner) is list:
-                inner_keys = _clean_value(inner, level)
-                if inner_keys < 0 or keys > MAX_JSON_KEYS:
-                    return -1
-                keys += inner_keys
+    for inner in fields.values():
+        if type(inner) is dict:
+            inner_keys = _clean_object(inner, level + 1)
+        elif type(inner) is list:
+            inner_keys = _clean_value(inner, level)
+        else:
+            continue
+        if inner_keys < 0 or keys > MAX_JSON_KEYS:
+            return -1
+        keys += inner_keys
     return keys
 
 

@@ -209,7 +209,7 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
         if len(message) <= _FAST_CHARS and (message.isascii() or not _has_surrogates(message)):
             text, request_id, fields, level = _structure(message)
             overflow: dict[str, Any] = {}
-            if fields is not None and not is_clean(fields):
+            if fields is not None and not is_clean(fields, message):
                 fields, overflow = sanitize_fields(fields)
             if not overflow:  # (key overflow: the general path)
                 structured = "" if fields is None else ',"json":' + _encode_fields(fields)

@@ -3,7 +3,8 @@
 * A record written from parts (``to_records``) is byte for byte ``encode_document(document(...))``.
 * The cheap checks in front of the level regexes never change a result: the same levels as the
   regexes run on every message.
-* ``sanitize_fields``' shortcut for clean fields gives what the full sanitizer gives.
+* ``sanitize_fields``' shortcut for clean fields gives what the full sanitizer gives, and the text the
+  fields were parsed from (which can spare the look at their values) never changes its verdict.
 * ``json_object``, which parses in place, finds the object ``json.loads`` finds in the stripped message.
 """
 from __future__ import annotations
@@ -101,6 +102,16 @@ def test_the_shortcut_for_clean_fields_gives_what_the_full_sanitizer_gives(field
     reference = shipper_fields._Sanitizer()
     expected = (reference.object(fields, 1, ""), reference.overflow)
     assert shipper_fields.sanitize_fields(dict(fields)) == expected
+
+
+@PROPERTY
+@given(fields=json_objects, prefix=st.sampled_from(["", " ", "2026-11-22T01:45:00.000Z\tr-1\tINFO\t"]),
+       ensure_ascii=st.booleans())
+def test_the_text_fields_were_parsed_from_never_changes_whether_they_are_clean(fields, prefix, ensure_ascii):
+    # GIVEN any decoded JSON object and a text that holds it (as a JSON line or Lambda's text format's tail)
+    source = prefix + json.dumps(fields, ensure_ascii=ensure_ascii)
+    # WHEN its cleanliness is judged with the text's help / THEN it is the verdict without it
+    assert shipper_fields.is_clean(fields, source) == shipper_fields.is_clean(fields)
 
 
 def _nested(depth: int, leaf: object) -> object:
