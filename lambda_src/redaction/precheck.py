@@ -9,8 +9,9 @@ masks. A ``\\u`` escape always means "maybe": a JSON line's decoded text can hol
 spells with escapes (``"p\\u0061ssword"``). Extra patterns are searched as they are.
 
 :meth:`PreCheck.flags` answers for a whole batch with a few passes over its short ASCII lines joined,
-each in C: one pattern for all the literals, one translation of the bytes for the digit shapes, ``find``
-and patterns that start with a literal. Long lines and lines that are not ASCII are answered one by one.
+each in C: a pattern per anchor character for the literals, one translation of the bytes for the digit
+shapes, ``find`` and patterns that start with a literal. Long lines and lines that are not ASCII are
+answered one by one (one pattern for all the literals: on a short text, fewer calls beat faster scans).
 """
 from __future__ import annotations
 
@@ -134,6 +135,35 @@ def literal_pattern(literals: Sequence[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"{re.escape(anchor)}(?:{'|'.join(rests)})" for anchor, rests in anchors.items()))
 
 
+def anchor_passes(literals: Sequence[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Patterns that together match wherever one of ``literals`` occurs, one per anchor character.
+
+    A pattern that starts with one character is searched for as that character (``re`` steps from one to
+    the next in a tight loop), about twenty times faster than one that starts with a set of characters, as
+    :func:`literal_pattern`'s does; a stop that is no literal costs little. So a batch is scanned once per
+    anchor, and the anchors are few: each is the character (not in :data:`COMMON` where possible) held by
+    the most literals not yet covered, the rarer on a tie, and each literal is anchored at its rarest anchor.
+    """
+    unique = set(literals)
+    left = {literal for literal in unique if not any(other != literal and other in literal for other in unique)}
+    kept = set(left)
+    rank = {char: RARITY.find(char) % (len(RARITY) + 1) for literal in kept for char in literal}
+    anchors: list[str] = []
+    while left:
+        chars = {char for literal in left for char in literal}
+        chars = (chars - COMMON) or chars
+        anchor = min(chars, key=lambda char: (-sum(char in literal for literal in left), rank[char], char))
+        anchors.append(anchor)
+        left = {literal for literal in left if anchor not in literal}
+    rests: dict[str, list[str]] = {anchor: [] for anchor in anchors}
+    for literal in sorted(kept, key=lambda literal: (-len(literal), literal)):
+        anchor = min((char for char in anchors if char in literal), key=lambda char: (rank[char], char))
+        i = literal.index(anchor)
+        behind = f"(?<={re.escape(literal)})" if i else ""
+        rests[anchor].append(re.escape(literal[i + 1:]) + behind)
+    return tuple((anchor, re.compile(f"{re.escape(anchor)}(?:{'|'.join(rests[anchor])})")) for anchor in anchors)
+
+
 ALWAYS = ("\\u",)
 # Above this many characters, literals whose characters are not all in the line are not searched for, and
 # patterns whose characters are not in it are not run: a few memchr passes instead of dozens of scans.
@@ -146,10 +176,6 @@ def _first(search: Callable[[Any, int], Optional[re.Match[Any]]]) -> Callable[[A
         match = search(text, position)
         return -1 if match is None else match.start()
     return find
-
-
-def _finder(literal: str) -> Callable[[str, int], int]:
-    return lambda text, position: text.find(literal, position)
 
 
 def _occurs(literal: str, text: str) -> bool:
@@ -196,6 +222,7 @@ class PreCheck:
         anchored = [literal for literal in self.literals if literal[_rarest(literal)] not in COMMON]
         self._literal = _first(literal_pattern(anchored).search)
         self._alone = tuple(literal for literal in self.literals if literal not in anchored)
+        self._passes = tuple((anchor, _first(pattern.search)) for anchor, pattern in anchor_passes(self.literals))
         self._chars = tuple(sorted({char for literal in self.literals for char in literal}))
         self._literal_chars = tuple((literal, frozenset(literal)) for literal in self.literals)
 
@@ -227,9 +254,9 @@ class PreCheck:
                 position = find(text, ends[k] + 1)
 
         lowered = joined.lower()
-        mark(self._literal, lowered)
-        for literal in self._alone:
-            mark(_finder(literal), lowered)
+        for anchor, find in self._passes:
+            if anchor in lowered:  # (a memchr: most batches lack some anchors)
+                mark(find, lowered)
         for search, needs in self.searches:
             if search is _card_search:
                 shape = joined.encode("ascii").translate(_SHAPE)  # its positions are joined's

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from log_shipper.contract import ShipperConfig
 from log_shipper.redact import Redaction, redacted_records
 from log_subscription import LogBatch, LogEvent
 from redaction import Redactor
-from redaction.precheck import LONG_LINE, PreCheck, _occurs, literal_pattern
+from redaction.precheck import LONG_LINE, PreCheck, _occurs, anchor_passes, literal_pattern
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REDACTION = Redaction.from_config(ShipperConfig("s", "q", redact_patterns={"customer_id": r"CUST-\d{6}"},
@@ -90,3 +91,27 @@ def test_the_pattern_of_all_literals_finds_one_exactly_when_one_is_in_the_text(d
     text = "".join(data.draw(st.lists(pieces | any_text, max_size=12)))
     # WHEN the pattern searches it / THEN it finds a place exactly when one of the literals is in the text
     assert (literal_pattern(literals).search(text) is not None) == any(literal in text for literal in literals)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_the_passes_by_anchor_find_a_literal_exactly_when_one_is_in_the_text(data):
+    # GIVEN some of the pre-check's literals and a text made of pieces of them (and of others)
+    literals = data.draw(st.lists(st.sampled_from(PRECHECK.literals), min_size=1, max_size=8, unique=True))
+    pieces = st.sampled_from([*PRECHECK.literals, *(literal[:-1] for literal in PRECHECK.literals), "\n", " "])
+    text = "".join(data.draw(st.lists(pieces | any_text, max_size=12)))
+    # WHEN each anchor's pattern searches it / THEN one finds a place exactly when one of the literals is there
+    found = any(pattern.search(text) is not None for _, pattern in anchor_passes(literals))
+    assert found == any(literal in text for literal in literals)
+
+
+def test_every_literal_is_anchored_once_and_the_anchors_are_few():
+    # GIVEN the pre-check's literals / WHEN they are split into passes by anchor
+    passes = anchor_passes(PRECHECK.literals)
+    anchors = [anchor for anchor, _ in passes]
+    # THEN each pattern starts with its anchor (re scans for it alone), there are fewer passes than
+    # literals, and every literal is found by the pass of an anchor it holds
+    assert all(pattern.pattern.startswith(re.escape(anchor)) for anchor, pattern in passes)
+    assert len(set(anchors)) == len(anchors) < len(set(PRECHECK.literals)) / 2
+    for literal in PRECHECK.literals:
+        assert any(anchor in literal and pattern.search(literal) for anchor, pattern in passes), literal
