@@ -30,8 +30,8 @@ One JSON document per log event::
 Two paths give the same bytes. :func:`document` + :func:`~logship.firehose.encode_document` is the
 general one (a dict, then ``json``); :func:`to_records` first tries a fast one that writes the record
 from pre-encoded parts (the batch's fields encoded once, every string of the event through
-``json``'s own string encoder) and leaves to the general path what it does not handle: bytes that
-are not UTF-8, messages too large to parse or to fit a record, and key overflow.
+``json``'s own string encoder) and leaves to the general path what it does not handle: messages too
+large to parse or to fit a record, and key overflow.
 """
 from __future__ import annotations
 
@@ -205,8 +205,14 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
         rules = fired.get(event_id) if fired else None
         data = None
         # The fast path: the record written from parts (the general path's bytes; the property tests hold
-        # them equal). Messages too large to parse or with bytes that are not UTF-8 take the general path.
-        if len(message) <= _FAST_CHARS and (message.isascii() or not _has_surrogates(message)):
+        # them equal). Messages too large to parse (once their bytes that were not UTF-8 are U+FFFD) take
+        # the general path.
+        broken = ""  # bytes that were not UTF-8: flagged, kept in base64, and U+FFFD in the text
+        if len(message) <= _FAST_CHARS and not message.isascii() and _has_surrogates(message):
+            original = _original_bytes(message)
+            message = original.decode("utf-8", "replace")
+            broken = f',"invalid_utf8":true,"message_base64":"{base64.b64encode(original).decode("ascii")}"'
+        if len(message) <= _FAST_CHARS:
             text, request_id, fields, level = _structure(message)
             overflow: dict[str, Any] = {}
             if fields is not None and not is_clean(fields, message):
@@ -219,9 +225,11 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
                 if rules:
                     flags += _REDACTED + _encode_fields(list(rules))
                 quoted_id = f'"{event_id}"' if event_id.isdigit() else _string(event_id)  # ids are digits
-                record = f"{head}{_string(text)}{meta}{quoted_id}{structured}{flags}}}\n".encode("utf-8", "replace")
+                record = (f"{head}{_string(text)}{meta}{quoted_id}{broken}{structured}{flags}}}\n"
+                          .encode("utf-8", "replace"))
                 if len(record) <= MAX_RECORD_BYTES:
                     data = record
+                    out.invalid_utf8 += broken != ""
         if data is None:
             doc = document(event, batch, region)
             if rules:
