@@ -214,7 +214,7 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
             broken = f',"invalid_utf8":true,"message_base64":"{base64.b64encode(original).decode("ascii")}"'
         if len(message) <= _FAST_CHARS:
             text, request_id, fields, level = _structure(message)
-            overflow: dict[str, Any] = {}
+            overflow: dict[str, Any] | None = None
             if fields is not None and not is_clean(fields, message):
                 fields, overflow = sanitize_fields(fields)
             if not overflow:  # (key overflow: the general path)
@@ -229,7 +229,8 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
                           .encode("utf-8", "replace"))
                 if len(record) <= MAX_RECORD_BYTES:
                     data = record
-                    out.invalid_utf8 += broken != ""
+                    if broken:
+                        out.invalid_utf8 += 1
         if data is None:
             doc = document(event, batch, region)
             if rules:
