@@ -8,6 +8,7 @@ needed: ``LOCALSTACK_HOST`` makes LocalStack name (and probe) its domains at 127
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -81,12 +82,33 @@ class Emulator:
     def stop(self) -> None:
         for process in reversed(self.processes):
             if process.poll() is None:
-                try:  # LocalStack keeps running after SIGTERM: end its whole process group
+                # LocalStack keeps running after SIGTERM: its whole process group is killed, and the helpers
+                # it starts in sessions of their own (kinesis-local), found before anything dies.
+                helpers = _descendants(process.pid)
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                for pid in helpers:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                 process.wait(timeout=30)
         self.processes.clear()
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started, theirs, and so on (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:  # "pid (command) state ppid ...": the command may hold spaces and parentheses
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), ()):
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 # Folders of LocalStack's root that hold packages and caches, not state: shared by every run of one
