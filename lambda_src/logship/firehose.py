@@ -96,11 +96,12 @@ def _cut(slim: dict[str, Any], text_field: str, text: str, limit: int, *, encode
     head = (RECORD_ENCODER.encode(slim)[:-1] + "," + encode_basestring(text_field) + ':"').encode("utf-8", "replace")
     tail = (TRUNCATION_MARK + '"}\n').encode()
     room = max(limit - len(head) - len(tail) - 8, 0)
-    # The text's escaped UTF-8, cut at ``room`` bytes, after a whole character and a whole escape.
+    # The text's escaped UTF-8 without its quotes, cut at ``room`` bytes, after a whole character and a
+    # whole escape; joined from a view of it (a text near 1 MB is not copied once more).
     if encoded is None:
         encoded = encode_basestring(text).encode("utf-8", errors="replace")
-    body = encoded[1:min(room, len(encoded) - 2) + 1]  # without the quotes around it
-    data = b"".join((head, _whole_escapes(_whole_characters(body)), tail))
+    end = _whole_escapes(encoded, 1, _whole_characters(encoded, 1, min(room, len(encoded) - 2) + 1))
+    data = b"".join((head, memoryview(encoded)[1:end], tail))
     if len(data) <= limit:
         return data
     # The metadata alone is too large: keep only what identifies the event.
@@ -108,29 +109,29 @@ def _cut(slim: dict[str, Any], text_field: str, text: str, limit: int, *, encode
     return _dumps({**keep, "truncated": True, "original_bytes": slim["original_bytes"], text_field: TRUNCATION_MARK})
 
 
-def _whole_characters(data: bytes) -> bytes:
-    """``data`` (UTF-8 cut anywhere) without a character cut short at its end."""
-    lead = len(data) - 1
-    while lead >= 0 and len(data) - lead < 4 and 0x80 <= data[lead] < 0xC0:  # continuation bytes
+def _whole_characters(data: bytes, start: int, end: int) -> int:
+    """Where ``data[start:end]`` (UTF-8 cut anywhere) ends without a character cut short."""
+    lead = end - 1
+    while lead >= start and end - lead < 4 and 0x80 <= data[lead] < 0xC0:  # continuation bytes
         lead -= 1
-    if lead < 0 or data[lead] < 0x80:
-        return data
+    if lead < start or data[lead] < 0x80:
+        return end
     width = 2 if data[lead] < 0xE0 else 3 if data[lead] < 0xF0 else 4
-    return data if len(data) - lead >= width else data[:lead]
+    return end if end - lead >= width else lead
 
 
-def _whole_escapes(escaped: bytes) -> bytes:
-    """``escaped`` (a JSON string's inside) without an escape sequence cut short at its end."""
-    start = escaped.rfind(b"\\", max(len(escaped) - 6, 0))
-    if start < 0:
-        return escaped
-    run_start = start
-    while run_start > 0 and escaped[run_start - 1] == 0x5C:  # backslash
+def _whole_escapes(escaped: bytes, start: int, end: int) -> int:
+    """Where ``escaped[start:end]`` (a JSON string's inside) ends without an escape sequence cut short."""
+    last = escaped.rfind(b"\\", max(end - 6, start), end)
+    if last < 0:
+        return end
+    run_start = last
+    while run_start > start and escaped[run_start - 1] == 0x5C:  # backslash
         run_start -= 1
-    if (start - run_start) % 2:  # the last backslash is the second half of an escaped backslash
-        return escaped
-    needed = 6 if escaped[start + 1:start + 2] == b"u" else 2
-    return escaped if len(escaped) - start >= needed else escaped[:start]
+    if (last - run_start) % 2:  # the last backslash is the second half of an escaped backslash
+        return end
+    needed = 6 if escaped[last + 1:last + 2] == b"u" else 2
+    return end if end - last >= needed else last
 
 
 def iter_batches(records: Iterable[bytes], *, max_records: int = MAX_BATCH_RECORDS,
