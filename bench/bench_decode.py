@@ -5,7 +5,7 @@
   ``log_group``, ``log_stream``, ``account``, ``id``), encoded as a newline-terminated UTF-8 record.
   Its ``@timestamp`` is the event's epoch milliseconds as they come (no formatting at all).
 * ours: what the handler runs up to the Firehose records, without I/O:
-  ``decode_payload(strict_utf8=False)`` (base64 and payload checks, Powertools' decoding) and
+  ``decode_payload(strict_utf8=False)`` (strict base64, gunzip, payload checks, Powertools' envelope) and
   ``to_records`` (ISO timestamps, levels, JSON fields, key sanitizing, UTF-8 repair, truncation).
 
 The payloads are a realistic mix (see :func:`message`): Lambda's text format (Node.js/Java/.NET),
