@@ -124,8 +124,10 @@ def _original_bytes(text: str) -> bytes:
         return text.encode("utf-8", "surrogatepass")
 
 
-def _clean_text(text: str) -> str:
-    return _original_bytes(text).decode("utf-8", "replace")
+def _repaired(text: str) -> tuple[str, str]:
+    """``text`` with U+FFFD for its bytes that were not UTF-8, and its original bytes in base64."""
+    original = _original_bytes(text)
+    return original.decode("utf-8", "replace"), base64.b64encode(original).decode("ascii")
 
 
 def _structure(message: str) -> tuple[str, str | None, dict[str, Any] | None, str | None]:
@@ -159,9 +161,8 @@ def document(event: LogEvent, batch: LogBatch, region: str | None = None) -> dic
                            "id": event.id}
     size = len(message) if message.isascii() else _utf8_size(message)  # (isascii reads a flag: no pass)
     if size is None:
-        doc["invalid_utf8"] = True
-        doc["message_base64"] = base64.b64encode(_original_bytes(message)).decode("ascii")
-        message = doc["message"] = _clean_text(message)
+        message, original = _repaired(message)
+        doc.update(message=message, invalid_utf8=True, message_base64=original)
         size = len(message.encode("utf-8"))
     if size > STRUCTURE_LIMIT:
         level = text_level(message)  # too large to keep structured: the raw text truncates best
@@ -209,9 +210,8 @@ def to_records(batch: LogBatch, events: Iterable[LogEvent] | None = None, *, reg
         # the general path.
         broken = ""  # bytes that were not UTF-8: flagged, kept in base64, and U+FFFD in the text
         if len(message) <= _FAST_CHARS and not message.isascii() and _has_surrogates(message):
-            original = _original_bytes(message)
-            message = original.decode("utf-8", "replace")
-            broken = f',"invalid_utf8":true,"message_base64":"{base64.b64encode(original).decode("ascii")}"'
+            message, original = _repaired(message)
+            broken = f',"invalid_utf8":true,"message_base64":"{original}"'
         if len(message) <= _FAST_CHARS:
             text, request_id, fields, level = _structure(message)
             overflow: dict[str, Any] | None = None
