@@ -106,16 +106,37 @@ def card_maybe(line: str) -> bool:
 
 
 # Characters from the rarest in log text to the most common (English letter frequencies; digits, spaces
-# and punctuation count as common): the literals are found together by one pattern that stops only at
-# their rarest characters and looks back for the rest, so most of a text is skipped in C.
+# and punctuation count as common): a literal is looked for from its rarest character, so that most of
+# a text is skipped in C.
 RARITY = "\\@%zqxjkvbpygfwmucldrhsnioate"
-# A literal made only of these would stop that pattern at every one of them: it is searched for alone
-# (``str.find``, a fast scan of its own).
+# Characters so common that a pattern stopping at each would crawl: a literal made only of these is
+# searched for alone in a line (``str.find``), and a batch's passes are anchored elsewhere where they can.
 COMMON = frozenset("snioate")
 
 
+def _rank(char: str) -> int:
+    """Where ``char`` stands in :data:`RARITY` (a character it does not list counts as the most common)."""
+    return RARITY.find(char) % (len(RARITY) + 1)
+
+
 def _rarest(literal: str) -> int:
-    return min(range(len(literal)), key=lambda i: RARITY.find(literal[i]) % (len(RARITY) + 1))
+    return min(range(len(literal)), key=lambda i: _rank(literal[i]))
+
+
+def _innermost(literals: Sequence[str]) -> list[str]:
+    """The literals that hold no other (``private key`` holds ``key``: where it is, ``key`` is too), longest first."""
+    unique = set(literals)
+    kept = [literal for literal in unique if not any(other != literal and other in literal for other in unique)]
+    return sorted(kept, key=lambda literal: (-len(literal), literal))
+
+
+def _after(literal: str, i: int) -> str:
+    """The pattern of ``literal`` past its character ``i``: the rest, then a look back for its start (if any)."""
+    return re.escape(literal[i + 1:]) + (f"(?<={re.escape(literal)})" if i else "")
+
+
+def _entered_at(anchor: str, rests: Sequence[str]) -> str:
+    return f"{re.escape(anchor)}(?:{'|'.join(rests)})"
 
 
 def literal_pattern(literals: Sequence[str]) -> re.Pattern[str]:
@@ -125,14 +146,11 @@ def literal_pattern(literals: Sequence[str]) -> re.Pattern[str]:
     looks back for its start (most stops end at the next character, before any look-behind). A literal
     that holds another (``private key``, ``key``) is left to the shorter one.
     """
-    unique = set(literals)
-    kept = [literal for literal in unique if not any(other != literal and other in literal for other in unique)]
     anchors: dict[str, list[str]] = {}
-    for literal in sorted(kept, key=len, reverse=True):
+    for literal in _innermost(literals):
         i = _rarest(literal)
-        behind = f"(?<={re.escape(literal)})" if i else ""
-        anchors.setdefault(literal[i], []).append(re.escape(literal[i + 1:]) + behind)
-    return re.compile("|".join(f"{re.escape(anchor)}(?:{'|'.join(rests)})" for anchor, rests in anchors.items()))
+        anchors.setdefault(literal[i], []).append(_after(literal, i))
+    return re.compile("|".join(_entered_at(anchor, rests) for anchor, rests in anchors.items()))
 
 
 def anchor_passes(literals: Sequence[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -144,24 +162,20 @@ def anchor_passes(literals: Sequence[str]) -> tuple[tuple[str, re.Pattern[str]],
     anchor, and the anchors are few: each is the character (not in :data:`COMMON` where possible) held by
     the most literals not yet covered, the rarer on a tie, and each literal is anchored at its rarest anchor.
     """
-    unique = set(literals)
-    left = {literal for literal in unique if not any(other != literal and other in literal for other in unique)}
-    kept = set(left)
-    rank = {char: RARITY.find(char) % (len(RARITY) + 1) for literal in kept for char in literal}
+    kept = _innermost(literals)
+    left = set(kept)
     anchors: list[str] = []
     while left:
         chars = {char for literal in left for char in literal}
         chars = (chars - COMMON) or chars
-        anchor = min(chars, key=lambda char: (-sum(char in literal for literal in left), rank[char], char))
+        anchor = min(chars, key=lambda char: (-sum(char in literal for literal in left), _rank(char), char))
         anchors.append(anchor)
         left = {literal for literal in left if anchor not in literal}
     rests: dict[str, list[str]] = {anchor: [] for anchor in anchors}
-    for literal in sorted(kept, key=lambda literal: (-len(literal), literal)):
-        anchor = min((char for char in anchors if char in literal), key=lambda char: (rank[char], char))
-        i = literal.index(anchor)
-        behind = f"(?<={re.escape(literal)})" if i else ""
-        rests[anchor].append(re.escape(literal[i + 1:]) + behind)
-    return tuple((anchor, re.compile(f"{re.escape(anchor)}(?:{'|'.join(rests[anchor])})")) for anchor in anchors)
+    for literal in kept:
+        anchor = min((char for char in anchors if char in literal), key=lambda char: (_rank(char), char))
+        rests[anchor].append(_after(literal, literal.index(anchor)))
+    return tuple((anchor, re.compile(_entered_at(anchor, rests[anchor]))) for anchor in anchors)
 
 
 ALWAYS = ("\\u",)
